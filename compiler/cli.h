@@ -1,0 +1,57 @@
+/* cli.h - what the subcommands of the `mambalaya` program share: option
+ * parsing helpers, loading and checking a source, and exit statuses.
+ *
+ * Exit statuses: 0 success, 1 the input is wrong (diagnostics say why),
+ * 2 the command line is wrong, 3 internal error (a bug).
+ */
+#ifndef MAMBALAYA_CLI_H
+#define MAMBALAYA_CLI_H
+
+#include "cascade.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_USER 1
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_INTERNAL 3
+
+#define CLI_MAX_DEFINES 64
+
+typedef struct cli_defines {
+	int n;
+	const char *v[CLI_MAX_DEFINES];
+} cli_defines;
+
+/* If argv[*i] is -D NAME=VALUE (or -DNAME=VALUE, --define NAME=VALUE),
+ * records it, advances *i past it and returns 1; returns 0 if argv[*i] is
+ * something else, -1 after printing a usage error. */
+int cli_take_define(const char *cmd, int argc, char **argv, int *i,
+		    cli_defines *d);
+
+/* If argv[*i] is `--name VALUE` or `--name=VALUE`, sets *value, advances
+ * *i and returns 1; 0 if it is not; -1 (after a usage error) if the value is
+ * missing. */
+int cli_take_value(const char *cmd, const char *name, int argc, char **argv,
+		   int *i, const char **value);
+
+/* Prints "mambalaya CMD: error: ...", then a pointer to --help. */
+void cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Reads, parses and checks file with the -D overrides.  Prints the
+ * diagnostics (errors and warnings) to stderr.  Returns the cascade, or NULL
+ * with *status set to CLI_EXIT_USER or CLI_EXIT_INTERNAL. */
+ein_cascade *cli_load(const char *file, const cli_defines *d, int *status);
+
+/* Parses a non-negative integer with an optional K/M/G suffix (powers of
+ * 1024).  Returns 0 or -1. */
+int cli_parse_size(const char *s, int64_t *out);
+
+/* Creates directory path (one level) if missing.  Returns 0 or -1 with a
+ * message in err. */
+int cli_ensure_dir(const char *path, char *err, size_t errlen);
+
+/* Subcommands: each returns an exit status. */
+int cmd_check(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
+#endif

@@ -1,0 +1,258 @@
+/* cmd_eval.c - `mambalaya eval`: run a cascade with the reference evaluator
+ * on .npy inputs (or deterministic random ones) and write .npy outputs. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "eval.h"
+#include "npy.h"
+
+static const char usage[] =
+	"Usage: mambalaya eval FILE (--in DIR | --random SEED) --out DIR\n"
+	"                      [--save-inputs DIR] [-D NAME=VALUE]... [--max-memory SIZE]\n"
+	"\n"
+	"Computes every Einsum of the cascade by its definition, accumulating in\n"
+	"double, and writes every output tensor as OUT/NAME.npy (float32, C order).\n"
+	"\n"
+	"Options:\n"
+	"  --in DIR            read each input and weight tensor from DIR/NAME.npy\n"
+	"                      (float32, C order, exactly the declared shape)\n"
+	"  --random SEED       fill inputs and weights with deterministic values\n"
+	"                      uniform in [-1, 1) instead (SEED: an integer)\n"
+	"  --save-inputs DIR   also write the inputs and weights used to DIR\n"
+	"  --out DIR           where to write the outputs (created if missing)\n"
+	"  -D NAME=VALUE       override a parameter (repeatable)\n"
+	"  --max-memory SIZE   refuse to run if the tensors need more than SIZE\n"
+	"                      bytes (suffix K, M or G; default 8G)\n"
+	"  -h, --help          show this help\n"
+	"\n"
+	"Each output file is written to a temporary name and renamed, so a\n"
+	"failed run never leaves a half-written file.\n";
+
+static int64_t shape_of(const ein_tensor *tt, int64_t *shape)
+{
+	for (int d = 0; d < tt->ndims; d++)
+		shape[d] = tt->dims[d].size;
+	return tt->nelems;
+}
+
+static int load_inputs(const ein_cascade *c, eval_tensors *t, const char *dir)
+{
+	int bad = 0;
+	for (int k = 0; k < c->ntensors; k++) {
+		const ein_tensor *tt = &c->tensors[k];
+		if (tt->role != EIN_ROLE_INPUT && tt->role != EIN_ROLE_WEIGHT)
+			continue;
+		char path[4096], err[256];
+		snprintf(path, sizeof(path), "%s/%s.npy", dir, tt->name);
+		float *data = NULL;
+		int nd = 0;
+		int64_t shape[NPY_MAX_DIMS], want[EIN_MAX_DIMS];
+		if (npy_read_f32(path, &data, &nd, shape, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: error: %s %s: %s\n", path,
+				ein_role_name(tt->role), tt->name, err);
+			bad = 1;
+			continue;
+		}
+		shape_of(tt, want);
+		int same = nd == tt->ndims;
+		for (int d = 0; same && d < nd; d++)
+			same = shape[d] == want[d];
+		if (!same) {
+			char a[256], b[256];
+			npy_shape_str(tt->ndims, want, a, sizeof(a));
+			npy_shape_str(nd, shape, b, sizeof(b));
+			fprintf(stderr,
+				"%s: error: %s %s has shape %s, but the cascade "
+				"expects %s\n",
+				path, ein_role_name(tt->role), tt->name, b, a);
+			bad = 1;
+			free(data);
+			continue;
+		}
+		for (int64_t i = 0; i < tt->nelems; i++)
+			t->data[k][i] = (double)data[i];
+		free(data);
+	}
+	return bad ? -1 : 0;
+}
+
+static int write_tensors(const ein_cascade *c, const eval_tensors *t,
+			 const char *dir, int inputs)
+{
+	for (int k = 0; k < c->ntensors; k++) {
+		const ein_tensor *tt = &c->tensors[k];
+		int is_in = tt->role == EIN_ROLE_INPUT || tt->role == EIN_ROLE_WEIGHT;
+		if (inputs ? !is_in : tt->role != EIN_ROLE_OUTPUT)
+			continue;
+		float *f = malloc((size_t)(tt->nelems ? tt->nelems : 1) * sizeof(float));
+		if (!f) {
+			fprintf(stderr, "mambalaya eval: error: out of memory\n");
+			return -1;
+		}
+		for (int64_t i = 0; i < tt->nelems; i++)
+			f[i] = (float)t->data[k][i];
+		char path[4096], err[256];
+		int64_t shape[EIN_MAX_DIMS];
+		shape_of(tt, shape);
+		snprintf(path, sizeof(path), "%s/%s.npy", dir, tt->name);
+		int r = npy_write_f32(path, f, tt->ndims, shape, err, sizeof(err));
+		free(f);
+		if (r < 0) {
+			fprintf(stderr, "%s: error: %s\n", path, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+	const char *file = NULL, *in = NULL, *out = NULL, *save = NULL;
+	const char *seed_s = NULL, *mem_s = NULL;
+	cli_defines defs = {0};
+	for (int i = 1; i < argc;) {
+		int r = cli_take_define("eval", argc, argv, &i, &defs);
+		if (!r)
+			r = cli_take_value("eval", "--in", argc, argv, &i, &in);
+		if (!r)
+			r = cli_take_value("eval", "--out", argc, argv, &i, &out);
+		if (!r)
+			r = cli_take_value("eval", "--save-inputs", argc, argv, &i, &save);
+		if (!r)
+			r = cli_take_value("eval", "--random", argc, argv, &i, &seed_s);
+		if (!r)
+			r = cli_take_value("eval", "--max-memory", argc, argv, &i, &mem_s);
+		if (r < 0)
+			return CLI_EXIT_USAGE;
+		if (r)
+			continue;
+		const char *a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage, stdout);
+			return CLI_EXIT_OK;
+		} else if (a[0] == '-' && a[1]) {
+			cli_usage_error("eval", "unknown option '%s'", a);
+			return CLI_EXIT_USAGE;
+		} else if (file) {
+			cli_usage_error("eval", "only one FILE may be given");
+			return CLI_EXIT_USAGE;
+		}
+		file = a;
+		i++;
+	}
+	if (!file) {
+		cli_usage_error("eval", "no FILE given");
+		return CLI_EXIT_USAGE;
+	}
+	if (!out) {
+		cli_usage_error("eval", "--out DIR is required");
+		return CLI_EXIT_USAGE;
+	}
+	if (!!in == !!seed_s) {
+		cli_usage_error("eval", "give exactly one of --in DIR and --random SEED");
+		return CLI_EXIT_USAGE;
+	}
+	uint64_t seed = 0;
+	if (seed_s) {
+		char *end;
+		errno = 0;
+		seed = strtoull(seed_s, &end, 0);
+		if (errno || end == seed_s || *end || seed_s[0] == '-') {
+			cli_usage_error("eval", "--random needs a non-negative integer, not '%s'",
+					seed_s);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	int64_t max_mem = (int64_t)8 << 30;
+	if (mem_s && cli_parse_size(mem_s, &max_mem) < 0) {
+		cli_usage_error("eval", "--max-memory: bad size '%s'", mem_s);
+		return CLI_EXIT_USAGE;
+	}
+
+	int status = CLI_EXIT_OK;
+	eval_tensors *t = NULL;
+	ein_cascade *c = cli_load(file, &defs, &status);
+	if (!c)
+		return status;
+	/* Every tensor is held in double: refuse early rather than fail in
+	 * malloc or swap. */
+	int64_t total = 0;
+	for (int k = 0; k < c->ntensors; k++) {
+		int64_t b = c->tensors[k].nelems;
+		if (b > max_mem / 8 || total > max_mem - b * 8) {
+			fprintf(stderr,
+				"%s: error: evaluating needs more than %" PRId64
+				" bytes (tensor %s alone has %" PRId64
+				" elements); the reference evaluator holds every "
+				"tensor in double\n",
+				file, max_mem, c->tensors[k].name, b);
+			fprintf(stderr, "  hint: use smaller sizes (-D), or raise "
+					"--max-memory\n");
+			status = CLI_EXIT_USER;
+			goto done;
+		}
+		total += b * 8;
+	}
+	int bad_t = -1;
+	t = eval_tensors_alloc(c, max_mem / 8, &bad_t);
+	if (!t) {
+		fprintf(stderr, "%s: error: out of memory allocating %" PRId64
+				" bytes of tensors\n",
+			file, total);
+		status = CLI_EXIT_USER;
+		goto done;
+	}
+	if (in) {
+		if (load_inputs(c, t, in) < 0) {
+			status = CLI_EXIT_USER;
+			goto done;
+		}
+	} else {
+		eval_fill_random(c, t, seed);
+	}
+	char err[512];
+	if (save) {
+		if (cli_ensure_dir(save, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mambalaya eval: error: %s\n", err);
+			status = CLI_EXIT_USER;
+			goto done;
+		}
+		if (write_tensors(c, t, save, 1) < 0) {
+			status = CLI_EXIT_USER;
+			goto done;
+		}
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	char msg[1024] = "";
+	if (eval_run(c, t, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "mambalaya: internal error: %s\n", msg);
+		status = CLI_EXIT_INTERNAL;
+		goto done;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (cli_ensure_dir(out, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mambalaya eval: error: %s\n", err);
+		status = CLI_EXIT_USER;
+		goto done;
+	}
+	if (write_tensors(c, t, out, 0) < 0) {
+		status = CLI_EXIT_USER;
+		goto done;
+	}
+	int nout = 0;
+	for (int k = 0; k < c->ntensors; k++)
+		nout += c->tensors[k].role == EIN_ROLE_OUTPUT;
+	printf("eval: %s: %d Einsums, wrote %d output%s to %s (%.3f s)\n", file,
+	       c->neinsums, nout, nout == 1 ? "" : "s", out,
+	       (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+done:
+	eval_tensors_free(t);
+	ein_cascade_free(c);
+	return status;
+}

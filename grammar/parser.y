@@ -1,0 +1,527 @@
+/* parser.y - the grammar of the extended-Einsum language.
+ *
+ * The grammar, informally (docs/language.md has the full description):
+ *
+ *   program    := { statement end }
+ *   end        := newline | ';'
+ *   statement  := 'param' NAME '=' expr { ',' NAME '=' expr }
+ *               | role decl { ',' decl }
+ *               | einsum
+ *   role       := 'input' | 'weight' | 'output' | 'tensor'
+ *   decl       := NAME [ '[' [ dim { ',' dim } ] ']' ] [ ':' TYPE ]
+ *   dim        := [ RANK ':' ] expr                  extent, affine in params
+ *   einsum     := [ LABEL ':' ] lhs '=' expr { clause }
+ *   lhs        := NAME '_{' [ expr { ',' expr } ] '}' | NAME
+ *   clause     := '::' specitem { specitem }        map/reduce spec
+ *               | 'where' cond { ',' cond }          filters
+ *               | 'gen' VAR 'until' cond             generational rank
+ *   specitem   := NAME '(' arg { ',' arg } ')'       map(op[,merge]), reduce(op[,merge])
+ *   cond       := expr cmp expr { cmp expr }         cmp: < <= > >= == !=
+ *   expr       := term { ('+' | '-') term }
+ *   term       := juxt { ('*' | '/') juxt }
+ *   juxt       := unary { primary }                  juxtaposition: the map operator
+ *   unary      := '-' unary | primary
+ *   primary    := NUMBER | NAME | NAME '_{' [expr {',' expr}] '}'
+ *               | NAME '(' expr { ',' expr } ')' | '(' expr ')'
+ *
+ * Newlines inside brackets or after an operator do not end a statement
+ * (lexer.l).  Errors are reported through diag and recovery skips to the end
+ * of the statement, so that every syntax error of a file is reported.
+ */
+%define api.pure full
+%define parse.error custom
+%define api.location.type {ein_loc}
+%locations
+%param {yyscan_t scanner}
+%parse-param {struct parse_state *ps}
+
+%code requires {
+#include "ast.h"
+#include "lex_state.h"
+
+struct parse_state {
+	ast_program *prog;
+	struct lex_state *lex;
+	const char *role;
+	ast_stmt *cur; /* the Einsum being parsed */
+	int oom;
+};
+
+typedef struct parse_dim {
+	char *rank;
+	ein_loc rank_loc;
+	ast_node *extent;
+} parse_dim;
+
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                          \
+	do {                                                                 \
+		if (N) {                                                     \
+			(Cur).line = YYRHSLOC(Rhs, 1).line;                  \
+			(Cur).col = YYRHSLOC(Rhs, 1).col;                    \
+			(Cur).end_line = YYRHSLOC(Rhs, N).end_line;          \
+			(Cur).end_col = YYRHSLOC(Rhs, N).end_col;            \
+		} else {                                                     \
+			(Cur).line = (Cur).end_line = YYRHSLOC(Rhs, 0).end_line; \
+			(Cur).col = (Cur).end_col = YYRHSLOC(Rhs, 0).end_col; \
+		}                                                            \
+	} while (0)
+}
+
+%code {
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+int ein_yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner);
+#define yylex ein_yylex
+
+static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_state *ps,
+		    const char *msg)
+{
+	(void)scanner;
+	diag_error(ps->lex->diag, *loc, "%s", msg);
+}
+
+/* Allocation failures inside actions: remember, stop cleanly. */
+#define CHECK(x)                                                            \
+	do {                                                                \
+		if (!(x)) {                                                 \
+			ps->oom = 1;                                        \
+			YYABORT;                                            \
+		}                                                           \
+	} while (0)
+}
+
+%union {
+	char *str;
+	ast_node *node;
+	ast_cond *cond;
+	ast_stmt *stmt;
+	ast_spec_item *spec;
+	parse_dim dim;
+	const char *op;
+}
+
+%token <str> T_IDENT "identifier"
+%token <str> T_TENSOR "tensor name"
+%token <str> T_NUMBER "number"
+%token T_LSUB "'_{'"
+%token T_EOL "end of line"
+%token T_COLONCOLON "'::'"
+%token T_LE "'<='"
+%token T_GE "'>='"
+%token T_EQEQ "'=='"
+%token T_NE "'!='"
+%token T_PARAM "'param'"
+%token T_INPUT "'input'"
+%token T_WEIGHT "'weight'"
+%token T_OUTPUT "'output'"
+%token T_TENSORKW "'tensor'"
+%token T_WHERE "'where'"
+%token T_GEN "'gen'"
+%token T_UNTIL "'until'"
+
+%type <node> expr term juxt unary primary access access_open call call_open lhs
+%type <cond> cond
+%type <stmt> einsum einsum_head decl_open decl_dims decl_head
+%type <spec> spec_item spec_open
+%type <dim> dim
+%type <op> cmp
+%type <str> type_opt spec_arg
+
+%destructor { free($$); } <str>
+%destructor { ast_node_free($$); } <node>
+%destructor { ast_cond_free($$); } <cond>
+%destructor { ast_stmt_free($$); } <stmt>
+%destructor { if ($$) { ast_spec_item_clear($$); free($$); } } <spec>
+%destructor { free($$.rank); ast_node_free($$.extent); } <dim>
+
+/* NAME '(' is always a call: shift '(' rather than end the primary. */
+%precedence T_IDENT
+%precedence '('
+
+%%
+
+program
+	: %empty
+	| program stmt
+	;
+
+stmt
+	: end
+	| param_stmt end
+	| decl_stmt end
+	| einsum end { CHECK(ast_program_push(ps->prog, $1) == 0); }
+	| error end { yyerrok; }
+	;
+
+end
+	: T_EOL
+	| ';'
+	;
+
+param_stmt
+	: T_PARAM param_def
+	| param_stmt ',' param_def
+	;
+
+param_def
+	: T_IDENT '=' expr {
+		ast_stmt *s = ast_stmt_new(AST_S_PARAM, @$);
+		if (!s) { free($1); ast_node_free($3); CHECK(0); }
+		s->name = $1;
+		s->name_loc = @1;
+		s->value = $3;
+		CHECK(ast_program_push(ps->prog, s) == 0);
+	}
+	;
+
+decl_stmt
+	: role decl_item
+	| decl_stmt ',' decl_item
+	;
+
+role
+	: T_INPUT { ps->role = "input"; }
+	| T_WEIGHT { ps->role = "weight"; }
+	| T_OUTPUT { ps->role = "output"; }
+	| T_TENSORKW { ps->role = "tensor"; }
+	;
+
+decl_item
+	: decl_head type_opt {
+		ast_stmt *s = $1;
+		s->type = $2;
+		s->type_loc = @2;
+		s->role = strdup(ps->role);
+		if (!s->role) { ast_stmt_free(s); CHECK(0); }
+		CHECK(ast_program_push(ps->prog, s) == 0);
+	}
+	;
+
+decl_head
+	: T_IDENT {
+		$$ = ast_stmt_new(AST_S_DECL, @1);
+		if (!$$) { free($1); CHECK(0); }
+		$$->name = $1;
+		$$->name_loc = @1;
+	}
+	| decl_open ']' { $$ = $1; $$->ndims = 0; $$->loc = diag_span($$->loc, @2); }
+	| decl_dims ']' { $$ = $1; $$->loc = diag_span($$->loc, @2); }
+	;
+
+decl_open
+	: T_IDENT '[' {
+		$$ = ast_stmt_new(AST_S_DECL, @1);
+		if (!$$) { free($1); CHECK(0); }
+		$$->name = $1;
+		$$->name_loc = @1;
+	}
+	;
+
+decl_dims
+	: decl_open dim {
+		$$ = $1;
+		if (ast_stmt_add_dim($$, $2.rank, $2.rank_loc, $2.extent) < 0) {
+			ast_stmt_free($$);
+			CHECK(0);
+		}
+	}
+	| decl_dims ',' dim {
+		$$ = $1;
+		if (ast_stmt_add_dim($$, $3.rank, $3.rank_loc, $3.extent) < 0) {
+			ast_stmt_free($$);
+			CHECK(0);
+		}
+	}
+	;
+
+dim
+	: expr { $$.rank = NULL; $$.rank_loc = @1; $$.extent = $1; }
+	| T_IDENT ':' expr { $$.rank = $1; $$.rank_loc = @1; $$.extent = $3; }
+	;
+
+type_opt
+	: %empty { $$ = NULL; }
+	| ':' T_IDENT { $$ = $2; @$ = @2; }
+	;
+
+einsum
+	: einsum_head
+	| einsum spec_list
+	| einsum T_WHERE cond {
+		$$ = $1;
+		if (ast_stmt_add_filter($$, $3) < 0) { ast_stmt_free($$); CHECK(0); }
+	}
+	| einsum ',' cond {
+		$$ = $1;
+		if (ast_stmt_add_filter($$, $3) < 0) { ast_stmt_free($$); CHECK(0); }
+	}
+	| einsum T_GEN T_IDENT T_UNTIL cond {
+		$$ = $1;
+		if ($$->gen_var) {
+			diag_error(ps->lex->diag, @2,
+				   "this Einsum already has a generational rank");
+			free($3);
+			ast_cond_free($5);
+		} else {
+			$$->gen_var = $3;
+			$$->gen_loc = @3;
+			$$->until = $5;
+		}
+	}
+	;
+
+einsum_head
+	: lhs '=' expr {
+		$$ = ast_stmt_new(AST_S_EINSUM, @$);
+		if (!$$) { ast_node_free($1); ast_node_free($3); CHECK(0); }
+		$$->lhs = $1;
+		$$->rhs = $3;
+		ps->cur = $$;
+	}
+	| T_IDENT ':' lhs '=' expr {
+		$$ = ast_stmt_new(AST_S_EINSUM, diag_span(@3, @5));
+		if (!$$) { free($1); ast_node_free($3); ast_node_free($5); CHECK(0); }
+		$$->label = $1;
+		$$->label_loc = @1;
+		$$->lhs = $3;
+		$$->rhs = $5;
+		ps->cur = $$;
+	}
+	;
+
+lhs
+	: access
+	| T_IDENT { $$ = ast_ident(@1, $1); CHECK($$); }
+	;
+
+spec_item
+	: spec_open ')' { $$ = $1; $$->loc = diag_span($$->loc, @2); }
+	;
+
+/* `:: item item ...`: items follow the '::' and each other, so that a name
+ * after an expression is juxtaposition, never a spec. */
+spec_list
+	: T_COLONCOLON spec_item {
+		if (ast_stmt_add_spec(ps->cur, $2) < 0) { free($2); CHECK(0); }
+		free($2);
+	}
+	| spec_list spec_item {
+		if (ast_stmt_add_spec(ps->cur, $2) < 0) { free($2); CHECK(0); }
+		free($2);
+	}
+	;
+
+spec_open
+	: T_IDENT '(' spec_arg {
+		$$ = calloc(1, sizeof(*$$));
+		if (!$$) { free($1); free($3); CHECK(0); }
+		$$->name = $1;
+		$$->loc = @1;
+		$$->args = malloc(sizeof(char *));
+		$$->arg_locs = malloc(sizeof(ein_loc));
+		if (!$$->args || !$$->arg_locs) { free($3); CHECK(0); }
+		$$->args[0] = $3;
+		$$->arg_locs[0] = @3;
+		$$->nargs = 1;
+	}
+	| spec_open ',' spec_arg {
+		$$ = $1;
+		char **a = realloc($$->args, (size_t)($$->nargs + 1) * sizeof(char *));
+		if (a) $$->args = a;
+		ein_loc *l = realloc($$->arg_locs, (size_t)($$->nargs + 1) * sizeof(ein_loc));
+		if (l) $$->arg_locs = l;
+		if (!a || !l) { free($3); CHECK(0); }
+		$$->args[$$->nargs] = $3;
+		$$->arg_locs[$$->nargs] = @3;
+		$$->nargs++;
+	}
+	;
+
+spec_arg
+	: '+' { $$ = strdup("+"); CHECK($$); }
+	| '-' { $$ = strdup("-"); CHECK($$); }
+	| '*' { $$ = strdup("*"); CHECK($$); }
+	| '/' { $$ = strdup("/"); CHECK($$); }
+	| T_IDENT
+	;
+
+cond
+	: expr cmp expr { $$ = ast_cond_new($1, $2, $3); CHECK($$); }
+	| cond cmp expr { $$ = $1; if (ast_cond_push($$, $2, $3) < 0) { ast_cond_free($$); CHECK(0); } }
+	;
+
+cmp
+	: '<' { $$ = "<"; }
+	| T_LE { $$ = "<="; }
+	| '>' { $$ = ">"; }
+	| T_GE { $$ = ">="; }
+	| T_EQEQ { $$ = "=="; }
+	| T_NE { $$ = "!="; }
+	| '=' {
+		diag_error(ps->lex->diag, @1, "'=' in a condition");
+		diag_hint(ps->lex->diag, "write '==' to compare");
+		$$ = "==";
+	}
+	;
+
+expr
+	: term
+	| expr '+' term { $$ = ast_binary(@$, '+', $1, $3); CHECK($$); }
+	| expr '-' term { $$ = ast_binary(@$, '-', $1, $3); CHECK($$); }
+	;
+
+term
+	: juxt
+	| term '*' juxt { $$ = ast_binary(@$, '*', $1, $3); CHECK($$); }
+	| term '/' juxt { $$ = ast_binary(@$, '/', $1, $3); CHECK($$); }
+	;
+
+juxt
+	: unary
+	| juxt primary { $$ = ast_juxt(@$, $1, $2); CHECK($$); }
+	;
+
+unary
+	: primary
+	| '-' unary { $$ = ast_unary_neg(@$, $2); CHECK($$); }
+	;
+
+primary
+	: T_NUMBER { $$ = ast_num(@1, $1); free($1); CHECK($$); }
+	| T_IDENT { $$ = ast_ident(@1, $1); CHECK($$); }
+	| access
+	| call
+	| '(' expr ')' { $$ = $2; }
+	;
+
+access
+	: access_open '}' { $$ = $1; $$->loc = diag_span($$->loc, @2); }
+	| T_TENSOR T_LSUB '}' { $$ = ast_access(@$, $1, @1); CHECK($$); }
+	;
+
+access_open
+	: T_TENSOR T_LSUB expr {
+		$$ = ast_access(@$, $1, @1);
+		if (!$$) { ast_node_free($3); CHECK(0); }
+		if (ast_list_push(&$$->args, $3) < 0) { ast_node_free($$); CHECK(0); }
+	}
+	| access_open ',' expr {
+		$$ = $1;
+		if (ast_list_push(&$$->args, $3) < 0) { ast_node_free($$); CHECK(0); }
+	}
+	;
+
+call
+	: call_open ')' { $$ = $1; $$->loc = diag_span($$->loc, @2); }
+	;
+
+call_open
+	: T_IDENT '(' expr {
+		$$ = ast_call(@$, $1, @1);
+		if (!$$) { ast_node_free($3); CHECK(0); }
+		if (ast_list_push(&$$->args, $3) < 0) { ast_node_free($$); CHECK(0); }
+	}
+	| call_open ',' expr {
+		$$ = $1;
+		if (ast_list_push(&$$->args, $3) < 0) { ast_node_free($$); CHECK(0); }
+	}
+	;
+
+%%
+
+/* Bison's token names are quoted aliases; print them without the quotes
+ * bison adds around the alias itself. */
+static const char *sym_text(yysymbol_kind_t sym, char *buf, size_t len)
+{
+	const char *n = yysymbol_name(sym);
+	size_t l = strlen(n);
+	if (l >= 2 && n[0] == '"' && n[l - 1] == '"') {
+		snprintf(buf, len, "%.*s", (int)(l - 2), n + 1);
+		return buf;
+	}
+	return n;
+}
+
+static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
+				 struct parse_state *ps)
+{
+	(void)scanner;
+	struct lex_state *lx = ps->lex;
+	yysymbol_kind_t tok = yypcontext_token(ctx);
+	char found[80];
+	if (tok == YYSYMBOL_YYEOF)
+		snprintf(found, sizeof(found), "end of file");
+	else if (tok == YYSYMBOL_T_EOL)
+		snprintf(found, sizeof(found), "end of line");
+	else
+		snprintf(found, sizeof(found), "'%s'", lx->last);
+
+	yysymbol_kind_t exp[16];
+	int n = yypcontext_expected_tokens(ctx, exp, 16);
+	if (n < 0)
+		n = 0;
+	/* Summarise the many tokens that can start an expression. */
+	int has_expr = 0;
+	for (int i = 0; i < n; i++)
+		if (exp[i] == YYSYMBOL_T_NUMBER)
+			has_expr = 1;
+	char want[400] = "";
+	size_t w = 0;
+	int items = 0;
+	char buf[64];
+	for (int i = 0; i < n && w < sizeof(want) - 64; i++) {
+		yysymbol_kind_t s = exp[i];
+		const char *nm = yysymbol_name(s);
+		if (has_expr && (s == YYSYMBOL_T_NUMBER || s == YYSYMBOL_T_IDENT ||
+				 s == YYSYMBOL_T_TENSOR || strcmp(nm, "'('") == 0 ||
+				 strcmp(nm, "'-'") == 0))
+			continue;
+		w += (size_t)snprintf(want + w, sizeof(want) - w, "%s%s",
+				      items ? ", " : "", sym_text(s, buf, sizeof(buf)));
+		items++;
+	}
+	if (has_expr)
+		w += (size_t)snprintf(want + w, sizeof(want) - w, "%san expression",
+				      items ? " or " : "");
+	ein_loc loc = *yypcontext_location(ctx);
+	if (tok == YYSYMBOL_T_EOL && loc.col > 1)
+		loc.end_col = loc.col;
+	if (n > 0)
+		diag_error(lx->diag, loc, "unexpected %s; expected %s", found, want);
+	else
+		diag_error(lx->diag, loc, "unexpected %s", found);
+	if (lx->depth > 0 && lx->depth <= LEX_MAX_NEST) {
+		char ch = lx->stack[lx->depth - 1].ch;
+		diag_note(lx->diag, lx->stack[lx->depth - 1].loc,
+			  "to close this '%c'", ch);
+	}
+	return 0;
+}
+
+ast_program *ast_parse(struct diag_ctx *diag)
+{
+	struct lex_state lx;
+	memset(&lx, 0, sizeof(lx));
+	lx.diag = diag;
+	struct parse_state ps = {0};
+	yyscan_t scanner = NULL;
+	ps.prog = calloc(1, sizeof(*ps.prog));
+	ps.lex = &lx;
+	if (!ps.prog)
+		return NULL;
+	if (lex_init(&lx, &scanner) < 0) {
+		ast_program_free(ps.prog);
+		return NULL;
+	}
+	yyparse(scanner, &ps);
+	lex_destroy(scanner);
+	if (ps.oom) {
+		ast_program_free(ps.prog);
+		return NULL;
+	}
+	return ps.prog;
+}
