@@ -15,6 +15,7 @@ typedef struct command {
 static const command commands[] = {
 	{"check", cmd_check, "check a source; print a summary or the IR as JSON"},
 	{"eval", cmd_eval, "run a cascade with the reference evaluator on .npy data"},
+	{"deps", cmd_deps, "dependences: edge classes, passes, halos, sequential ranks"},
 };
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
 

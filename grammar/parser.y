@@ -30,6 +30,10 @@
  */
 %define api.pure full
 %define parse.error custom
+/* Lookahead correction: without it, default reductions run before an error
+ * is detected and the "expected ..." list of a message misses tokens (after
+ * `(A + 1`, it would not list '*' or an operand). */
+%define parse.lac full
 %define api.location.type {ein_loc}
 %locations
 %param {yyscan_t scanner}
@@ -446,6 +450,14 @@ static const char *sym_text(yysymbol_kind_t sym, char *buf, size_t len)
 	return n;
 }
 
+static int is_keyword(yysymbol_kind_t s)
+{
+	return s == YYSYMBOL_T_PARAM || s == YYSYMBOL_T_INPUT ||
+	       s == YYSYMBOL_T_WEIGHT || s == YYSYMBOL_T_OUTPUT ||
+	       s == YYSYMBOL_T_TENSORKW || s == YYSYMBOL_T_WHERE ||
+	       s == YYSYMBOL_T_GEN || s == YYSYMBOL_T_UNTIL;
+}
+
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
 				 struct parse_state *ps)
 {
@@ -453,40 +465,55 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
 	struct lex_state *lx = ps->lex;
 	yysymbol_kind_t tok = yypcontext_token(ctx);
 	char found[80];
-	if (tok == YYSYMBOL_YYEOF)
+	/* The lexer ends the last statement with an EOL token of empty text
+	 * at the end of the file: call it what it is. */
+	if (tok == YYSYMBOL_YYEOF ||
+	    (tok == YYSYMBOL_T_EOL && lx->last[0] == '\0'))
 		snprintf(found, sizeof(found), "end of file");
 	else if (tok == YYSYMBOL_T_EOL)
 		snprintf(found, sizeof(found), "end of line");
 	else
 		snprintf(found, sizeof(found), "'%s'", lx->last);
 
-	yysymbol_kind_t exp[16];
-	int n = yypcontext_expected_tokens(ctx, exp, 16);
+	yysymbol_kind_t exp[YYNTOKENS];
+	int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
 	if (n < 0)
 		n = 0;
-	/* Summarise the many tokens that can start an expression. */
-	int has_expr = 0;
-	for (int i = 0; i < n; i++)
+	/* Summarise the many tokens that can start an expression, and those
+	 * that can start a statement. */
+	int has_expr = 0, has_stmt = 0, has_plus = 0, has_name = 0;
+	for (int i = 0; i < n; i++) {
 		if (exp[i] == YYSYMBOL_T_NUMBER)
 			has_expr = 1;
-	char want[400] = "";
+		if (exp[i] == YYSYMBOL_T_PARAM)
+			has_stmt = 1;
+		if (strcmp(yysymbol_name(exp[i]), "'+'") == 0)
+			has_plus = 1;
+		if (exp[i] == YYSYMBOL_T_IDENT || exp[i] == YYSYMBOL_T_TENSOR)
+			has_name = 1;
+	}
+	char want[600] = "";
 	size_t w = 0;
 	int items = 0;
 	char buf[64];
-	for (int i = 0; i < n && w < sizeof(want) - 64; i++) {
+	for (int i = 0; i < n && !has_stmt && w < sizeof(want) - 64; i++) {
 		yysymbol_kind_t s = exp[i];
 		const char *nm = yysymbol_name(s);
+		/* A '-' after an operand is the binary one: keep it next to
+		 * '+'; elsewhere it only starts an expression. */
 		if (has_expr && (s == YYSYMBOL_T_NUMBER || s == YYSYMBOL_T_IDENT ||
 				 s == YYSYMBOL_T_TENSOR || strcmp(nm, "'('") == 0 ||
-				 strcmp(nm, "'-'") == 0))
+				 (strcmp(nm, "'-'") == 0 && !has_plus)))
 			continue;
 		w += (size_t)snprintf(want + w, sizeof(want) - w, "%s%s",
 				      items ? ", " : "", sym_text(s, buf, sizeof(buf)));
 		items++;
 	}
-	if (has_expr)
-		w += (size_t)snprintf(want + w, sizeof(want) - w, "%san expression",
-				      items ? " or " : "");
+	if (has_stmt)
+		snprintf(want, sizeof(want), "a statement");
+	else if (has_expr)
+		snprintf(want + w, sizeof(want) - w, "%san expression",
+			 items ? " or " : "");
 	ein_loc loc = *yypcontext_location(ctx);
 	if (tok == YYSYMBOL_T_EOL && loc.col > 1)
 		loc.end_col = loc.col;
@@ -494,11 +521,26 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
 		diag_error(lx->diag, loc, "unexpected %s; expected %s", found, want);
 	else
 		diag_error(lx->diag, loc, "unexpected %s", found);
+	/* A clause on a line of its own: the newline before it ended the
+	 * Einsum. */
+	if (has_stmt && (tok == YYSYMBOL_T_WHERE || tok == YYSYMBOL_T_GEN ||
+			 tok == YYSYMBOL_T_COLONCOLON))
+		diag_hint(lx->diag, "the newline before it ended the Einsum; "
+				    "put '%s' on the same line",
+			  lx->last);
+	else if (is_keyword(tok) && !has_expr && (has_name || has_stmt))
+		diag_hint(lx->diag, "'%s' is a keyword; it cannot be used as a name",
+			  lx->last);
 	if (lx->depth > 0 && lx->depth <= LEX_MAX_NEST) {
 		char ch = lx->stack[lx->depth - 1].ch;
 		diag_note(lx->diag, lx->stack[lx->depth - 1].loc,
 			  "to close this '%c'", ch);
 	}
+	/* Forget the open brackets: recovery then resumes at the next line
+	 * (inside brackets newlines do not end statements, so a missing
+	 * closer would swallow the rest of the file), and the lexer does not
+	 * report the same bracket again at the end of the file. */
+	lx->depth = 0;
 	return 0;
 }
 
