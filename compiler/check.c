@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <isl/val.h>
 
@@ -36,11 +37,19 @@ typedef struct chk {
 	int tcap;
 	/* Per tensor: declared at this statement (NULL if implicit). */
 	const ast_stmt **decl;
+	/* Per tensor: its declaration or first write was rejected; uses of it
+	 * are not reported again. */
+	char *broken;
 	/* Per Einsum: has this Einsum's checking failed? */
 	char *bad;
+	/* Per Einsum: its statement. */
+	const ast_stmt **est;
 	/* The Einsum being checked. */
 	ein_einsum *es;
 	const ast_stmt *st;
+	/* The Einsum being checked has more rank variables than allowed: the
+	 * names left out are not reported as unknown. */
+	int too_many_vars;
 } chk;
 
 static const char *const fn_names[] = {
@@ -97,6 +106,21 @@ static const char *src_text(const chk *k, ein_loc loc, char *buf, size_t len)
 	return buf;
 }
 
+/* Keeps cand as the best suggestion for name if it is closer.  An edit as
+ * long as the name itself (any other one-letter name for "j") is a guess,
+ * not a suggestion, unless only the case differs ("i" for "I"). */
+static void consider(const char *name, const char *cand, const char **best,
+		     int *bestd)
+{
+	int d = diag_edit_distance(name, cand);
+	if (d >= *bestd)
+		return;
+	if (d >= (int)strlen(name) && strcasecmp(name, cand) != 0)
+		return;
+	*bestd = d;
+	*best = cand;
+}
+
 /* The closest known name to `name` among parameters, tensors and functions
  * (what: bit 1 params, 2 tensors, 4 functions), or NULL. */
 static const char *suggest(const chk *k, const char *name, int what)
@@ -105,29 +129,14 @@ static const char *suggest(const chk *k, const char *name, int what)
 	int bestd = (int)strlen(name) <= 3 ? 1 : 2;
 	bestd++;
 	if (what & 1)
-		for (int p = 0; p < k->c->nparams; p++) {
-			int d = diag_edit_distance(name, k->c->params[p].name);
-			if (d < bestd) {
-				bestd = d;
-				best = k->c->params[p].name;
-			}
-		}
+		for (int p = 0; p < k->c->nparams; p++)
+			consider(name, k->c->params[p].name, &best, &bestd);
 	if (what & 2)
-		for (int t = 0; t < k->c->ntensors; t++) {
-			int d = diag_edit_distance(name, k->c->tensors[t].name);
-			if (d < bestd) {
-				bestd = d;
-				best = k->c->tensors[t].name;
-			}
-		}
+		for (int t = 0; t < k->c->ntensors; t++)
+			consider(name, k->c->tensors[t].name, &best, &bestd);
 	if (what & 4)
-		for (int f = 0; f < NFN_NAMES; f++) {
-			int d = diag_edit_distance(name, fn_names[f]);
-			if (d < bestd) {
-				bestd = d;
-				best = fn_names[f];
-			}
-		}
+		for (int f = 0; f < NFN_NAMES; f++)
+			consider(name, fn_names[f], &best, &bestd);
 	return best;
 }
 
@@ -136,6 +145,21 @@ static void hint_suggest(chk *k, const char *name, int what)
 	const char *s = suggest(k, name, what);
 	if (s)
 		diag_hint(k->diag, "did you mean '%s'?", s);
+}
+
+/* Reports an integer literal too large for 64 bits (the parser keeps it as a
+ * float number, see ast_num; only the source text tells it apart from one
+ * written as a float).  Returns 1 if it reported. */
+static int report_big_int(chk *k, const ast_node *n)
+{
+	char txt[128];
+	if (n->kind != AST_NUM || n->is_int)
+		return 0;
+	src_text(k, n->loc, txt, sizeof(txt));
+	if (!txt[0] || strpbrk(txt, ".eE"))
+		return 0;
+	diag_error(k->diag, n->loc, "the integer %s is too large (64 bits)", txt);
+	return 1;
 }
 
 static int find_fn(const char *name)
@@ -239,6 +263,8 @@ static int param_eval(chk *k, const ast_node *n, int upto, int64_t *out)
 	int64_t a, b;
 	switch (n->kind) {
 	case AST_NUM:
+		if (report_big_int(k, n))
+			return -1;
 		if (!n->is_int) {
 			diag_error(k->diag, n->loc,
 				   "parameter values are integers");
@@ -480,6 +506,8 @@ static int to_aff(chk *k, const ast_node *n, aff_mode mode, ein_aff *out)
 	const char *what = mode_what(mode);
 	switch (n->kind) {
 	case AST_NUM:
+		if (report_big_int(k, n))
+			return -1;
 		if (!n->is_int) {
 			diag_error(k->diag, n->loc, "%s must be an integer expression",
 				   what);
@@ -510,6 +538,8 @@ static int to_aff(chk *k, const ast_node *n, aff_mode mode, ein_aff *out)
 			hint_suggest(k, n->name, 1);
 			return -1;
 		}
+		if (k->too_many_vars)
+			return -1;
 		diag_error(k->diag, n->loc,
 			   "'%s' is neither a parameter nor a rank variable of "
 			   "this Einsum",
@@ -531,9 +561,15 @@ static int to_aff(chk *k, const ast_node *n, aff_mode mode, ein_aff *out)
 		if (n->op == '/') {
 			diag_error(k->diag, n->loc,
 				   "division is not allowed in %s", what);
-			diag_hint(k->diag, "%s must be affine: sums of integer "
-					   "multiples of rank variables and parameters",
-				  what);
+			if (mode == AFF_SHAPE)
+				diag_hint(k->diag, "an extent must be affine in the "
+						   "parameters; compute it as a "
+						   "parameter, e.g. `param M = N / 2`");
+			else
+				diag_hint(k->diag, "%s must be affine: sums of "
+						   "integer multiples of rank variables "
+						   "and parameters",
+					  what);
 			return -1;
 		}
 		int ra = to_aff(k, n->a, mode, &a);
@@ -590,11 +626,14 @@ static int add_tensor(chk *k, const char *name, ein_loc loc)
 		int cap = k->tcap ? 2 * k->tcap : 16;
 		ein_tensor *t = realloc(c->tensors, (size_t)cap * sizeof(*t));
 		const ast_stmt **d = realloc(k->decl, (size_t)cap * sizeof(*d));
+		char *b = realloc(k->broken, (size_t)cap);
 		if (t)
 			c->tensors = t;
 		if (d)
 			k->decl = d;
-		if (!t || !d) {
+		if (b)
+			k->broken = b;
+		if (!t || !d || !b) {
 			k->oom = 1;
 			return -1;
 		}
@@ -607,6 +646,7 @@ static int add_tensor(chk *k, const char *name, ein_loc loc)
 	t->type = EIN_TY_F32;
 	t->role = EIN_ROLE_TEMP;
 	k->decl[c->ntensors] = NULL;
+	k->broken[c->ntensors] = 0;
 	return c->ntensors++;
 }
 
@@ -644,15 +684,25 @@ static void check_decls(chk *k)
 				  "first declared here");
 			continue;
 		}
-		if (ein_cascade_find_param(c, s->name) >= 0) {
+		int p = ein_cascade_find_param(c, s->name);
+		if (p >= 0) {
 			diag_error(k->diag, s->name_loc,
 				   "'%s' is already a parameter", s->name);
+			diag_note(k->diag, c->params[p].loc, "'%s' is defined here",
+				  s->name);
 			continue;
 		}
 		if (s->ndims > EIN_MAX_DIMS) {
 			diag_error(k->diag, s->loc,
 				   "'%s' has %d ranks; the limit is %d", s->name,
 				   s->ndims, EIN_MAX_DIMS);
+			/* Keep the name, so that its uses are not reported
+			 * as unknown tensors. */
+			int t = add_tensor(k, s->name, s->name_loc);
+			if (t < 0)
+				return;
+			k->broken[t] = 1;
+			c->tensors[t].declared = true;
 			continue;
 		}
 		int t = add_tensor(k, s->name, s->name_loc);
@@ -720,10 +770,12 @@ static void collect_vars(chk *k, const ast_node *n)
 		if (find_var(k->es, n->name) >= 0)
 			return;
 		if (k->es->nvars == EIN_MAX_VARS) {
-			diag_error(k->diag, n->loc,
-				   "too many rank variables in one Einsum (the "
-				   "limit is %d)",
-				   EIN_MAX_VARS);
+			if (!k->too_many_vars)
+				diag_error(k->diag, n->loc,
+					   "too many rank variables in one Einsum "
+					   "(the limit is %d)",
+					   EIN_MAX_VARS);
+			k->too_many_vars = 1;
 			k->bad[k->es->index] = 1;
 			return;
 		}
@@ -830,9 +882,7 @@ static void check_spec(chk *k)
 		if (is_red && op != EIN_OP_ADD && op != EIN_OP_MAX &&
 		    op != EIN_OP_MIN) {
 			diag_error(k->diag, it->arg_locs[0],
-				   "'%s' cannot reduce: it is not associative and "
-				   "commutative with an identity here",
-				   it->args[0]);
+				   "'%s' is not a reduce operator", it->args[0]);
 			diag_hint(k->diag, "reduce operators are + max min");
 			continue;
 		}
@@ -901,12 +951,33 @@ static void free_expr(ein_expr *e)
 	free(e);
 }
 
+/* A read of a tensor that no earlier statement defines: if a later Einsum
+ * writes it, says so (rather than "unknown tensor") and returns 1. */
+static int report_later_def(chk *k, const ast_node *n)
+{
+	for (int i = 0; i < k->prog->n; i++) {
+		const ast_stmt *s = k->prog->stmts[i];
+		if (s->kind != AST_S_EINSUM || s == k->st ||
+		    strcmp(s->lhs->name, n->name) != 0)
+			continue;
+		diag_error(k->diag, n->name_loc, "'%s' is used before it is defined",
+			   n->name);
+		diag_note(k->diag, s->lhs->loc, "'%s' is defined here", n->name);
+		diag_hint(k->diag, "Einsums run in source order: move this one "
+				   "after the Einsum that defines '%s'",
+			  n->name);
+		return 1;
+	}
+	return 0;
+}
+
 /* Resolves an access T_{...}: the tensor and its indices.  Returns 0 or -1. */
 static int resolve_access(chk *k, const ast_node *n, int is_lhs,
 			  ein_access *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->loc = n->loc;
+	out->tensor = -1;
 	int t = ein_cascade_find_tensor(k->c, n->name);
 	int nargs = n->kind == AST_ACCESS ? n->args.n : 0;
 	if (t < 0 && ein_cascade_find_param(k->c, n->name) >= 0) {
@@ -915,18 +986,22 @@ static int resolve_access(chk *k, const ast_node *n, int is_lhs,
 		return -1;
 	}
 	if (t < 0 && is_lhs) {
+		t = add_tensor(k, n->name, n->name_loc);
+		if (t < 0)
+			return -1;
+		out->tensor = t;
 		if (nargs > EIN_MAX_DIMS) {
 			diag_error(k->diag, n->loc,
 				   "'%s' has %d ranks; the limit is %d", n->name,
 				   nargs, EIN_MAX_DIMS);
+			k->broken[t] = 1;
 			return -1;
 		}
-		t = add_tensor(k, n->name, n->name_loc);
-		if (t < 0)
-			return -1;
 		k->c->tensors[t].ndims = nargs;
 		k->c->tensors[t].nelems = -1; /* shape not known yet */
 	}
+	if (t < 0 && report_later_def(k, n))
+		return -1;
 	if (t < 0) {
 		diag_error(k->diag, n->name_loc, "unknown tensor '%s'", n->name);
 		if (suggest(k, n->name, 2))
@@ -937,6 +1012,9 @@ static int resolve_access(chk *k, const ast_node *n, int is_lhs,
 				  n->name);
 		return -1;
 	}
+	out->tensor = t;
+	if (k->broken[t])
+		return -1; /* already reported */
 	ein_tensor *tt = &k->c->tensors[t];
 	if (tt->ndims != nargs) {
 		char ranks[256] = "";
@@ -946,8 +1024,9 @@ static int resolve_access(chk *k, const ast_node *n, int is_lhs,
 					      d ? ", " : "", tt->dims[d].rank);
 		if (n->kind == AST_IDENT)
 			diag_error(k->diag, n->loc,
-				   "'%s' has %d ranks (%s); index it as %s_{...}",
-				   n->name, tt->ndims, ranks, n->name);
+				   "'%s' has %d rank%s (%s); index it as %s_{...}",
+				   n->name, tt->ndims, tt->ndims == 1 ? "" : "s",
+				   ranks, n->name);
 		else
 			diag_error(k->diag, n->loc,
 				   "'%s' has %d rank%s%s%s%s but %d ind%s given",
@@ -1005,6 +1084,8 @@ static ein_expr *build_expr(chk *k, const ast_node *n)
 				e->id = r;
 			return e;
 		}
+		if (k->too_many_vars)
+			return NULL;
 		diag_error(k->diag, n->loc, "unknown name '%s'", n->name);
 		if (suggest(k, n->name, 3))
 			hint_suggest(k, n->name, 3);
@@ -1191,6 +1272,9 @@ static void check_gen(chk *k)
 		if (n > 1) {
 			diag_error(k->diag, s->until->loc,
 				   "a stopping condition is one comparison");
+			diag_hint(k->diag, "write `until %s == E`: the generations "
+					   "are %s = 0, 1, ..., E-1",
+				  s->gen_var, s->gen_var);
 		}
 		free(cs);
 		k->bad[es->index] = 1;
@@ -1205,8 +1289,9 @@ static void check_gen(chk *k)
 	a.vc[v] = 0;
 	if (aff_has_vars(&a) || (co != 1 && !(eq && co == -1))) {
 		diag_error(k->diag, loc,
-			   "the stopping condition must bound '%s' from above",
-			   s->gen_var);
+			   "a stopping condition has the form `%s == E` or `%s >= E`, "
+			   "with E free of rank variables",
+			   s->gen_var, s->gen_var);
 		diag_hint(k->diag, "write `until %s == E`: the generations are %s "
 				   "= 0, 1, ..., E-1",
 			  s->gen_var, s->gen_var);
@@ -1223,12 +1308,15 @@ static void check_gen(chk *k)
 	es->vars[v].extent = ext;
 	es->vars[v].size = ein_aff_eval(k->c, &ext, NULL);
 	if (es->vars[v].size < 0) {
-		char buf[128];
+		char buf[128], val[64];
 		ein_aff_str(k->c, &ext, NULL, buf, sizeof(buf));
+		snprintf(val, sizeof(val), "%" PRId64, es->vars[v].size);
+		/* "stops at N-5 = -1", but not "stops at -1 = -1". */
 		diag_error(k->diag, loc,
-			   "the generational rank '%s' stops at %s = %" PRId64
-			   ", before it starts",
-			   s->gen_var, buf, es->vars[v].size);
+			   "the generational rank '%s' stops at %s%s%s, before "
+			   "its first generation %s = 0",
+			   s->gen_var, buf, aff_is_const(&ext) ? "" : " = ",
+			   aff_is_const(&ext) ? "" : val, s->gen_var);
 		k->bad[es->index] = 1;
 	}
 }
@@ -1394,11 +1482,11 @@ static void check_reduction_scope(chk *k)
 	else
 		diag_error(k->diag, n->loc,
 			   "ambiguous reduction: only '%s' depends on the "
-			   "reduced rank%s %s, and it is combined by '%s' with "
-			   "'%s', which does not",
+			   "reduced rank%s %s, and combining it by '%s' with "
+			   "'%s' does not distribute over the %s",
 			   part, strchr(rnames, ',') ? "s" : "", rnames,
 			   expr_desc(bad),
-			   src_text(k, other->loc, sibt, sizeof(sibt)));
+			   src_text(k, other->loc, sibt, sizeof(sibt)), opname);
 	/* Suggest the split, when the texts are on one line. */
 	const ast_stmt *s = k->st;
 	char lhs[256];
@@ -1512,9 +1600,12 @@ static void check_einsum(chk *k, const ast_stmt *s)
 	es->index = c->neinsums++;
 	es->loc = s->loc;
 	es->gen_var = -1;
+	es->out.tensor = -1; /* until resolved */
 	k->es = es;
 	k->st = s;
+	k->est[es->index] = s;
 	k->bad[es->index] = 0;
+	k->too_many_vars = 0;
 
 	/* The output tensor. */
 	const ast_node *lhs = s->lhs;
@@ -1555,9 +1646,19 @@ static void check_einsum(chk *k, const ast_stmt *s)
 	/* Name: the label, or the tensor's name (made unique later). */
 	if (s->label) {
 		int prev = ein_cascade_find_einsum(c, s->label);
-		if (prev >= 0 || ein_cascade_find_param(c, s->label) >= 0) {
+		int par = ein_cascade_find_param(c, s->label);
+		if (prev >= 0) {
 			diag_error(k->diag, s->label_loc,
 				   "the label '%s' is already used", s->label);
+			diag_note(k->diag, k->est[prev]->label_loc,
+				  "first used here");
+			k->bad[es->index] = 1;
+		} else if (par >= 0) {
+			diag_error(k->diag, s->label_loc,
+				   "the label '%s' is already a parameter's name",
+				   s->label);
+			diag_note(k->diag, c->params[par].loc,
+				  "'%s' is defined here", s->label);
 			k->bad[es->index] = 1;
 		}
 		es->name = xstrdup(k, s->label);
@@ -1616,7 +1717,8 @@ static void check_einsums(chk *k)
 		n += k->prog->stmts[i]->kind == AST_S_EINSUM;
 	c->einsums = calloc((size_t)(n ? n : 1), sizeof(*c->einsums));
 	k->bad = calloc((size_t)(n ? n : 1), 1);
-	if (!c->einsums || !k->bad) {
+	k->est = calloc((size_t)(n ? n : 1), sizeof(*k->est));
+	if (!c->einsums || !k->bad || !k->est) {
 		k->oom = 1;
 		return;
 	}
@@ -1647,6 +1749,10 @@ static void name_einsums(chk *k)
 		if (total == 1)
 			snprintf(nm, sizeof(nm), "%s", tn);
 		else
+			snprintf(nm, sizeof(nm), "%s.%d", tn, mine);
+		/* A label may be the name of another Einsum's tensor: names
+		 * must stay unique (labels have no '.', so one suffix does). */
+		if (ein_cascade_find_einsum(c, nm) >= 0)
 			snprintf(nm, sizeof(nm), "%s.%d", tn, mine);
 		es->name = xstrdup(k, nm);
 	}
@@ -1684,19 +1790,37 @@ static void link_tensors(chk *k)
 	}
 }
 
+/* Does the syntax tree n name `name` (as a value, tensor or function)? */
+static int node_mentions(const ast_node *n, const char *name)
+{
+	if (!n)
+		return 0;
+	if (n->name && strcmp(n->name, name) == 0)
+		return 1;
+	if (node_mentions(n->a, name) || node_mentions(n->b, name))
+		return 1;
+	for (int i = 0; i < n->args.n; i++)
+		if (node_mentions(n->args.v[i], name))
+			return 1;
+	return 0;
+}
+
+static int stmt_mentions(const ast_stmt *s, const char *name)
+{
+	return s && (node_mentions(s->lhs, name) || node_mentions(s->rhs, name));
+}
+
 static void check_usage(chk *k)
 {
 	ein_cascade *c = k->c;
 	for (int t = 0; t < c->ntensors; t++) {
 		ein_tensor *tt = &c->tensors[t];
-		/* Tensors used only by broken Einsums: say nothing more. */
-		int touched = 0;
-		for (int e = 0; e < c->neinsums; e++) {
-			if (!k->bad[e])
-				continue;
-			if (c->einsums[e].out.tensor == t || reads_tensor(&c->einsums[e], t))
+		/* Tensors used by broken Einsums: say nothing more.  Their
+		 * statements tell, since their IR may be incomplete. */
+		int touched = k->broken[t];
+		for (int e = 0; e < c->neinsums; e++)
+			if (k->bad[e] && stmt_mentions(k->est[e], tt->name))
 				touched = 1;
-		}
 		if (touched)
 			continue;
 		switch (tt->role) {
@@ -1820,18 +1944,20 @@ static int check_bounds(chk *k, isl_ctx *ctx, int e, isl_set *dom)
 			isl_map_free(bad);
 			continue;
 		}
+		/* The first bad point, so that the witness is stable. */
 		int64_t x[EIN_MAX_VARS] = {0}, el[EIN_MAX_DIMS];
-		if (poly_sample(isl_map_domain(bad), x, es->nvars) < 0)
+		if (poly_sample(isl_set_lexmin(isl_map_domain(bad)), x, es->nvars) < 0)
 			goto isl_fail;
 		access_at(c, a, x, el);
-		char at[256], elem[256], shape[128], txt[256];
+		char at[280], elem[256], shape[128], txt[256];
 		point_str(es, x, at, sizeof(at));
 		elem_str(tt, el, elem, sizeof(elem));
 		shape_str(tt, shape, sizeof(shape));
 		src_text(k, a->loc, txt, sizeof(txt));
 		diag_error(k->diag, a->loc,
-			   "%s %s outside '%s': at %s it is %s, but '%s' has shape %s",
-			   txt, r < 0 ? "writes" : "reads", tt->name, at, elem,
+			   "%s %s outside '%s': %s%s%sit is %s, but '%s' has shape %s",
+			   txt, r < 0 ? "writes" : "reads", tt->name,
+			   es->nvars ? "at " : "", at, es->nvars ? " " : "", elem,
 			   tt->name, shape);
 		if (r >= 0)
 			diag_hint(k->diag, "restrict the rank variables with a "
@@ -1872,8 +1998,8 @@ static int check_injective(chk *k, isl_ctx *ctx, int e, isl_set *dom)
 		isl_map_free(bad);
 		return 0;
 	}
-	isl_map *one = isl_map_lexmin(bad);
-	isl_set *w2 = isl_map_wrap(one);
+	/* The first pair of points, so that the witness is stable. */
+	isl_set *w2 = isl_set_lexmin(isl_map_wrap(bad));
 	int64_t xy[2 * EIN_MAX_VARS];
 	if (poly_sample(w2, xy, 2 * es->nvars) < 0)
 		return -1;
@@ -1906,6 +2032,8 @@ static int check_overlap(chk *k, isl_ctx *ctx, int e, isl_set **doms)
 		int f = tt->writers[i];
 		if (f >= e)
 			break;
+		if (!doms[f])
+			continue; /* skipped by check_isl */
 		isl_set *a = isl_set_apply(isl_set_copy(doms[e]),
 					   poly_access(ctx, c, e, &es->out));
 		isl_set *b = isl_set_apply(isl_set_copy(doms[f]),
@@ -1922,7 +2050,7 @@ static int check_overlap(chk *k, isl_ctx *ctx, int e, isl_set **doms)
 			isl_set_free(both);
 			continue;
 		}
-		if (poly_sample(both, el, tt->ndims) < 0)
+		if (poly_sample(isl_set_lexmin(both), el, tt->ndims) < 0)
 			return -1;
 		char elem[256];
 		elem_str(tt, el, elem, sizeof(elem));
@@ -1958,6 +2086,8 @@ static int check_defined(chk *k, isl_ctx *ctx, int e, isl_set **doms)
 			int f = tt->writers[i];
 			if (f >= e)
 				break;
+			if (!doms[f])
+				continue; /* skipped by check_isl */
 			if (first < 0)
 				first = f;
 			avail = isl_set_union(
@@ -2012,9 +2142,9 @@ static int check_defined(chk *k, isl_ctx *ctx, int e, isl_set **doms)
 				  "'%s' is defined here", tt->name);
 		} else {
 			diag_error(k->diag, a->loc,
-				   "%s reads %s at %s, but nothing writes that "
+				   "%s reads %s%s%s, but nothing writes that "
 				   "element before",
-				   txt, elem, at);
+				   txt, elem, es->nvars ? " at " : "", at);
 			if (a->tensor == es->out.tensor)
 				diag_hint(k->diag, "a generation may read only "
 						   "earlier generations, and the "
@@ -2078,24 +2208,46 @@ static void check_isl(chk *k)
 	ein_cascade *c = k->c;
 	isl_ctx *ctx = poly_ctx_new();
 	isl_set **doms = NULL;
+	char *skip = NULL, *taint = NULL;
 	if (!ctx) {
 		k->oom = 1;
 		return;
 	}
 	doms = calloc((size_t)(c->neinsums ? c->neinsums : 1), sizeof(*doms));
-	if (!doms) {
+	skip = calloc((size_t)(c->neinsums ? c->neinsums : 1), 1);
+	taint = calloc((size_t)(c->ntensors ? c->ntensors : 1), 1);
+	if (!doms || !skip || !taint) {
 		k->oom = 1;
 		goto done;
 	}
+	/* Skip the broken Einsums, and those reading a tensor that a skipped
+	 * one writes: its shape and contents are then incomplete, and the
+	 * checks would report errors that are not there.  To a fixpoint,
+	 * since a later writer also shapes an implicit tensor. */
+	for (int changed = 1; changed;) {
+		changed = 0;
+		for (int e = 0; e < c->neinsums; e++) {
+			const ein_einsum *es = &c->einsums[e];
+			int sk = k->bad[e];
+			for (int r = 0; r < es->nreads && !sk; r++)
+				sk = taint[es->reads[r].tensor];
+			if (skip[e] || !sk)
+				continue;
+			skip[e] = 1;
+			if (es->out.tensor >= 0)
+				taint[es->out.tensor] = 1;
+			changed = 1;
+		}
+	}
 	for (int e = 0; e < c->neinsums; e++) {
-		if (k->bad[e])
+		if (skip[e])
 			continue;
 		doms[e] = poly_domain(ctx, c, e, 1);
 		if (!doms[e])
 			goto isl_fail;
 	}
 	for (int e = 0; e < c->neinsums; e++) {
-		if (k->bad[e])
+		if (skip[e])
 			continue;
 		int before = diag_error_count(k->diag);
 		if (check_bounds(k, ctx, e, doms[e]) < 0)
@@ -2122,6 +2274,8 @@ done:
 		for (int e = 0; e < c->neinsums; e++)
 			isl_set_free(doms[e]);
 	free(doms);
+	free(skip);
+	free(taint);
 	isl_ctx_free(ctx);
 }
 
@@ -2140,6 +2294,9 @@ ein_cascade *check_program(const ast_program *prog, diag_ctx *diag,
 	k.c->file = strdup(diag_file(diag));
 	check_params(&k);
 	check_decls(&k);
+	/* The exact checks need sound sizes: after an error in a parameter or
+	 * a declaration, they would report errors that are not there. */
+	int early_errors = diag_error_count(diag);
 	if (!k.oom)
 		check_einsums(&k);
 	if (!k.oom) {
@@ -2148,12 +2305,14 @@ ein_cascade *check_program(const ast_program *prog, diag_ctx *diag,
 	}
 	if (!k.oom)
 		check_usage(&k);
-	if (!k.oom && diag_error_count(diag) == 0)
+	if (!k.oom && early_errors == 0)
 		check_isl(&k);
 	if (k.oom)
 		diag_error(diag, (ein_loc){0, 0, 0, 0}, "out of memory");
 	free(k.decl);
+	free(k.broken);
 	free(k.bad);
+	free(k.est);
 	if (diag_error_count(diag) > 0 || k.oom) {
 		ein_cascade_free(k.c);
 		return NULL;

@@ -54,5 +54,6 @@ int cli_ensure_dir(const char *path, char *err, size_t errlen);
 int cmd_check(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_deps(int argc, char **argv);
+int cmd_fuse(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const command commands[] = {
 	{"check", cmd_check, "check a source; print a summary or the IR as JSON"},
 	{"eval", cmd_eval, "run a cascade with the reference evaluator on .npy data"},
 	{"deps", cmd_deps, "dependences: edge classes, passes, halos, sequential ranks"},
+	{"fuse", cmd_fuse, "legality of a fusion group, with witness, and its tile footprints"},
 };
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
 

@@ -8,6 +8,7 @@
 #include <isl/local_space.h>
 #include <isl/options.h>
 #include <isl/point.h>
+#include <isl/ilp.h>
 #include <isl/val.h>
 
 isl_ctx *poly_ctx_new(void)
@@ -188,5 +189,75 @@ int poly_sample(__isl_take isl_set *set, int64_t *vals, int nvals)
 		isl_val_free(v);
 	}
 	isl_point_free(pt);
+	return 0;
+}
+
+typedef struct count_acc {
+	int64_t n;
+	int exact;
+	int failed;
+} count_acc;
+
+/* Adds the size of one basic set: its bounding box when it is a box,
+ * else an enumeration when small, else the box as an upper bound. */
+static isl_stat count_piece(__isl_take isl_basic_set *bs, void *user)
+{
+	count_acc *acc = user;
+	isl_set *s = isl_set_from_basic_set(bs);
+	isl_size nd = isl_set_dim(s, isl_dim_set);
+	int64_t prod = 1;
+	int overflow = 0;
+	for (int d = 0; d < nd; d++) {
+		isl_val *lo = isl_set_dim_min_val(isl_set_copy(s), d);
+		isl_val *hi = isl_set_dim_max_val(isl_set_copy(s), d);
+		if (!lo || !hi || !isl_val_is_int(lo) || !isl_val_is_int(hi)) {
+			isl_val_free(lo);
+			isl_val_free(hi);
+			isl_set_free(s);
+			acc->failed = 1;
+			return isl_stat_error;
+		}
+		int64_t ext = isl_val_get_num_si(hi) - isl_val_get_num_si(lo) + 1;
+		isl_val_free(lo);
+		isl_val_free(hi);
+		if (ext < 0)
+			ext = 0;
+		if (__builtin_mul_overflow(prod, ext, &prod))
+			overflow = 1;
+	}
+	isl_bool box = isl_set_is_box(s);
+	if (box == isl_bool_true && !overflow) {
+		acc->n += prod;
+	} else if (!overflow && prod <= ((int64_t)1 << 20)) {
+		isl_val *v = isl_set_count_val(s);
+		if (!v) {
+			isl_set_free(s);
+			acc->failed = 1;
+			return isl_stat_error;
+		}
+		acc->n += isl_val_get_num_si(v);
+		isl_val_free(v);
+	} else {
+		acc->n += overflow ? INT64_MAX / 4 : prod;
+		acc->exact = 0;
+	}
+	isl_set_free(s);
+	return isl_stat_ok;
+}
+
+int poly_count(__isl_take isl_set *set, int64_t *n, int *exact)
+{
+	count_acc acc = {0, 1, 0};
+	set = isl_set_make_disjoint(isl_set_coalesce(set));
+	if (!set)
+		return -1;
+	if (isl_set_foreach_basic_set(set, count_piece, &acc) < 0 || acc.failed) {
+		isl_set_free(set);
+		return -1;
+	}
+	isl_set_free(set);
+	*n = acc.n;
+	if (exact)
+		*exact = acc.exact;
 	return 0;
 }

@@ -49,6 +49,12 @@ __isl_give isl_space *poly_stmt_space(isl_ctx *ctx, const ein_cascade *c,
  * returns 0, or -1 if the set is empty or on error.  Takes the set. */
 int poly_sample(__isl_take isl_set *set, int64_t *vals, int nvals);
 
+/* Number of points of a bounded set (parameters fixed).  Exact for unions
+ * of boxes and for small sets; otherwise *exact is set to 0 and *n is an
+ * upper bound (the sum of bounding boxes).  Takes the set.  Returns 0 or -1
+ * on an isl error. */
+int poly_count(__isl_take isl_set *set, int64_t *n, int *exact);
+
 /* The last isl error message of ctx, or "unknown isl error". */
 const char *poly_error(isl_ctx *ctx);
 
