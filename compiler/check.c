@@ -708,6 +708,7 @@ static void check_decls(chk *k)
 		int t = add_tensor(k, s->name, s->name_loc);
 		if (t < 0)
 			return;
+		int errors = diag_error_count(k->diag);
 		ein_tensor *tt = &c->tensors[t];
 		k->decl[t] = s;
 		tt->declared = true;
@@ -751,6 +752,10 @@ static void check_decls(chk *k)
 				dim->size = 1;
 			}
 		}
+		/* A declaration with an error: its uses and its being unused
+		 * are not reported again. */
+		if (diag_error_count(k->diag) > errors)
+			k->broken[t] = 1;
 	}
 }
 
@@ -2138,6 +2143,9 @@ static int check_defined(chk *k, isl_ctx *ctx, int e, isl_set **doms)
 		if (first < 0 && a->tensor != es->out.tensor && later >= 0) {
 			diag_error(k->diag, a->loc,
 				   "'%s' is used before it is defined", tt->name);
+			diag_hint(k->diag, "Einsums run in source order: move this "
+					   "one after the Einsum that defines '%s'",
+				  tt->name);
 			diag_note(k->diag, c->einsums[later].out.loc,
 				  "'%s' is defined here", tt->name);
 		} else {
@@ -2377,10 +2385,15 @@ diag_ctx *check_load_file(const char *path, size_t max_bytes, char *errbuf,
 			 path, max_bytes);
 		goto done;
 	}
-	if (memchr(buf, '\0', len)) {
+	const char *nul = memchr(buf, '\0', len);
+	if (nul) {
+		int line = 1;
+		for (const char *p = buf; p < nul; p++)
+			line += *p == '\n';
 		snprintf(errbuf, errlen,
-			 "%s: the source contains a NUL byte; it is not a text file",
-			 path);
+			 "%s: the source contains a NUL byte (line %d); it is not "
+			 "a text file",
+			 path, line);
 		goto done;
 	}
 	d = diag_new(path, buf, len);

@@ -55,5 +55,6 @@ int cmd_check(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_deps(int argc, char **argv);
 int cmd_fuse(int argc, char **argv);
+int cmd_groups(int argc, char **argv);
 
 #endif

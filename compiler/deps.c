@@ -92,6 +92,9 @@ void deps_free(deps_graph *g)
 	for (int k = 0; k < g->nself; k++)
 		edge_clear(&g->self[k]);
 	free(g->self);
+	for (int k = 0; k < g->nmem; k++)
+		edge_clear(&g->mem[k]);
+	free(g->mem);
 	isl_union_map_free(g->waw);
 	isl_union_map_free(g->war);
 	isl_union_map_free(g->live_in);
@@ -323,6 +326,30 @@ static isl_stat add_flow_map(__isl_take isl_map *m, void *user)
 	return isl_stat_ok;
 }
 
+static isl_stat add_mem_map(__isl_take isl_map *m, void *user)
+{
+	deps_graph *g = user;
+	isl_space *sp = isl_map_get_space(m);
+	int p = stmt_of(sp, isl_dim_in), q = stmt_of(sp, isl_dim_out);
+	isl_space_free(sp);
+	deps_edge *na = realloc(g->mem, (size_t)(g->nmem + 1) * sizeof(*na));
+	if (!na || p < 0 || q < 0) {
+		if (na)
+			g->mem = na;
+		isl_map_free(m);
+		return isl_stat_error;
+	}
+	g->mem = na;
+	deps_edge *ed = &na[g->nmem++];
+	memset(ed, 0, sizeof(*ed));
+	ed->producer = p;
+	ed->consumer = q;
+	ed->tensor = -1;
+	ed->rel = m;
+	ed->pairs = -1;
+	return isl_stat_ok;
+}
+
 static int cmp_edge(const void *pa, const void *pb)
 {
 	const deps_edge *a = pa, *b = pb;
@@ -519,7 +546,16 @@ deps_graph *deps_build(isl_ctx *ctx, const ein_cascade *c, char *err,
 		if (!g->waw || !g->war || !g->live_in)
 			goto isl_fail;
 	}
+	{
+		isl_union_map *mem = isl_union_map_union(isl_union_map_copy(g->waw),
+							 isl_union_map_copy(g->war));
+		isl_stat st = isl_union_map_foreach_map(mem, add_mem_map, g);
+		isl_union_map_free(mem);
+		if (st < 0)
+			goto isl_fail;
+	}
 	qsort(g->edges, (size_t)g->nedges, sizeof(*g->edges), cmp_edge);
+	qsort(g->mem, (size_t)g->nmem, sizeof(*g->mem), cmp_edge);
 	qsort(g->self, (size_t)g->nself, sizeof(*g->self), cmp_edge);
 	if (compute_reach(g) < 0 || compute_passes(g) < 0)
 		goto oom;

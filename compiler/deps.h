@@ -78,6 +78,8 @@ typedef struct deps_graph {
 	int nself;
 	deps_edge *self; /* flow self-dependences (recurrences) */
 	isl_union_map *waw, *war; /* memory-based */
+	int nmem;
+	deps_edge *mem; /* the same, one map per statement pair (no classes) */
 	isl_union_map *live_in;	  /* S -> T: reads of data nobody writes */
 	/* reach[e * n + f]: f depends on e, directly or not (e != f). */
 	char *reach;

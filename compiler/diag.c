@@ -196,6 +196,14 @@ static const char *find_line(const diag_ctx *d, int line, size_t *len)
 	return p;
 }
 
+/* Is the byte at column col (1-based) of line a UTF-8 continuation byte? */
+static int is_utf8_cont(const char *line, size_t len, int col)
+{
+	if (col < 1 || (size_t)col > len)
+		return 0;
+	return ((unsigned char)line[col - 1] & 0xc0) == 0x80;
+}
+
 static void print_excerpt(const diag_ctx *d, FILE *out, ein_loc loc)
 {
 	size_t len;
@@ -214,11 +222,16 @@ static void print_excerpt(const diag_ctx *d, FILE *out, ein_loc loc)
 								      : col;
 	if ((size_t)end > len + 1)
 		end = (int)len + 1;
+	/* Columns count bytes; a terminal shows a UTF-8 character (allowed
+	 * in comments) as one: skip its continuation bytes so that the caret
+	 * stays under the right text. */
 	for (int c = 1; c < col; c++)
-		fputc(' ', out);
+		if (!is_utf8_cont(line, len, c))
+			fputc(' ', out);
 	fputc('^', out);
 	for (int c = col + 1; c <= end; c++)
-		fputc('~', out);
+		if (!is_utf8_cont(line, len, c))
+			fputc('~', out);
 	fputc('\n', out);
 }
 

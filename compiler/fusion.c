@@ -74,23 +74,6 @@ static int dep_list_add(dep_list *l, __isl_take isl_map *m, int p, int q,
 	return 0;
 }
 
-static int stmt_index(__isl_keep isl_map *m, enum isl_dim_type t)
-{
-	const char *n = isl_map_get_tuple_name(m, t);
-	return (n && n[0] == 'S') ? atoi(n + 1) : -1;
-}
-
-static isl_stat add_mem(__isl_take isl_map *m, void *user)
-{
-	dep_list *l = user;
-	int p = stmt_index(m, isl_dim_in), q = stmt_index(m, isl_dim_out);
-	if (dep_list_add(l, m, p, q, -1) < 0) {
-		l->failed = 1;
-		return isl_stat_error;
-	}
-	return isl_stat_ok;
-}
-
 static int collect_deps(const deps_graph *g, const char *members, dep_list *l)
 {
 	for (int k = 0; k < g->nedges; k++) {
@@ -107,24 +90,14 @@ static int collect_deps(const deps_graph *g, const char *members, dep_list *l)
 				 ed->consumer, ed->tensor) < 0)
 			return -1;
 	}
-	isl_union_map *mem = isl_union_map_union(isl_union_map_copy(g->waw),
-						 isl_union_map_copy(g->war));
-	if (!mem)
-		return -1;
-	isl_union_map_foreach_map(mem, add_mem, l);
-	isl_union_map_free(mem);
-	/* Keep memory dependences among members only. */
-	int w = 0;
-	for (int i = 0; i < l->n; i++) {
-		dep_item *it = &l->v[i];
-		if (it->p < 0 || it->q < 0 || !members[it->p] || !members[it->q]) {
-			isl_map_free(it->rel);
-			continue;
-		}
-		l->v[w++] = *it;
+	for (int k = 0; k < g->nmem; k++) {
+		const deps_edge *ed = &g->mem[k];
+		if (members[ed->producer] && members[ed->consumer] &&
+		    dep_list_add(l, isl_map_copy(ed->rel), ed->producer,
+				 ed->consumer, -1) < 0)
+			return -1;
 	}
-	l->n = w;
-	return l->failed ? -1 : 0;
+	return 0;
 }
 
 /* The schedule of member e: [tile_0 .. tile_{m-1}, pos, loops..., 0...]
@@ -267,13 +240,18 @@ static int check_legality(const deps_graph *g, const fusion_req *req,
 	for (int i = 0; i < deps->n; i++) {
 		const dep_item *it = &deps->v[i];
 		int found = 0;
-		/* Backwards in the whole schedule. */
-		isl_map *sp = member_schedule(g, req, it->p, pos[it->p], width, -1);
-		isl_map *sq = member_schedule(g, req, it->q, pos[it->q], width, -1);
-		isl_map *bad = isl_map_intersect(isl_map_copy(it->rel),
-						 isl_map_lex_ge_map(sp, sq));
-		if (empty_or_witness(g, req, res, it, bad, 0, &found) < 0)
-			return -1;
+		/* Backwards in the whole schedule.  With every band distance
+		 * non-negative (permutable) this cannot happen: dependences go
+		 * forward in source order, which the sequence inside a tile and
+		 * each member's own loops keep. */
+		if (!req->permutable) {
+			isl_map *sp = member_schedule(g, req, it->p, pos[it->p], width, -1);
+			isl_map *sq = member_schedule(g, req, it->q, pos[it->q], width, -1);
+			isl_map *bad = isl_map_intersect(isl_map_copy(it->rel),
+							 isl_map_lex_ge_map(sp, sq));
+			if (empty_or_witness(g, req, res, it, bad, 0, &found) < 0)
+				return -1;
+		}
 		/* For every tile size: no band member may go backwards. */
 		for (int k = 0; k < req->nband && req->permutable && !found; k++) {
 			isl_map *b = isl_map_intersect(
@@ -283,10 +261,13 @@ static int check_legality(const deps_graph *g, const fusion_req *req,
 			if (empty_or_witness(g, req, res, it, b, 0, &found) < 0)
 				return -1;
 		}
-		if (found)
+		if (found) {
 			res->legal = 0;
+			if (req->verdict_only)
+				break;
+		}
 		/* Parallel and sequential band members. */
-		for (int k = 0; k < req->nband; k++) {
+		for (int k = 0; k < req->nband && !(req->verdict_only && !req->want_parallel); k++) {
 			isl_map *cm = carried_at(g, req, it, k);
 			isl_bool empty = isl_map_is_empty(cm);
 			if (empty < 0) {

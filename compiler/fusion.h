@@ -32,6 +32,7 @@ typedef struct fusion_req {
 	int permutable;			 /* require every band distance >= 0 (legal
 					    for every tile size) instead of the
 					    exact check at these tiles */
+	int verdict_only;		 /* skip the parallel/sequential analysis */
 } fusion_req;
 
 typedef enum fusion_dep_kind { FUSION_FLOW, FUSION_MEMORY } fusion_dep_kind;

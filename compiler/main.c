@@ -17,6 +17,7 @@ static const command commands[] = {
 	{"eval", cmd_eval, "run a cascade with the reference evaluator on .npy data"},
 	{"deps", cmd_deps, "dependences: edge classes, passes, halos, sequential ranks"},
 	{"fuse", cmd_fuse, "legality of a fusion group, with witness, and its tile footprints"},
+	{"groups", cmd_groups, "the legal fusion groups of a cascade (text, JSON, DOT)"},
 };
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
 
