@@ -236,6 +236,9 @@ static int check_legality(const deps_graph *g, const fusion_req *req,
 			  const int *pos, int width, dep_list *deps,
 			  fusion_result *res)
 {
+	fusion_req points = *req;
+	for (int k = 0; k < req->nband; k++)
+		points.tile[k] = 1;
 	res->legal = 1;
 	for (int i = 0; i < deps->n; i++) {
 		const dep_item *it = &deps->v[i];
@@ -252,12 +255,13 @@ static int check_legality(const deps_graph *g, const fusion_req *req,
 			if (empty_or_witness(g, req, res, it, bad, 0, &found) < 0)
 				return -1;
 		}
-		/* For every tile size: no band member may go backwards. */
+		/* For every tile size: no band member may go backwards, even
+		 * point by point (tiles of 1). */
 		for (int k = 0; k < req->nband && req->permutable && !found; k++) {
 			isl_map *b = isl_map_intersect(
 				isl_map_copy(it->rel),
-				isl_map_lex_gt_map(band_dim(g, req, it->p, k),
-						   band_dim(g, req, it->q, k)));
+				isl_map_lex_gt_map(band_dim(g, &points, it->p, k),
+						   band_dim(g, &points, it->q, k)));
 			if (empty_or_witness(g, req, res, it, b, 0, &found) < 0)
 				return -1;
 		}
@@ -374,7 +378,7 @@ static int compute_footprints(const deps_graph *g, const fusion_req *req,
 		int64_t nt = (ext + req->tile[k] - 1) / req->tile[k];
 		if (nt < 1)
 			nt = 1;
-		res->tile_index[k] = nt > 1 ? 1 : 0;
+		res->tile_index[k] = nt / 2; /* a steady-state tile: halos full */
 		if (__builtin_mul_overflow(res->ntiles, nt, &res->ntiles))
 			res->ntiles = INT64_MAX;
 	}
