@@ -126,17 +126,31 @@ int cli_parse_size(const char *s, int64_t *out)
 
 int cli_ensure_dir(const char *path, char *err, size_t errlen)
 {
+	char buf[4096];
 	struct stat st;
-	if (stat(path, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return 0;
-		snprintf(err, errlen, "%s exists and is not a directory", path);
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		snprintf(err, errlen, "path too long: %s", path);
 		return -1;
 	}
-	if (mkdir(path, 0777) != 0) {
-		snprintf(err, errlen, "cannot create directory %s: %s", path,
-			 strerror(errno));
-		return -1;
+	/* Like mkdir -p: create each missing component. */
+	for (char *p = buf + 1;; p++) {
+		char saved = *p;
+		if (saved != '/' && saved != '\0')
+			continue;
+		*p = '\0';
+		if (stat(buf, &st) != 0) {
+			if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+				snprintf(err, errlen, "cannot create directory %s: %s",
+					 buf, strerror(errno));
+				return -1;
+			}
+		} else if (!S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a directory", buf);
+			return -1;
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
 	}
 	return 0;
 }

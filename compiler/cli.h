@@ -46,7 +46,7 @@ ein_cascade *cli_load(const char *file, const cli_defines *d, int *status);
  * 1024).  Returns 0 or -1. */
 int cli_parse_size(const char *s, int64_t *out);
 
-/* Creates directory path (one level) if missing.  Returns 0 or -1 with a
+/* Creates directory path and its parents if missing (mkdir -p).  Returns 0 or -1 with a
  * message in err. */
 int cli_ensure_dir(const char *path, char *err, size_t errlen);
 

@@ -531,10 +531,13 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
 	else if (is_keyword(tok) && !has_expr && (has_name || has_stmt))
 		diag_hint(lx->diag, "'%s' is a keyword; it cannot be used as a name",
 			  lx->last);
+	/* Say which bracket is open, unless the unexpected token is that
+	 * bracket itself. */
 	if (lx->depth > 0 && lx->depth <= LEX_MAX_NEST) {
 		char ch = lx->stack[lx->depth - 1].ch;
-		diag_note(lx->diag, lx->stack[lx->depth - 1].loc,
-			  "to close this '%c'", ch);
+		ein_loc open = lx->stack[lx->depth - 1].loc;
+		if (open.line != loc.line || open.col != loc.col)
+			diag_note(lx->diag, open, "to close this '%c'", ch);
 	}
 	/* Forget the open brackets: recovery then resumes at the next line
 	 * (inside brackets newlines do not end statements, so a missing
