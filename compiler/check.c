@@ -595,8 +595,17 @@ static int to_aff(chk *k, const ast_node *n, aff_mode mode, ein_aff *out)
 		diag_error(k->diag, n->loc, "%s must be affine: this product of "
 					    "two non-constant terms is not",
 			   what);
-		diag_hint(k->diag, "multiply rank variables and parameters only "
-				   "by integer constants");
+		if (!aff_has_vars(&a) && !aff_has_vars(&b)) {
+			/* Parameters only: a constant, but not an affine
+			 * form; a derived parameter is. */
+			char txt[128];
+			diag_hint(k->diag, "define the product as a parameter, "
+					   "e.g. `param P = %s`, and use P",
+				  src_text(k, n->loc, txt, sizeof(txt)));
+		} else {
+			diag_hint(k->diag, "multiply rank variables and parameters "
+					   "only by integer constants");
+		}
 		return -1;
 	}
 	case AST_CALL:

@@ -56,5 +56,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_deps(int argc, char **argv);
 int cmd_fuse(int argc, char **argv);
 int cmd_groups(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

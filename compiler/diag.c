@@ -218,8 +218,10 @@ static void print_excerpt(const diag_ctx *d, FILE *out, ein_loc loc)
 	}
 	fputs("\n      | ", out);
 	int col = loc.col < 1 ? 1 : loc.col;
-	int end = (loc.end_line == loc.line && loc.end_col >= col) ? loc.end_col
-								      : col;
+	/* A range over several lines is marked to the end of its first. */
+	int end = loc.end_line > loc.line ? (int)len
+		  : loc.end_col >= col	  ? loc.end_col
+					  : col;
 	if ((size_t)end > len + 1)
 		end = (int)len + 1;
 	/* Columns count bytes; a terminal shows a UTF-8 character (allowed
@@ -237,7 +239,9 @@ static void print_excerpt(const diag_ctx *d, FILE *out, ein_loc loc)
 
 void diag_flush(diag_ctx *d, FILE *out)
 {
-	qsort(d->recs, (size_t)d->nrecs, sizeof(*d->recs), rec_cmp);
+	/* recs is NULL when nothing was reported: qsort must not see it. */
+	if (d->nrecs > 1)
+		qsort(d->recs, (size_t)d->nrecs, sizeof(*d->recs), rec_cmp);
 	for (int i = 0; i < d->nrecs; i++) {
 		diag_rec *r = &d->recs[i];
 		const char *lvl = r->lvl == DIAG_ERROR ? "error" : "warning";

@@ -299,7 +299,7 @@ static int check_legality(const deps_graph *g, const fusion_req *req,
 
 /* { S<e> : floor(x_r / t) == tile } (cmp 0) or the tiles before it in
  * lexicographic order (cmp < 0). */
-static __isl_give isl_set *tile_domain(const deps_graph *g,
+__isl_give isl_set *fusion_tile_domain(const deps_graph *g,
 				       const fusion_req *req, int e,
 				       const int64_t *tile, int before)
 {
@@ -386,8 +386,8 @@ static int compute_footprints(const deps_graph *g, const fusion_req *req,
 		if (!req->members[e])
 			continue;
 		const ein_einsum *es = &c->einsums[e];
-		isl_set *now = tile_domain(g, req, e, res->tile_index, 0);
-		isl_set *bef = tile_domain(g, req, e, res->tile_index, 1);
+		isl_set *now = fusion_tile_domain(g, req, e, res->tile_index, 0);
+		isl_set *bef = fusion_tile_domain(g, req, e, res->tile_index, 1);
 		if (!now || !bef) {
 			isl_set_free(now);
 			isl_set_free(bef);

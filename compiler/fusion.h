@@ -86,4 +86,11 @@ void fusion_result_clear(fusion_result *res);
 
 const char *fusion_role_name(fusion_role r);
 
+/* The instances of member e in the tile with the given tile indices (one per
+ * band member), or in every tile before it in lexicographic order (before
+ * != 0).  Parameters fixed.  __isl_give. */
+__isl_give isl_set *fusion_tile_domain(const deps_graph *g,
+				       const fusion_req *req, int e,
+				       const int64_t *tile, int before);
+
 #endif

@@ -18,6 +18,8 @@ static const command commands[] = {
 	{"deps", cmd_deps, "dependences: edge classes, passes, halos, sequential ranks"},
 	{"fuse", cmd_fuse, "legality of a fusion group, with witness, and its tile footprints"},
 	{"groups", cmd_groups, "the legal fusion groups of a cascade (text, JSON, DOT)"},
+	{"compile", cmd_compile, "generate C kernels, a driver and a Makefile from a plan"},
+	{"run", cmd_run, "compile, build, run on .npy data and check against the evaluator"},
 };
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
 

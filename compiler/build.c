@@ -1,0 +1,194 @@
+/* build.c - plans from the command line, building generated code (build.h). */
+#include "build.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+const char build_options_help[] =
+	"  --policy P        the fusion plan: 'unfused' (one loop nest per Einsum);\n"
+	"                    other policies come from the mapper (`mambalaya plan`)\n"
+	"  --plan FILE       use a plan saved by `mambalaya plan --json`\n"
+	"  --arch NAME|FILE  the target the plan is made for (with --policy)\n"
+	"  --group SPEC      fuse a group: E1,E2,...:R1=T1,R2=T2 (Einsums, then the\n"
+	"                    fused ranks with their tile sizes, outermost first);\n"
+	"                    repeatable; the other Einsums keep the policy's plan\n"
+	"  --name NAME       C name of the kernel and its files (default: the\n"
+	"                    source file's base name)\n"
+	"  --no-blas         never call a BLAS (portable loops only)\n"
+	"  --no-openmp       no OpenMP pragmas\n"
+	"  --cflags FLAGS    compiler flags for the generated Makefile's build\n"
+	"  -D NAME=VALUE     override a parameter (repeatable)\n";
+
+int build_take_option(const char *cmd, int argc, char **argv, int *i,
+		      build_opts *o)
+{
+	const char *v = NULL;
+	int r = cli_take_define(cmd, argc, argv, i, &o->defs);
+	if (r)
+		return r;
+	if ((r = cli_take_value(cmd, "--plan", argc, argv, i, &o->plan_file)))
+		return r;
+	if ((r = cli_take_value(cmd, "--arch", argc, argv, i, &o->arch)))
+		return r;
+	if ((r = cli_take_value(cmd, "--policy", argc, argv, i, &o->policy)))
+		return r;
+	if ((r = cli_take_value(cmd, "--name", argc, argv, i, &o->name)))
+		return r;
+	if ((r = cli_take_value(cmd, "--cflags", argc, argv, i, &o->cflags)))
+		return r;
+	if ((r = cli_take_value(cmd, "--group", argc, argv, i, &v))) {
+		if (r < 0)
+			return r;
+		if (o->ngroups == BUILD_MAX_GROUPS) {
+			cli_usage_error(cmd, "too many --group options");
+			return -1;
+		}
+		o->groups[o->ngroups++] = v;
+		return 1;
+	}
+	if (strcmp(argv[*i], "--no-blas") == 0) {
+		o->no_blas = 1;
+		(*i)++;
+		return 1;
+	}
+	if (strcmp(argv[*i], "--no-openmp") == 0) {
+		o->no_openmp = 1;
+		(*i)++;
+		return 1;
+	}
+	return 0;
+}
+
+void build_name(const build_opts *o, char *buf, size_t len)
+{
+	if (o->name) {
+		snprintf(buf, len, "%s", o->name);
+		return;
+	}
+	const char *b = strrchr(o->file, '/');
+	b = b ? b + 1 : o->file;
+	size_t j = 0;
+	for (size_t i = 0; b[i] && b[i] != '.' && j + 1 < len; i++)
+		buf[j++] = isalnum((unsigned char)b[i]) ? b[i] : '_';
+	buf[j] = '\0';
+	if (!j || isdigit((unsigned char)buf[0]))
+		snprintf(buf, len, "kernel");
+}
+
+/* Parses "E1,E2:r=t,q=u" into a group of p. */
+static int parse_group(const char *spec, const deps_graph *g, cg_plan *p)
+{
+	const ein_cascade *c = g->c;
+	char buf[1024];
+	char *members = calloc((size_t)(c->neinsums ? c->neinsums : 1), 1);
+	int band[CG_MAX_BAND];
+	int64_t tile[CG_MAX_BAND];
+	int nband = 0, rc = -1;
+	if (!members)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	char *colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	for (char *s = strtok(buf, ","); s; s = strtok(NULL, ",")) {
+		int e = ein_cascade_find_einsum(c, s);
+		if (e < 0) {
+			cli_usage_error("compile", "--group %s: no Einsum named '%s'", spec, s);
+			goto done;
+		}
+		members[e] = 1;
+	}
+	if (colon) {
+		char *save = NULL;
+		for (char *s = strtok_r(colon + 1, ",", &save); s;
+		     s = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(s, '=');
+			int64_t t = 1;
+			if (eq) {
+				*eq = '\0';
+				if (cli_parse_size(eq + 1, &t) < 0 || t < 1) {
+					cli_usage_error("compile", "--group %s: bad tile size '%s'",
+							spec, eq + 1);
+					goto done;
+				}
+			}
+			int r = deps_rank(g, s);
+			if (r < 0 || nband == CG_MAX_BAND) {
+				cli_usage_error("compile", "--group %s: no rank named '%s'", spec, s);
+				goto done;
+			}
+			band[nband] = r;
+			tile[nband++] = t;
+		}
+	}
+	if (cg_plan_set_group(g, p, members, nband, band, tile) < 0) {
+		fprintf(stderr, "mambalaya: internal error: out of memory\n");
+		goto done;
+	}
+	rc = 0;
+done:
+	free(members);
+	return rc;
+}
+
+int build_plan(const build_opts *o, const deps_graph *g, cg_plan *p)
+{
+	const char *policy = o->policy ? o->policy : "unfused";
+	if (o->plan_file) {
+		cli_usage_error("compile", "--plan needs the mapper's plan reader, "
+					   "which this build does not have yet");
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(policy, "unfused") != 0) {
+		cli_usage_error("compile", "unknown policy '%s' (this build knows: unfused)",
+				policy);
+		return CLI_EXIT_USAGE;
+	}
+	if (cg_plan_unfused(g, p) < 0) {
+		fprintf(stderr, "mambalaya: internal error: out of memory\n");
+		return CLI_EXIT_INTERNAL;
+	}
+	for (int i = 0; i < o->ngroups; i++)
+		if (parse_group(o->groups[i], g, p) < 0) {
+			cg_plan_clear(p);
+			return CLI_EXIT_USAGE;
+		}
+	return 0;
+}
+
+int build_make(const char *dir, const char *cflags)
+{
+	char cmd[8192];
+	if (cflags)
+		snprintf(cmd, sizeof(cmd), "make -s -C '%s' CFLAGS='%s' 2>&1", dir, cflags);
+	else
+		snprintf(cmd, sizeof(cmd), "make -s -C '%s' 2>&1", dir);
+	FILE *f = popen(cmd, "r");
+	if (!f) {
+		fprintf(stderr, "mambalaya: error: cannot run make\n");
+		return -1;
+	}
+	char line[1024];
+	char *log = NULL;
+	size_t n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		size_t l = strlen(line);
+		char *nl = realloc(log, n + l + 1);
+		if (!nl)
+			break;
+		log = nl;
+		memcpy(log + n, line, l + 1);
+		n += l;
+	}
+	int st = pclose(f);
+	int ok = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	if (!ok) {
+		fprintf(stderr, "mambalaya: error: building the generated code in %s failed:\n%s",
+			dir, log ? log : "");
+	}
+	free(log);
+	return ok ? 0 : -1;
+}

@@ -1,0 +1,1487 @@
+/* codegen.c - C kernels from a cascade and a fusion plan (see codegen.h). */
+#include "codegen.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <isl/aff.h>
+#include <isl/ast.h>
+#include <isl/ast_build.h>
+#include <isl/id.h>
+#include <isl/ilp.h>
+#include <isl/local_space.h>
+#include <isl/schedule.h>
+#include <isl/schedule_node.h>
+#include <isl/set.h>
+#include <isl/space.h>
+#include <isl/union_set.h>
+#include <isl/val.h>
+
+#include "fusion.h"
+#include "poly.h"
+#include "runtime_sources.h"
+
+/* ------------------------------------------------------------- strings */
+
+typedef struct sb {
+	char *p;
+	size_t n, cap;
+	int oom;
+} sb;
+
+static void sb_vprintf(sb *s, const char *fmt, va_list ap)
+{
+	if (s->oom)
+		return;
+	va_list ap2;
+	va_copy(ap2, ap);
+	int need = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (need < 0) {
+		s->oom = 1;
+		return;
+	}
+	if (s->n + (size_t)need + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 4096;
+		while (s->n + (size_t)need + 1 > cap)
+			cap *= 2;
+		char *p = realloc(s->p, cap);
+		if (!p) {
+			s->oom = 1;
+			return;
+		}
+		s->p = p;
+		s->cap = cap;
+	}
+	vsnprintf(s->p + s->n, (size_t)need + 1, fmt, ap);
+	s->n += (size_t)need;
+}
+
+static void __attribute__((format(printf, 2, 3))) sb_printf(sb *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vprintf(s, fmt, ap);
+	va_end(ap);
+}
+
+static void sb_indent(sb *s, int depth)
+{
+	for (int i = 0; i < depth; i++)
+		sb_printf(s, "\t");
+}
+
+/* ---------------------------------------------------------------- plans */
+
+void cg_plan_clear(cg_plan *p)
+{
+	for (int i = 0; i < p->ngroups; i++)
+		free(p->groups[i].members);
+	free(p->groups);
+	memset(p, 0, sizeof(*p));
+}
+
+int cg_plan_unfused(const deps_graph *g, cg_plan *p)
+{
+	int n = g->c->neinsums;
+	memset(p, 0, sizeof(*p));
+	p->groups = calloc((size_t)(n ? n : 1), sizeof(*p->groups));
+	if (!p->groups)
+		return -1;
+	for (int e = 0; e < n; e++) {
+		cg_group *gr = &p->groups[p->ngroups++];
+		gr->members = calloc((size_t)n, 1);
+		if (!gr->members) {
+			cg_plan_clear(p);
+			return -1;
+		}
+		gr->members[e] = 1;
+	}
+	return 0;
+}
+
+/* Orders the groups so that every dependence goes from an earlier group to
+ * a later one (or stays inside one): repeatedly takes the first group, in
+ * the current order, whose producers outside it have all been placed.  When
+ * none can be placed the groups depend on each other in a cycle; the order
+ * is left as it is and cg_emit reports the cycle. */
+static int plan_order(const deps_graph *g, cg_plan *p)
+{
+	int n = g->c->neinsums, ng = p->ngroups;
+	int *group_of = malloc((size_t)(n ? n : 1) * sizeof(int));
+	char *placed = calloc((size_t)(ng ? ng : 1), 1);
+	cg_group *sorted = malloc((size_t)(ng ? ng : 1) * sizeof(*sorted));
+	if (!group_of || !placed || !sorted) {
+		free(group_of);
+		free(placed);
+		free(sorted);
+		return -1;
+	}
+	for (int i = 0; i < ng; i++)
+		for (int e = 0; e < n; e++)
+			if (p->groups[i].members[e])
+				group_of[e] = i;
+	int done = 0;
+	while (done < ng) {
+		int pick = -1;
+		for (int i = 0; i < ng && pick < 0; i++) {
+			if (placed[i])
+				continue;
+			int ready = 1;
+			for (int k = 0; k < g->nedges && ready; k++) {
+				const deps_edge *ed = &g->edges[k];
+				int pg = group_of[ed->producer];
+				if (group_of[ed->consumer] == i && pg != i && !placed[pg])
+					ready = 0;
+			}
+			if (ready)
+				pick = i;
+		}
+		if (pick < 0)
+			break; /* a cycle: keep the rest in order */
+		placed[pick] = 1;
+		sorted[done++] = p->groups[pick];
+	}
+	for (int i = 0; i < ng; i++)
+		if (!placed[i])
+			sorted[done++] = p->groups[i];
+	memcpy(p->groups, sorted, (size_t)ng * sizeof(*sorted));
+	free(group_of);
+	free(placed);
+	free(sorted);
+	return 0;
+}
+
+int cg_plan_set_group(const deps_graph *g, cg_plan *p, const char *members,
+		      int nband, const int *band, const int64_t *tile)
+{
+	int n = g->c->neinsums;
+	int first = -1;
+	for (int e = 0; e < n && first < 0; e++)
+		if (members[e])
+			first = e;
+	if (first < 0 || nband > CG_MAX_BAND)
+		return -1;
+	/* Take the members out of their groups; drop emptied groups. */
+	int w = 0, at = -1;
+	for (int i = 0; i < p->ngroups; i++) {
+		cg_group *gr = &p->groups[i];
+		int left = 0, had_first = gr->members[first];
+		for (int e = 0; e < n; e++) {
+			if (members[e])
+				gr->members[e] = 0;
+			left += gr->members[e] != 0;
+		}
+		if (had_first && at < 0)
+			at = w;
+		if (!left) {
+			free(gr->members);
+			continue;
+		}
+		p->groups[w++] = *gr;
+	}
+	p->ngroups = w;
+	if (at < 0)
+		at = w;
+	cg_group ng = {0};
+	ng.members = malloc((size_t)n);
+	if (!ng.members)
+		return -1;
+	memcpy(ng.members, members, (size_t)n);
+	ng.nband = nband;
+	for (int k = 0; k < nband; k++) {
+		ng.band[k] = band[k];
+		ng.tile[k] = tile[k];
+	}
+	cg_group *v = realloc(p->groups, (size_t)(p->ngroups + 1) * sizeof(*v));
+	if (!v) {
+		free(ng.members);
+		return -1;
+	}
+	p->groups = v;
+	memmove(&v[at + 1], &v[at], (size_t)(p->ngroups - at) * sizeof(*v));
+	v[at] = ng;
+	p->ngroups++;
+	return plan_order(g, p);
+}
+
+int cg_valid_name(const char *name)
+{
+	if (!name || !(isalpha((unsigned char)name[0]) || name[0] == '_'))
+		return 0;
+	for (const char *q = name; *q; q++)
+		if (!isalnum((unsigned char)*q) && *q != '_')
+			return 0;
+	return strlen(name) < 64;
+}
+
+/* ------------------------------------------------------------- buffers */
+
+typedef enum buf_kind {
+	BUF_USER, /* an input, weight or output: the caller's array */
+	BUF_FULL, /* an intermediate crossing groups: a full array */
+	BUF_TILE  /* internal to one group: a tile buffer per thread */
+} buf_kind;
+
+typedef struct buf_info {
+	buf_kind kind;
+	int group;
+	int ndims;
+	int64_t ext[EIN_MAX_DIMS]; /* extent of each buffer dimension */
+	int mod[EIN_MAX_DIMS];	   /* index taken modulo ext (a power of 2) */
+	int64_t size;
+} buf_info;
+
+typedef struct cg {
+	const deps_graph *g;
+	const ein_cascade *c;
+	const cg_plan *p;
+	const cg_options *o;
+	isl_ctx *ctx;
+	buf_info *buf;
+	int *group_of;
+	/* The group being emitted. */
+	int cur;
+	fusion_req req;
+	fusion_result res;
+	int par_member; /* band member whose loop is parallel, or -1 */
+	int par_stmt;	/* unfused: parallelise the statement's first loop */
+	sb out;
+	char *err;
+	size_t errlen;
+} cg;
+
+static int64_t next_pow2(int64_t x)
+{
+	int64_t p = 1;
+	while (p < x)
+		p <<= 1;
+	return p;
+}
+
+static fusion_req group_req(const cg *k, int gi)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	fusion_req req = {0};
+	req.members = gr->members;
+	req.nband = gr->nband;
+	for (int j = 0; j < gr->nband; j++) {
+		req.band[j] = gr->band[j];
+		req.tile[j] = gr->tile[j];
+	}
+	return req;
+}
+
+/* Is tensor t carried (a dependence between members crosses tiles) along
+ * band member j of group gi? */
+static int carried_along(const cg *k, int gi, int t, int j)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	const deps_graph *g = k->g;
+	for (int pass = 0; pass < 2; pass++) {
+		int n = pass ? g->nself : g->nedges;
+		const deps_edge *arr = pass ? g->self : g->edges;
+		for (int i = 0; i < n; i++) {
+			const deps_edge *ed = &arr[i];
+			if (ed->tensor != t || !gr->members[ed->producer] ||
+			    !gr->members[ed->consumer])
+				continue;
+			for (int d = 0; d < ed->ndist; d++)
+				if (ed->dist[d].rank == gr->band[j] &&
+				    (ed->dist[d].lo != 0 || ed->dist[d].hi != 0))
+					return 1;
+		}
+	}
+	return 0;
+}
+
+/* The band member (innermost) whose rank appears in dimension d of any
+ * access to t inside group gi, or -1. */
+static int dim_band_member(const cg *k, int gi, int t, int d)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	const ein_cascade *c = k->c;
+	int best = -1;
+	for (int e = 0; e < c->neinsums; e++) {
+		if (!gr->members[e])
+			continue;
+		const ein_einsum *es = &c->einsums[e];
+		for (int r = -1; r < es->nreads; r++) {
+			const ein_access *a = r < 0 ? &es->out : &es->reads[r];
+			if (a->tensor != t)
+				continue;
+			for (int v = 0; v < es->nvars; v++) {
+				if (!a->idx[d].vc[v])
+					continue;
+				for (int j = 0; j < gr->nband; j++)
+					if (k->g->var_of[e][gr->band[j]] == v && j > best)
+						best = j;
+			}
+		}
+	}
+	return best;
+}
+
+/* Extent of each dimension of t touched by one (steady-state) tile. */
+static int tile_extents(cg *k, int gi, int t, int64_t *ext)
+{
+	const ein_cascade *c = k->c;
+	const cg_group *gr = &k->p->groups[gi];
+	fusion_req req = group_req(k, gi);
+	int64_t tile[CG_MAX_BAND];
+	for (int j = 0; j < gr->nband; j++) {
+		int64_t e_max = 0;
+		for (int e = 0; e < c->neinsums; e++)
+			if (gr->members[e]) {
+				int v = k->g->var_of[e][gr->band[j]];
+				if (c->einsums[e].vars[v].size > e_max)
+					e_max = c->einsums[e].vars[v].size;
+			}
+		tile[j] = ((e_max + gr->tile[j] - 1) / gr->tile[j]) / 2;
+	}
+	isl_set *touched = NULL;
+	for (int e = 0; e < c->neinsums; e++) {
+		if (!gr->members[e])
+			continue;
+		const ein_einsum *es = &c->einsums[e];
+		for (int r = -1; r < es->nreads; r++) {
+			const ein_access *a = r < 0 ? &es->out : &es->reads[r];
+			if (a->tensor != t)
+				continue;
+			isl_set *img = isl_set_apply(fusion_tile_domain(k->g, &req, e, tile, 0),
+						     poly_access(k->ctx, c, e, a));
+			touched = touched ? isl_set_union(touched, img) : img;
+		}
+	}
+	if (!touched)
+		return -1;
+	for (int d = 0; d < c->tensors[t].ndims; d++) {
+		isl_val *lo = isl_set_dim_min_val(isl_set_copy(touched), d);
+		isl_val *hi = isl_set_dim_max_val(isl_set_copy(touched), d);
+		if (!lo || !hi || !isl_val_is_int(lo) || !isl_val_is_int(hi)) {
+			/* An empty steady tile (tiny sizes): use the whole dim. */
+			ext[d] = c->tensors[t].dims[d].size;
+		} else {
+			ext[d] = isl_val_get_num_si(hi) - isl_val_get_num_si(lo) + 1;
+		}
+		isl_val_free(lo);
+		isl_val_free(hi);
+	}
+	isl_set_free(touched);
+	return 0;
+}
+
+static int plan_buffers(cg *k)
+{
+	const ein_cascade *c = k->c;
+	k->buf = calloc((size_t)(c->ntensors ? c->ntensors : 1), sizeof(*k->buf));
+	if (!k->buf)
+		return -1;
+	for (int t = 0; t < c->ntensors; t++) {
+		const ein_tensor *tt = &c->tensors[t];
+		buf_info *b = &k->buf[t];
+		b->ndims = tt->ndims;
+		b->group = -1;
+		b->size = tt->nelems;
+		for (int d = 0; d < tt->ndims; d++)
+			b->ext[d] = tt->dims[d].size;
+		if (tt->role != EIN_ROLE_TEMP) {
+			b->kind = BUF_USER;
+			continue;
+		}
+		b->kind = BUF_FULL;
+		/* Internal: every writer and reader in one group with a band. */
+		int gi = -1, internal = tt->nwriters > 0 && tt->nreaders > 0;
+		for (int i = 0; i < tt->nwriters && internal; i++) {
+			int gw = k->group_of[tt->writers[i]];
+			if (gi < 0)
+				gi = gw;
+			internal = gw == gi;
+		}
+		for (int i = 0; i < tt->nreaders && internal; i++)
+			internal = k->group_of[tt->readers[i]] == gi;
+		if (!internal || k->p->groups[gi].nband == 0)
+			continue;
+		int64_t ext[EIN_MAX_DIMS];
+		if (tile_extents(k, gi, t, ext) < 0)
+			return -1;
+		const cg_group *gr = &k->p->groups[gi];
+		b->kind = BUF_TILE;
+		b->group = gi;
+		b->size = 1;
+		for (int d = 0; d < tt->ndims; d++) {
+			int j = dim_band_member(k, gi, t, d);
+			int full = j < 0;
+			for (int j0 = 0; j0 < j && !full; j0++)
+				if (carried_along(k, gi, t, j0))
+					full = 1;
+			int64_t e = next_pow2(ext[d]);
+			if (full || e >= tt->dims[d].size) {
+				b->ext[d] = tt->dims[d].size;
+				b->mod[d] = 0;
+			} else {
+				b->ext[d] = e;
+				b->mod[d] = 1;
+			}
+			b->size *= b->ext[d];
+		}
+		(void)gr;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------- C text of the IR */
+
+static void aff_c(sb *s, const ein_cascade *c, const ein_einsum *es,
+		  const ein_aff *a)
+{
+	int64_t cst = ein_aff_eval(c, a, NULL);
+	int any = 0;
+	for (int v = 0; v < es->nvars; v++) {
+		int64_t co = a->vc[v];
+		if (!co)
+			continue;
+		if (any)
+			sb_printf(s, co < 0 ? " - " : " + ");
+		else if (co < 0)
+			sb_printf(s, "-");
+		int64_t m = co < 0 ? -co : co;
+		if (m != 1)
+			sb_printf(s, "%" PRId64 " * ", m);
+		sb_printf(s, "v_%s", es->vars[v].name);
+		any = 1;
+	}
+	if (!any)
+		sb_printf(s, "%" PRId64, cst);
+	else if (cst)
+		sb_printf(s, " %c %" PRId64, cst < 0 ? '-' : '+', cst < 0 ? -cst : cst);
+}
+
+/* Element offset of an access in its buffer. */
+static void offset_c(sb *s, const cg *k, const ein_einsum *es,
+		     const ein_access *a)
+{
+	const buf_info *b = &k->buf[a->tensor];
+	if (a->nidx == 0) {
+		sb_printf(s, "0");
+		return;
+	}
+	int64_t stride = 1;
+	int64_t strides[EIN_MAX_DIMS];
+	for (int d = a->nidx - 1; d >= 0; d--) {
+		strides[d] = stride;
+		stride *= b->ext[d];
+	}
+	for (int d = 0; d < a->nidx; d++) {
+		if (d)
+			sb_printf(s, " + ");
+		if (b->mod[d]) {
+			sb_printf(s, "((");
+			aff_c(s, k->c, es, &a->idx[d]);
+			sb_printf(s, ") & %" PRId64 ")", b->ext[d] - 1);
+		} else {
+			sb_printf(s, "(");
+			aff_c(s, k->c, es, &a->idx[d]);
+			sb_printf(s, ")");
+		}
+		if (strides[d] != 1)
+			sb_printf(s, " * %" PRId64, strides[d]);
+	}
+}
+
+static void number_c(sb *s, double x)
+{
+	if (isinf(x)) {
+		sb_printf(s, x > 0 ? "INFINITY" : "(-INFINITY)");
+		return;
+	}
+	if (isnan(x)) {
+		sb_printf(s, "NAN");
+		return;
+	}
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%.9g", x);
+	if (!strpbrk(buf, ".eEn"))
+		strcat(buf, ".0");
+	sb_printf(s, "%s%sf%s", x < 0 ? "(" : "", buf, x < 0 ? ")" : "");
+}
+
+static void expr_c(sb *s, const cg *k, const ein_einsum *es, const ein_expr *e)
+{
+	switch (e->kind) {
+	case EIN_X_NUM:
+		number_c(s, e->num);
+		return;
+	case EIN_X_PARAM:
+		number_c(s, (double)k->c->params[e->id].value);
+		return;
+	case EIN_X_VAR:
+		sb_printf(s, "(float)v_%s", es->vars[e->id].name);
+		return;
+	case EIN_X_ACCESS: {
+		const ein_access *a = &es->reads[e->id];
+		sb_printf(s, "t_%s[", k->c->tensors[a->tensor].name);
+		offset_c(s, k, es, a);
+		sb_printf(s, "]");
+		return;
+	}
+	case EIN_X_UNARY:
+		sb_printf(s, "ml_%s(", ein_fn_name((ein_fn)e->op));
+		expr_c(s, k, es, e->a);
+		sb_printf(s, ")");
+		return;
+	case EIN_X_BINARY:
+		if (e->op == EIN_OP_MAX || e->op == EIN_OP_MIN) {
+			sb_printf(s, "ml_%s(", e->op == EIN_OP_MAX ? "max" : "min");
+			expr_c(s, k, es, e->a);
+			sb_printf(s, ", ");
+			expr_c(s, k, es, e->b);
+			sb_printf(s, ")");
+			return;
+		}
+		sb_printf(s, "(");
+		expr_c(s, k, es, e->a);
+		sb_printf(s, " %s ", ein_binop_name((ein_binop)e->op));
+		expr_c(s, k, es, e->b);
+		sb_printf(s, ")");
+		return;
+	}
+}
+
+/* ------------------------------------------------------ schedule trees */
+
+static int has_reduction(const ein_einsum *es)
+{
+	for (int v = 0; v < es->nvars; v++)
+		if (es->vars[v].reduced)
+			return 1;
+	return 0;
+}
+
+static int n_out_vars(const ein_einsum *es)
+{
+	int n = 0;
+	for (int v = 0; v < es->nvars; v++)
+		n += !es->vars[v].reduced;
+	return n;
+}
+
+/* The domain of statement S<e> (init: Z<e>, the output points of a
+ * reduction), without parameters. */
+static __isl_give isl_set *stmt_domain(cg *k, int e, int init)
+{
+	const ein_einsum *es = &k->c->einsums[e];
+	isl_set *d = poly_domain(k->ctx, k->c, e, 1);
+	d = isl_set_project_out(d, isl_dim_param, 0,
+				(unsigned)isl_set_dim(d, isl_dim_param));
+	if (init) {
+		int no = n_out_vars(es);
+		d = isl_set_project_out(d, isl_dim_set, (unsigned)no,
+					(unsigned)(es->nvars - no));
+		char name[32];
+		snprintf(name, sizeof(name), "Z%d", e);
+		d = isl_set_set_tuple_name(d, name);
+	}
+	return d;
+}
+
+/* floor(x_v / t) on the space of set dom (or 0 when v < 0). */
+static __isl_give isl_union_pw_aff *tile_upa(__isl_keep isl_set *dom, int v,
+					     int64_t t)
+{
+	isl_local_space *ls = isl_local_space_from_space(isl_set_get_space(dom));
+	isl_aff *a;
+	if (v < 0) {
+		a = isl_aff_zero_on_domain(ls);
+	} else {
+		a = isl_aff_var_on_domain(ls, isl_dim_set, (unsigned)v);
+		a = isl_aff_scale_down_ui(a, (unsigned)t);
+		a = isl_aff_floor(a);
+	}
+	isl_pw_aff *pa = isl_pw_aff_intersect_domain(isl_pw_aff_from_aff(a),
+						     isl_set_copy(dom));
+	return isl_union_pw_aff_from_pw_aff(pa);
+}
+
+/* The identity schedule of a statement: its dimensions in program order
+ * (generational rank first). */
+static __isl_give isl_multi_union_pw_aff *own_band(__isl_keep isl_set *dom,
+						   int gen)
+{
+	isl_size n = isl_set_dim(dom, isl_dim_set);
+	isl_space *sp = isl_set_get_space(dom);
+	isl_space *rsp = isl_space_set_alloc(isl_set_get_ctx(dom), 0, (unsigned)n);
+	isl_space *msp = isl_space_map_from_domain_and_range(isl_space_copy(sp), rsp);
+	isl_local_space *ls = isl_local_space_from_space(sp);
+	isl_aff_list *l = isl_aff_list_alloc(isl_set_get_ctx(dom), n);
+	int order[EIN_MAX_VARS], no = 0;
+	if (gen >= 0 && gen < n)
+		order[no++] = gen;
+	for (int v = 0; v < n; v++)
+		if (v != gen)
+			order[no++] = v;
+	for (int j = 0; j < n; j++)
+		l = isl_aff_list_add(l, isl_aff_var_on_domain(isl_local_space_copy(ls),
+							     isl_dim_set, (unsigned)order[j]));
+	isl_local_space_free(ls);
+	isl_multi_aff *ma = isl_multi_aff_from_aff_list(msp, l);
+	isl_pw_multi_aff *pma = isl_pw_multi_aff_intersect_domain(
+		isl_pw_multi_aff_from_multi_aff(ma), isl_set_copy(dom));
+	return isl_multi_union_pw_aff_from_union_pw_multi_aff(
+		isl_union_pw_multi_aff_from_pw_multi_aff(pma));
+}
+
+/* Builds the schedule tree of group gi and generates its AST. */
+static __isl_give isl_ast_node *group_ast(cg *k, int gi)
+{
+	const ein_cascade *c = k->c;
+	const cg_group *gr = &k->p->groups[gi];
+	isl_ctx *ctx = k->ctx;
+	int n = c->neinsums;
+	/* Statements in order: for each member, its init (if it reduces)
+	 * then itself. */
+	isl_set *doms[2 * 64 + 2];
+	int stmt_e[2 * 64 + 2], stmt_init[2 * 64 + 2], ns = 0;
+	for (int e = 0; e < n; e++) {
+		if (!gr->members[e])
+			continue;
+		if (ns + 2 > (int)(sizeof(doms) / sizeof(doms[0]))) {
+			for (int i = 0; i < ns; i++)
+				isl_set_free(doms[i]);
+			snprintf(k->err, k->errlen, "a group of more than 64 Einsums");
+			return NULL;
+		}
+		if (has_reduction(&c->einsums[e])) {
+			stmt_e[ns] = e;
+			stmt_init[ns] = 1;
+			doms[ns++] = stmt_domain(k, e, 1);
+		}
+		stmt_e[ns] = e;
+		stmt_init[ns] = 0;
+		doms[ns++] = stmt_domain(k, e, 0);
+	}
+	isl_union_set *all = isl_union_set_empty(isl_space_params_alloc(ctx, 0));
+	isl_union_set_list *filters = isl_union_set_list_alloc(ctx, ns);
+	for (int i = 0; i < ns; i++) {
+		all = isl_union_set_add_set(all, isl_set_copy(doms[i]));
+		filters = isl_union_set_list_add(filters,
+						 isl_union_set_from_set(isl_set_copy(doms[i])));
+	}
+	isl_schedule *s = isl_schedule_from_domain(all);
+	isl_schedule_node *node = isl_schedule_get_root(s);
+	isl_schedule_free(s);
+	node = isl_schedule_node_child(node, 0);
+	node = isl_schedule_node_insert_sequence(node, filters);
+	for (int i = 0; i < ns; i++) {
+		const ein_einsum *es = &c->einsums[stmt_e[i]];
+		int gen = stmt_init[i] ? (es->gen_var < n_out_vars(es) ? es->gen_var : -1)
+				       : es->gen_var;
+		if (isl_set_dim(doms[i], isl_dim_set) == 0)
+			continue;
+		node = isl_schedule_node_child(isl_schedule_node_child(node, i), 0);
+		node = isl_schedule_node_insert_partial_schedule(node, own_band(doms[i], gen));
+		int depth_below = 0;
+		if (gr->nband == 0 && k->par_stmt && !stmt_init[i]) {
+			/* Mark the body of the first loop: that loop is parallel. */
+			if (isl_set_dim(doms[i], isl_dim_set) > 1) {
+				node = isl_schedule_node_band_split(node, 1);
+				node = isl_schedule_node_child(node, 0);
+				depth_below = 1;
+			} else {
+				node = isl_schedule_node_child(node, 0);
+				depth_below = 1;
+			}
+			node = isl_schedule_node_insert_mark(node,
+							     isl_id_alloc(ctx, "parallel", NULL));
+		}
+		/* Back up to the sequence: (mark, inner band,) band, filter. */
+		for (int up = 0; up < depth_below; up++)
+			node = isl_schedule_node_parent(node);
+		node = isl_schedule_node_parent(isl_schedule_node_parent(node));
+	}
+	/* The tile band, one member per node so that a mark can say which
+	 * loop runs in parallel. */
+	for (int j = gr->nband - 1; j >= 0; j--) {
+		isl_union_pw_aff *upa = NULL;
+		for (int i = 0; i < ns; i++) {
+			int e = stmt_e[i];
+			int v = k->g->var_of[e][gr->band[j]];
+			if (stmt_init[i] && c->einsums[e].vars[v].reduced)
+				v = -1; /* inits run in the first tile */
+			isl_union_pw_aff *u = tile_upa(doms[i], v, gr->tile[j]);
+			upa = upa ? isl_union_pw_aff_union_add(upa, u) : u;
+		}
+		/* The mark goes below band member j: the loop whose body it
+		 * is runs in parallel (if isl keeps that loop at all). */
+		if (j == k->par_member)
+			node = isl_schedule_node_insert_mark(node,
+							     isl_id_alloc(ctx, "parallel", NULL));
+		node = isl_schedule_node_insert_partial_schedule(
+			node, isl_multi_union_pw_aff_from_union_pw_aff(upa));
+	}
+	for (int i = 0; i < ns; i++)
+		isl_set_free(doms[i]);
+	isl_schedule *sched = isl_schedule_node_get_schedule(node);
+	isl_schedule_node_free(node);
+	isl_ast_build *build = isl_ast_build_from_context(isl_set_universe(
+		isl_space_params_alloc(ctx, 0)));
+	isl_ast_node *ast = isl_ast_build_node_from_schedule(build, sched);
+	isl_ast_build_free(build);
+	if (!ast)
+		snprintf(k->err, k->errlen, "isl AST generation: %s", poly_error(ctx));
+	return ast;
+}
+
+/* ------------------------------------------------------- AST printing */
+
+static void print_expr(cg *k, __isl_keep isl_ast_expr *e)
+{
+	char *s = isl_ast_expr_to_C_str(e);
+	sb_printf(&k->out, "%s", s ? s : "0");
+	free(s);
+}
+
+static void emit_tile_allocs(cg *k, int depth, int gi)
+{
+	for (int t = 0; t < k->c->ntensors; t++) {
+		const buf_info *b = &k->buf[t];
+		if (b->kind != BUF_TILE || b->group != gi)
+			continue;
+		sb_indent(&k->out, depth);
+		sb_printf(&k->out,
+			  "float *t_%s = ml_alloc(%" PRId64 "); /* tile buffer [",
+			  k->c->tensors[t].name, b->size);
+		for (int d = 0; d < b->ndims; d++)
+			sb_printf(&k->out, "%s%" PRId64 "%s", d ? "][" : "", b->ext[d],
+				  b->mod[d] ? " mod" : "");
+		sb_printf(&k->out, "] */\n");
+		sb_indent(&k->out, depth);
+		sb_printf(&k->out, "if (!t_%s) ok = 0;\n", k->c->tensors[t].name);
+	}
+}
+
+static void emit_tile_frees(cg *k, int depth, int gi)
+{
+	for (int t = 0; t < k->c->ntensors; t++)
+		if (k->buf[t].kind == BUF_TILE && k->buf[t].group == gi) {
+			sb_indent(&k->out, depth);
+			sb_printf(&k->out, "free(t_%s);\n", k->c->tensors[t].name);
+		}
+}
+
+static int group_has_tiles(const cg *k, int gi)
+{
+	for (int t = 0; t < k->c->ntensors; t++)
+		if (k->buf[t].kind == BUF_TILE && k->buf[t].group == gi)
+			return 1;
+	return 0;
+}
+
+static void emit_user(cg *k, __isl_keep isl_ast_node *node, int depth)
+{
+	isl_ast_expr *call = isl_ast_node_user_get_expr(node);
+	isl_ast_expr *fn = isl_ast_expr_op_get_arg(call, 0);
+	isl_id *id = isl_ast_expr_get_id(fn);
+	const char *name = isl_id_get_name(id);
+	int init = name[0] == 'Z';
+	int e = atoi(name + 1);
+	const ein_einsum *es = &k->c->einsums[e];
+	int nargs = (int)isl_ast_expr_op_get_n_arg(call) - 1;
+	sb *s = &k->out;
+	sb_indent(s, depth);
+	sb_printf(s, "{");
+	for (int v = 0; v < nargs; v++) {
+		isl_ast_expr *a = isl_ast_expr_op_get_arg(call, v + 1);
+		sb_printf(s, "%sconst long v_%s = ", v ? " " : " ", es->vars[v].name);
+		print_expr(k, a);
+		sb_printf(s, ";");
+		isl_ast_expr_free(a);
+	}
+	sb_printf(s, "\n");
+	sb_indent(s, depth + 1);
+	const char *tn = k->c->tensors[es->out.tensor].name;
+	sb_printf(s, "t_%s[", tn);
+	offset_c(s, k, es, &es->out);
+	sb_printf(s, "] = ");
+	if (init) {
+		double id0 = ein_reduce_identity(es->reduce_op);
+		number_c(s, id0);
+	} else if (has_reduction(es)) {
+		const char *op = es->reduce_op == EIN_OP_MAX	 ? "ml_max"
+				 : es->reduce_op == EIN_OP_MIN ? "ml_min"
+							       : NULL;
+		if (op)
+			sb_printf(s, "%s(", op);
+		sb_printf(s, "t_%s[", tn);
+		offset_c(s, k, es, &es->out);
+		sb_printf(s, "]%s", op ? ", " : " + ");
+		expr_c(s, k, es, es->rhs);
+		if (op)
+			sb_printf(s, ")");
+	} else {
+		expr_c(s, k, es, es->rhs);
+	}
+	sb_printf(s, ";\n");
+	sb_indent(s, depth);
+	sb_printf(s, "}\n");
+	isl_id_free(id);
+	isl_ast_expr_free(fn);
+	isl_ast_expr_free(call);
+}
+
+static void emit_node(cg *k, __isl_keep isl_ast_node *node, int depth,
+		      int parallel);
+static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
+		     int parallel);
+
+static void emit_list(cg *k, __isl_keep isl_ast_node_list *l, int depth,
+		      int parallel)
+{
+	isl_size n = isl_ast_node_list_n_ast_node(l);
+	for (int i = 0; i < n; i++) {
+		isl_ast_node *c = isl_ast_node_list_get_ast_node(l, i);
+		emit_node(k, c, depth, parallel);
+		isl_ast_node_free(c);
+	}
+}
+
+static int is_parallel_mark(__isl_keep isl_ast_node *node)
+{
+	if (isl_ast_node_get_type(node) != isl_ast_node_mark)
+		return 0;
+	isl_id *id = isl_ast_node_mark_get_id(node);
+	int par = strcmp(isl_id_get_name(id), "parallel") == 0;
+	isl_id_free(id);
+	return par;
+}
+
+static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
+		     int parallel)
+{
+	sb *s = &k->out;
+	isl_ast_expr *it = isl_ast_node_for_get_iterator(node);
+	isl_ast_expr *init = isl_ast_node_for_get_init(node);
+	isl_ast_expr *cond = isl_ast_node_for_get_cond(node);
+	isl_ast_expr *inc = isl_ast_node_for_get_inc(node);
+	isl_ast_node *body = isl_ast_node_for_get_body(node);
+	if (is_parallel_mark(body)) {
+		isl_ast_node *inner = isl_ast_node_mark_get_node(body);
+		isl_ast_node_free(body);
+		body = inner;
+		parallel = 1;
+	}
+	int region = parallel && k->o->openmp;
+	int tiles = k->par_member >= 0 && group_has_tiles(k, k->cur);
+	if (region) {
+		sb_indent(s, depth);
+		sb_printf(s, "#pragma omp parallel\n");
+		sb_indent(s, depth);
+		sb_printf(s, "{\n");
+		depth++;
+		if (tiles)
+			emit_tile_allocs(k, depth, k->cur);
+		sb_indent(s, depth);
+		sb_printf(s, "#pragma omp for schedule(static)\n");
+	} else if (parallel && tiles) {
+		emit_tile_allocs(k, depth, k->cur);
+	}
+	sb_indent(s, depth);
+	sb_printf(s, "for (long ");
+	print_expr(k, it);
+	sb_printf(s, " = ");
+	print_expr(k, init);
+	sb_printf(s, "; ");
+	print_expr(k, cond);
+	sb_printf(s, "; ");
+	print_expr(k, it);
+	sb_printf(s, " += ");
+	print_expr(k, inc);
+	sb_printf(s, ") {\n");
+	if (parallel && tiles) {
+		sb_indent(s, depth + 1);
+		sb_printf(s, "if (!ok) continue;\n");
+	}
+	emit_node(k, body, depth + 1, 0);
+	sb_indent(s, depth);
+	sb_printf(s, "}\n");
+	if (region) {
+		if (tiles)
+			emit_tile_frees(k, depth, k->cur);
+		depth--;
+		sb_indent(s, depth);
+		sb_printf(s, "}\n");
+	} else if (parallel && tiles) {
+		emit_tile_frees(k, depth, k->cur);
+	}
+	isl_ast_expr_free(it);
+	isl_ast_expr_free(init);
+	isl_ast_expr_free(cond);
+	isl_ast_expr_free(inc);
+	isl_ast_node_free(body);
+}
+
+/* Code under a parallel mark whose loop isl did not generate (a single
+ * iteration): the thread's tile buffers are allocated around it. */
+static void emit_scoped(cg *k, __isl_keep isl_ast_node *node, int depth)
+{
+	sb *s = &k->out;
+	int tiles = k->par_member >= 0 && group_has_tiles(k, k->cur);
+	if (!tiles) {
+		emit_node(k, node, depth, 0);
+		return;
+	}
+	sb_indent(s, depth);
+	sb_printf(s, "{\n");
+	emit_tile_allocs(k, depth + 1, k->cur);
+	sb_indent(s, depth + 1);
+	sb_printf(s, "if (ok) {\n");
+	emit_node(k, node, depth + 2, 0);
+	sb_indent(s, depth + 1);
+	sb_printf(s, "}\n");
+	emit_tile_frees(k, depth + 1, k->cur);
+	sb_indent(s, depth);
+	sb_printf(s, "}\n");
+}
+
+static void emit_node(cg *k, __isl_keep isl_ast_node *node, int depth,
+		      int parallel)
+{
+	sb *s = &k->out;
+	switch (isl_ast_node_get_type(node)) {
+	case isl_ast_node_for:
+		emit_for(k, node, depth, parallel);
+		return;
+	case isl_ast_node_if: {
+		isl_ast_expr *cond = isl_ast_node_if_get_cond(node);
+		isl_ast_node *then = isl_ast_node_if_get_then_node(node);
+		sb_indent(s, depth);
+		sb_printf(s, "if (");
+		print_expr(k, cond);
+		sb_printf(s, ") {\n");
+		emit_node(k, then, depth + 1, parallel);
+		sb_indent(s, depth);
+		sb_printf(s, "}");
+		if (isl_ast_node_if_has_else_node(node) == isl_bool_true) {
+			isl_ast_node *el = isl_ast_node_if_get_else_node(node);
+			sb_printf(s, " else {\n");
+			emit_node(k, el, depth + 1, parallel);
+			sb_indent(s, depth);
+			sb_printf(s, "}");
+			isl_ast_node_free(el);
+		}
+		sb_printf(s, "\n");
+		isl_ast_expr_free(cond);
+		isl_ast_node_free(then);
+		return;
+	}
+	case isl_ast_node_block: {
+		isl_ast_node_list *l = isl_ast_node_block_get_children(node);
+		emit_list(k, l, depth, 0);
+		isl_ast_node_list_free(l);
+		return;
+	}
+	case isl_ast_node_mark: {
+		isl_id *id = isl_ast_node_mark_get_id(node);
+		isl_ast_node *child = isl_ast_node_mark_get_node(node);
+		int par = strcmp(isl_id_get_name(id), "parallel") == 0;
+		/* The mark sits on the band: its loop is the child, or several
+		 * loops in a block when isl split it, or no loop at all when
+		 * the band has a single iteration. */
+		if (par)
+			emit_scoped(k, child, depth);
+		else
+			emit_node(k, child, depth, 0);
+		isl_ast_node_free(child);
+		isl_id_free(id);
+		return;
+	}
+	case isl_ast_node_user:
+		emit_user(k, node, depth);
+		return;
+	default:
+		sb_indent(s, depth);
+		sb_printf(s, "/* unsupported AST node */\n");
+		return;
+	}
+}
+
+/* ------------------------------------------------------------- groups */
+
+/* Chooses the parallel loop of a group: the outermost parallel band member
+ * such that no tile buffer carries data along a member outside it (the
+ * buffers are private to each thread). */
+static void choose_parallel(cg *k, int gi)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	const ein_cascade *c = k->c;
+	k->par_member = -1;
+	k->par_stmt = 0;
+	if (gr->nband == 0) {
+		int e = -1;
+		for (int i = 0; i < c->neinsums; i++)
+			if (gr->members[i])
+				e = i;
+		const ein_einsum *es = &c->einsums[e];
+		int first = es->gen_var >= 0 ? es->gen_var : 0;
+		if (es->nvars > 0 && !es->vars[first].reduced && !es->vars[first].generational)
+			k->par_stmt = 1;
+		return;
+	}
+	for (int j = 0; j < gr->nband; j++) {
+		if (!((k->res.parallel >> j) & 1))
+			continue;
+		int ok = 1;
+		for (int t = 0; t < c->ntensors && ok; t++) {
+			if (k->buf[t].kind != BUF_TILE || k->buf[t].group != gi)
+				continue;
+			for (int j0 = 0; j0 < j && ok; j0++)
+				if (carried_along(k, gi, t, j0))
+					ok = 0;
+		}
+		if (ok) {
+			k->par_member = j;
+			return;
+		}
+	}
+}
+
+static int emit_group(cg *k, int gi)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	const ein_cascade *c = k->c;
+	sb *s = &k->out;
+	k->cur = gi;
+	sb_printf(s, "\n\t/* group %d:", gi + 1);
+	for (int e = 0; e < c->neinsums; e++)
+		if (gr->members[e])
+			sb_printf(s, " %s", c->einsums[e].name);
+	if (gr->nband) {
+		sb_printf(s, "; fused on");
+		for (int j = 0; j < gr->nband; j++)
+			sb_printf(s, " %s (tile %" PRId64 ")", k->g->ranks[gr->band[j]],
+				  gr->tile[j]);
+	}
+	sb_printf(s, " */\n\tif (ok) {\n");
+	choose_parallel(k, gi);
+	int tiles = group_has_tiles(k, gi);
+	if (tiles && k->par_member < 0)
+		emit_tile_allocs(k, 2, gi);
+	if (tiles && k->par_member < 0)
+		sb_printf(s, "\t\tif (ok) {\n");
+	isl_ast_node *ast = group_ast(k, gi);
+	if (!ast)
+		return -1;
+	emit_node(k, ast, tiles && k->par_member < 0 ? 3 : 2, 0);
+	isl_ast_node_free(ast);
+	if (tiles && k->par_member < 0) {
+		sb_printf(s, "\t\t}\n");
+		emit_tile_frees(k, 2, gi);
+	}
+	sb_printf(s, "\t}\n");
+	return 0;
+}
+
+/* ----------------------------------------------------------- the files */
+
+static const char prelude[] =
+	"#include <math.h>\n"
+	"#include <stdint.h>\n"
+	"#include <stdlib.h>\n"
+	"#include <string.h>\n"
+	"\n"
+	"/* Loop-bound helpers used by isl's generated code. */\n"
+	"static inline long floord(long a, long b)\n"
+	"{\n"
+	"\treturn a / b - ((a % b != 0) && ((a < 0) != (b < 0)));\n"
+	"}\n"
+	"static inline long min(long a, long b) { return a < b ? a : b; }\n"
+	"static inline long max(long a, long b) { return a > b ? a : b; }\n"
+	"\n"
+	"/* The language's functions, in float.  exp is a polynomial that the\n"
+	" * compiler can vectorise (see docs/codegen.md for its accuracy). */\n"
+	"static inline float ml_exp(float x)\n"
+	"{\n"
+	"\t/* exp(x) = 2^n * exp(r), |r| <= ln(2)/2, exp(r) by its Taylor\n"
+	"\t * polynomial of degree 7 (truncation error below 6e-9). */\n"
+	"\tx = x > 88.0f ? 88.0f : x;\n"
+	"\tx = x < -87.0f ? -87.0f : x;\n"
+	"\tfloat n = rintf(x * 1.44269504088896341f);\n"
+	"\tfloat r = x - n * 0.693145751953125f;\n"
+	"\tr = r - n * 1.42860682030941723e-6f;\n"
+	"\tfloat p = 1.0f / 5040.0f;\n"
+	"\tp = p * r + 1.0f / 720.0f;\n"
+	"\tp = p * r + 1.0f / 120.0f;\n"
+	"\tp = p * r + 1.0f / 24.0f;\n"
+	"\tp = p * r + 1.0f / 6.0f;\n"
+	"\tp = p * r + 0.5f;\n"
+	"\tp = p * r + 1.0f;\n"
+	"\tp = p * r + 1.0f;\n"
+	"\tunion { float f; int32_t i; } u;\n"
+	"\tu.f = p;\n"
+	"\tu.i += (int32_t)n * (1 << 23);\n"
+	"\treturn u.f;\n"
+	"}\n"
+	"static inline float ml_log(float x) { return logf(x); }\n"
+	"static inline float ml_sqrt(float x) { return sqrtf(x); }\n"
+	"static inline float ml_rsqrt(float x) { return 1.0f / sqrtf(x); }\n"
+	"static inline float ml_sigmoid(float x) { return 1.0f / (1.0f + ml_exp(-x)); }\n"
+	"static inline float ml_silu(float x) { return x / (1.0f + ml_exp(-x)); }\n"
+	"static inline float ml_softplus(float x)\n"
+	"{\n"
+	"\treturn x > 20.0f ? x : log1pf(ml_exp(x));\n"
+	"}\n"
+	"static inline float ml_tanh(float x) { return tanhf(x); }\n"
+	"static inline float ml_relu(float x) { return x > 0.0f ? x : 0.0f; }\n"
+	"static inline float ml_abs(float x) { return fabsf(x); }\n"
+	"static inline float ml_neg(float x) { return -x; }\n"
+	"static inline float ml_recip(float x) { return 1.0f / x; }\n"
+	"static inline float ml_square(float x) { return x * x; }\n"
+	"static inline float ml_max(float a, float b) { return a > b ? a : b; }\n"
+	"static inline float ml_min(float a, float b) { return a < b ? a : b; }\n"
+	"\n"
+	"static float *ml_alloc(int64_t n)\n"
+	"{\n"
+	"\treturn malloc((size_t)(n > 0 ? n : 1) * sizeof(float));\n"
+	"}\n";
+
+static int write_file(const char *dir, const char *name, const char *text,
+		      size_t len, char *err, size_t errlen)
+{
+	char path[4096], tmp[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "wb");
+	if (!f) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	size_t w = fwrite(text, 1, len, f);
+	if (fclose(f) != 0 || w != len) {
+		snprintf(err, errlen, "cannot write %s", tmp);
+		remove(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		snprintf(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
+		remove(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void emit_header(cg *k, sb *h)
+{
+	const ein_cascade *c = k->c;
+	const char *n = k->o->name;
+	sb_printf(h, "/* %s.h - generated by mambalaya from %s; do not edit.\n"
+		     " *\n"
+		     " * Call %s_run() with every input, weight and output array\n"
+		     " * (float32, row-major, the shapes below) and the sizes it was\n"
+		     " * compiled for.  It allocates its own scratch memory and frees\n"
+		     " * it; it keeps no state between calls (no globals) and may run\n"
+		     " * in several threads (OpenMP) when built with -fopenmp.\n"
+		     " */\n",
+		  n, c->file, n);
+	sb_printf(h, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n", n, n);
+	for (int p = 0; p < c->nparams; p++)
+		sb_printf(h, "#define %s_%s %" PRId64 "\n", n, c->params[p].name,
+			  c->params[p].value);
+	sb_printf(h, "\ntypedef struct %s_args {\n", n);
+	sb_printf(h, "\t/* sizes: must equal the values above */\n");
+	for (int p = 0; p < c->nparams; p++)
+		sb_printf(h, "\tint64_t %s;\n", c->params[p].name);
+	for (int t = 0; t < c->ntensors; t++) {
+		const ein_tensor *tt = &c->tensors[t];
+		if (tt->role == EIN_ROLE_TEMP)
+			continue;
+		sb_printf(h, "\t%sfloat *%s; /* %s [", tt->role == EIN_ROLE_OUTPUT ? "" : "const ",
+			  tt->name, ein_role_name(tt->role));
+		for (int d = 0; d < tt->ndims; d++)
+			sb_printf(h, "%s%" PRId64, d ? "][" : "", tt->dims[d].size);
+		sb_printf(h, "] */\n");
+	}
+	sb_printf(h, "} %s_args;\n\n", n);
+	sb_printf(h, "/* Returns 0, 1 if a size differs from the compiled one, 2 if\n"
+		     " * scratch memory cannot be allocated. */\n"
+		     "int %s_run(const %s_args *a);\n\n#endif\n",
+		  n, n);
+}
+
+static void emit_kernel(cg *k)
+{
+	const ein_cascade *c = k->c;
+	const char *n = k->o->name;
+	sb *s = &k->out;
+	sb_printf(s, "/* %s.c - generated by mambalaya from %s; do not edit. */\n",
+		  n, c->file);
+	sb_printf(s, "%s\n#include \"%s.h\"\n\n", prelude, n);
+	sb_printf(s, "int %s_run(const %s_args *a)\n{\n\tint ok = 1;\n", n, n);
+	for (int p = 0; p < c->nparams; p++)
+		sb_printf(s, "\tif (a->%s != %" PRId64 ")\n\t\treturn 1;\n",
+			  c->params[p].name, c->params[p].value);
+	for (int t = 0; t < c->ntensors; t++) {
+		const ein_tensor *tt = &c->tensors[t];
+		if (k->buf[t].kind == BUF_USER)
+			sb_printf(s, "\tfloat *restrict t_%s = (float *)a->%s;\n", tt->name,
+				  tt->name);
+		else if (k->buf[t].kind == BUF_FULL)
+			sb_printf(s, "\tfloat *t_%s = ml_alloc(%" PRId64 ");\n\tif (!t_%s)\n\t\tok = 0;\n",
+				  tt->name, tt->nelems, tt->name);
+	}
+}
+
+static int emit_all(cg *k, const char *dir)
+{
+	const ein_cascade *c = k->c;
+	const char *n = k->o->name;
+	emit_kernel(k);
+	for (int gi = 0; gi < k->p->ngroups; gi++) {
+		k->req = group_req(k, gi);
+		if (fusion_check(k->g, &k->req, 0, &k->res, k->err, k->errlen) < 0)
+			return -1;
+		int r = emit_group(k, gi);
+		fusion_result_clear(&k->res);
+		if (r < 0)
+			return -1;
+	}
+	sb *s = &k->out;
+	for (int t = 0; t < c->ntensors; t++)
+		if (k->buf[t].kind == BUF_FULL)
+			sb_printf(s, "\tfree(t_%s);\n", c->tensors[t].name);
+	sb_printf(s, "\treturn ok ? 0 : 2;\n}\n");
+	sb h = {0};
+	emit_header(k, &h);
+	/* The driver: reads .npy inputs, runs, writes .npy outputs. */
+	sb d = {0};
+	sb_printf(&d, "/* %s_main.c - generated by mambalaya: runs %s on .npy files.\n"
+		      " * Usage: %s --in DIR --out DIR [--bench N] */\n",
+		  n, n, n);
+	sb_printf(&d, "#define _POSIX_C_SOURCE 200809L\n#include <stdio.h>\n#include <stdlib.h>\n"
+		      "#include <string.h>\n#include <sys/stat.h>\n#include <time.h>\n\n"
+		      "#include \"npy.h\"\n#include \"%s.h\"\n\n",
+		  n);
+	sb_printf(&d, "static double now(void)\n{\n\tstruct timespec t;\n"
+		      "\tclock_gettime(CLOCK_MONOTONIC, &t);\n"
+		      "\treturn (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;\n}\n\n"
+		      "static int cmp(const void *a, const void *b)\n{\n"
+		      "\tdouble x = *(const double *)a, y = *(const double *)b;\n"
+		      "\treturn (x > y) - (x < y);\n}\n\n");
+	sb_printf(&d, "static int load(const char *dir, const char *name, float **p, int nd,\n"
+		      "\t\tconst int64_t *want)\n{\n"
+		      "\tchar path[4096], err[256], a[256], b[256];\n"
+		      "\tint64_t shape[NPY_MAX_DIMS];\n\tint got;\n"
+		      "\tsnprintf(path, sizeof(path), \"%%s/%%s.npy\", dir, name);\n"
+		      "\tif (npy_read_f32(path, p, &got, shape, err, sizeof(err)) < 0) {\n"
+		      "\t\tfprintf(stderr, \"%%s: error: %%s\\n\", path, err);\n\t\treturn -1;\n\t}\n"
+		      "\tint same = got == nd;\n"
+		      "\tfor (int i = 0; same && i < nd; i++)\n\t\tsame = shape[i] == want[i];\n"
+		      "\tif (!same) {\n\t\tnpy_shape_str(nd, want, a, sizeof(a));\n"
+		      "\t\tnpy_shape_str(got, shape, b, sizeof(b));\n"
+		      "\t\tfprintf(stderr, \"%%s: error: %%s has shape %%s, expected %%s\\n\", path, name, b, a);\n"
+		      "\t\tfree(*p);\n\t\t*p = NULL;\n\t\treturn -1;\n\t}\n\treturn 0;\n}\n\n");
+	sb_printf(&d, "int main(int argc, char **argv)\n{\n"
+		      "\tconst char *in = NULL, *out = NULL;\n\tint bench = 0, status = 1;\n"
+		      "\tfor (int i = 1; i < argc; i++) {\n"
+		      "\t\tif (!strcmp(argv[i], \"--in\") && i + 1 < argc)\n\t\t\tin = argv[++i];\n"
+		      "\t\telse if (!strcmp(argv[i], \"--out\") && i + 1 < argc)\n\t\t\tout = argv[++i];\n"
+		      "\t\telse if (!strcmp(argv[i], \"--bench\") && i + 1 < argc)\n\t\t\tbench = atoi(argv[++i]);\n"
+		      "\t\telse {\n\t\t\tfprintf(stderr, \"usage: %%s --in DIR --out DIR [--bench N]\\n\", argv[0]);\n"
+		      "\t\t\treturn 2;\n\t\t}\n\t}\n"
+		      "\tif (!in || !out || bench < 0) {\n"
+		      "\t\tfprintf(stderr, \"usage: %%s --in DIR --out DIR [--bench N]\\n\", argv[0]);\n"
+		      "\t\treturn 2;\n\t}\n"
+		      "\t%s_args a;\n\tmemset(&a, 0, sizeof(a));\n",
+		  n);
+	for (int p = 0; p < c->nparams; p++)
+		sb_printf(&d, "\ta.%s = %" PRId64 ";\n", c->params[p].name,
+			  c->params[p].value);
+	int ntens = 0;
+	for (int t = 0; t < c->ntensors; t++) {
+		const ein_tensor *tt = &c->tensors[t];
+		if (tt->role == EIN_ROLE_TEMP)
+			continue;
+		ntens++;
+		sb_printf(&d, "\tfloat *p_%s = NULL;\n\tconst int64_t s_%s[%d] = {", tt->name,
+			  tt->name, tt->ndims ? tt->ndims : 1);
+		for (int dd = 0; dd < tt->ndims; dd++)
+			sb_printf(&d, "%s%" PRId64, dd ? ", " : "", tt->dims[dd].size);
+		if (!tt->ndims)
+			sb_printf(&d, "1");
+		sb_printf(&d, "};\n");
+	}
+	(void)ntens;
+	for (int t = 0; t < c->ntensors; t++) {
+		const ein_tensor *tt = &c->tensors[t];
+		if (tt->role == EIN_ROLE_INPUT || tt->role == EIN_ROLE_WEIGHT)
+			sb_printf(&d, "\tif (load(in, \"%s\", &p_%s, %d, s_%s) < 0)\n\t\tgoto done;\n",
+				  tt->name, tt->name, tt->ndims, tt->name);
+		else if (tt->role == EIN_ROLE_OUTPUT)
+			sb_printf(&d, "\tp_%s = calloc(%" PRId64 ", sizeof(float));\n"
+				      "\tif (!p_%s) {\n\t\tfprintf(stderr, \"out of memory\\n\");\n\t\tgoto done;\n\t}\n",
+				  tt->name, tt->nelems ? tt->nelems : 1, tt->name);
+		if (tt->role != EIN_ROLE_TEMP)
+			sb_printf(&d, "\ta.%s = p_%s;\n", tt->name, tt->name);
+	}
+	sb_printf(&d, "\tint r = %s_run(&a);\n"
+		      "\tif (r) {\n\t\tfprintf(stderr, \"%s_run failed (%%d)\\n\", r);\n\t\tgoto done;\n\t}\n",
+		  n, n);
+	sb_printf(&d, "\tif (bench > 0) {\n"
+		      "\t\tdouble *ms = malloc((size_t)bench * sizeof(double));\n"
+		      "\t\tif (!ms)\n\t\t\tgoto done;\n"
+		      "\t\tfor (int i = 0; i < bench; i++) {\n"
+		      "\t\t\tdouble t0 = now();\n\t\t\t%s_run(&a);\n"
+		      "\t\t\tms[i] = 1e3 * (now() - t0);\n\t\t}\n"
+		      "\t\tqsort(ms, (size_t)bench, sizeof(double), cmp);\n"
+		      "\t\tprintf(\"bench: runs=%%d median_ms=%%.3f min_ms=%%.3f\\n\", bench, ms[bench / 2], ms[0]);\n"
+		      "\t\tfree(ms);\n\t}\n",
+		  n);
+	sb_printf(&d, "\tmkdir(out, 0777);\n");
+	for (int t = 0; t < c->ntensors; t++) {
+		const ein_tensor *tt = &c->tensors[t];
+		if (tt->role != EIN_ROLE_OUTPUT)
+			continue;
+		sb_printf(&d, "\t{\n\t\tchar path[4096], err[256];\n"
+			      "\t\tsnprintf(path, sizeof(path), \"%%s/%s.npy\", out);\n"
+			      "\t\tif (npy_write_f32(path, p_%s, %d, s_%s, err, sizeof(err)) < 0) {\n"
+			      "\t\t\tfprintf(stderr, \"%%s: error: %%s\\n\", path, err);\n\t\t\tgoto done;\n\t\t}\n\t}\n",
+			  tt->name, tt->name, tt->ndims, tt->name);
+	}
+	sb_printf(&d, "\tstatus = 0;\ndone:\n");
+	for (int t = 0; t < c->ntensors; t++)
+		if (c->tensors[t].role != EIN_ROLE_TEMP)
+			sb_printf(&d, "\tfree(p_%s);\n", c->tensors[t].name);
+	sb_printf(&d, "\treturn status;\n}\n");
+	/* Makefile */
+	sb mk = {0};
+	sb_printf(&mk,
+		  "# Generated by mambalaya.  `make` builds ./%s; CC, CFLAGS and LDLIBS\n"
+		  "# may be overridden (e.g. make CFLAGS='-O2 -fsanitize=address').\n"
+		  "CC ?= cc\n"
+		  "CFLAGS ?= -O3 -march=native -fopenmp -Wall -Wextra\n"
+		  "LDLIBS ?= -lm\n\n"
+		  "%s: %s.c %s_main.c npy.c %s.h npy.h\n"
+		  "\t$(CC) $(CFLAGS) -o $@ %s.c %s_main.c npy.c $(LDLIBS)\n\n"
+		  "clean:\n\trm -f %s\n\n.PHONY: clean\n",
+		  n, n, n, n, n, n, n, n);
+	int rc = -1;
+	if (k->out.oom || h.oom || d.oom || mk.oom) {
+		snprintf(k->err, k->errlen, "out of memory");
+		goto done;
+	}
+	char fname[128];
+	snprintf(fname, sizeof(fname), "%s.c", n);
+	if (write_file(dir, fname, k->out.p, k->out.n, k->err, k->errlen) < 0)
+		goto done;
+	snprintf(fname, sizeof(fname), "%s.h", n);
+	if (write_file(dir, fname, h.p, h.n, k->err, k->errlen) < 0)
+		goto done;
+	snprintf(fname, sizeof(fname), "%s_main.c", n);
+	if (write_file(dir, fname, d.p, d.n, k->err, k->errlen) < 0)
+		goto done;
+	if (write_file(dir, "Makefile", mk.p, mk.n, k->err, k->errlen) < 0 ||
+	    write_file(dir, "npy.c", rt_npy_c, strlen(rt_npy_c), k->err, k->errlen) < 0 ||
+	    write_file(dir, "npy.h", rt_npy_h, strlen(rt_npy_h), k->err, k->errlen) < 0)
+		goto done;
+	rc = 0;
+done:
+	free(h.p);
+	free(d.p);
+	free(mk.p);
+	return rc;
+}
+
+/* Every group legal, and the order respecting the dependences: every edge
+ * goes from an earlier group (or inside one). */
+static int validate(cg *k)
+{
+	const ein_cascade *c = k->c;
+	for (int e = 0; e < c->neinsums; e++)
+		k->group_of[e] = -1;
+	for (int gi = 0; gi < k->p->ngroups; gi++)
+		for (int e = 0; e < c->neinsums; e++)
+			if (k->p->groups[gi].members[e]) {
+				if (k->group_of[e] >= 0) {
+					snprintf(k->err, k->errlen,
+						 "'%s' is in two groups", c->einsums[e].name);
+					return -2;
+				}
+				k->group_of[e] = gi;
+			}
+	for (int e = 0; e < c->neinsums; e++)
+		if (k->group_of[e] < 0) {
+			snprintf(k->err, k->errlen, "'%s' is in no group", c->einsums[e].name);
+			return -2;
+		}
+	for (int i = 0; i < k->g->nedges; i++) {
+		const deps_edge *ed = &k->g->edges[i];
+		if (k->group_of[ed->producer] > k->group_of[ed->consumer]) {
+			snprintf(k->err, k->errlen,
+				 "group order: '%s' (group %d) needs '%s' (group %d), "
+				 "which runs later",
+				 c->einsums[ed->consumer].name, k->group_of[ed->consumer] + 1,
+				 c->einsums[ed->producer].name, k->group_of[ed->producer] + 1);
+			return -2;
+		}
+	}
+	for (int gi = 0; gi < k->p->ngroups; gi++) {
+		fusion_req req = group_req(k, gi);
+		fusion_result res;
+		int r = fusion_check(k->g, &req, 0, &res, k->err, k->errlen);
+		if (r == -2)
+			return -2;
+		if (r < 0)
+			return -1;
+		int legal = res.legal;
+		fusion_result_clear(&res);
+		if (!legal) {
+			snprintf(k->err, k->errlen,
+				 "group %d is not legal at its tile sizes (see `mambalaya fuse`)",
+				 gi + 1);
+			return -2;
+		}
+	}
+	return 0;
+}
+
+int cg_emit(const deps_graph *g, const cg_plan *p, const cg_options *o,
+	    const char *dir, char *err, size_t errlen)
+{
+	cg k = {0};
+	k.g = g;
+	k.c = g->c;
+	k.p = p;
+	k.o = o;
+	k.ctx = g->ctx;
+	k.err = err;
+	k.errlen = errlen;
+	int rc = -1;
+	if (!cg_valid_name(o->name)) {
+		snprintf(err, errlen, "'%s' is not a valid C identifier", o->name);
+		return -2;
+	}
+	k.group_of = malloc((size_t)(k.c->neinsums ? k.c->neinsums : 1) * sizeof(int));
+	if (!k.group_of) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = validate(&k);
+	if (rc < 0)
+		goto done;
+	if (plan_buffers(&k) < 0) {
+		snprintf(err, errlen, "isl: %s", poly_error(k.ctx));
+		rc = -1;
+		goto done;
+	}
+	rc = emit_all(&k, dir) < 0 ? -1 : 0;
+done:
+	free(k.out.p);
+	free(k.buf);
+	free(k.group_of);
+	return rc;
+}
