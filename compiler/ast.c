@@ -13,6 +13,7 @@ static ast_node *node_new(ast_kind kind, ein_loc loc)
 		return NULL;
 	n->kind = kind;
 	n->loc = loc;
+	n->depth = 1;
 	return n;
 }
 
@@ -76,6 +77,7 @@ ast_node *ast_unary_neg(ein_loc loc, ast_node *a)
 		return NULL;
 	}
 	n->a = a;
+	n->depth = (a ? a->depth : 0) + 1;
 	return n;
 }
 
@@ -90,6 +92,8 @@ ast_node *ast_binary(ein_loc loc, char op, ast_node *a, ast_node *b)
 	n->op = op;
 	n->a = a;
 	n->b = b;
+	int da = a ? a->depth : 0, db = b ? b->depth : 0;
+	n->depth = (da > db ? da : db) + 1;
 	return n;
 }
 

@@ -40,7 +40,12 @@ struct ast_node {
 	ein_loc name_loc;
 	ast_node *a, *b;
 	ast_list args;
+	int depth; /* 1 + the largest depth of a, b and args */
 };
+
+/* Expressions deeper than this are refused by the parser: every pass walks
+ * expressions recursively, so depth must be bounded (docs/reliability.md). */
+#define AST_MAX_DEPTH 1000
 
 /* A comparison chain  e0 op0 e1 op1 e2 ...  (ops: "<" "<=" ">" ">=" "==" "!="). */
 typedef struct ast_cond {

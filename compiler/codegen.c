@@ -252,6 +252,7 @@ typedef struct cg {
 	fusion_result res;
 	int par_member; /* band member whose loop is parallel, or -1 */
 	int par_stmt;	/* unfused: parallelise the statement's first loop */
+	int serial;	/* ignore the parallel marks of this group */
 	sb out;
 	char *err;
 	size_t errlen;
@@ -874,20 +875,24 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 		isl_ast_node *inner = isl_ast_node_mark_get_node(body);
 		isl_ast_node_free(body);
 		body = inner;
-		parallel = 1;
+		parallel = !k->serial;
 	}
 	int region = parallel && k->o->openmp;
 	int tiles = k->par_member >= 0 && group_has_tiles(k, k->cur);
 	if (region) {
+		sb_printf(s, "#ifdef _OPENMP\n");
 		sb_indent(s, depth);
 		sb_printf(s, "#pragma omp parallel\n");
+		sb_printf(s, "#endif\n");
 		sb_indent(s, depth);
 		sb_printf(s, "{\n");
 		depth++;
 		if (tiles)
 			emit_tile_allocs(k, depth, k->cur);
+		sb_printf(s, "#ifdef _OPENMP\n");
 		sb_indent(s, depth);
 		sb_printf(s, "#pragma omp for schedule(static)\n");
+		sb_printf(s, "#endif\n");
 	} else if (parallel && tiles) {
 		emit_tile_allocs(k, depth, k->cur);
 	}
@@ -924,29 +929,6 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 	isl_ast_expr_free(cond);
 	isl_ast_expr_free(inc);
 	isl_ast_node_free(body);
-}
-
-/* Code under a parallel mark whose loop isl did not generate (a single
- * iteration): the thread's tile buffers are allocated around it. */
-static void emit_scoped(cg *k, __isl_keep isl_ast_node *node, int depth)
-{
-	sb *s = &k->out;
-	int tiles = k->par_member >= 0 && group_has_tiles(k, k->cur);
-	if (!tiles) {
-		emit_node(k, node, depth, 0);
-		return;
-	}
-	sb_indent(s, depth);
-	sb_printf(s, "{\n");
-	emit_tile_allocs(k, depth + 1, k->cur);
-	sb_indent(s, depth + 1);
-	sb_printf(s, "if (ok) {\n");
-	emit_node(k, node, depth + 2, 0);
-	sb_indent(s, depth + 1);
-	sb_printf(s, "}\n");
-	emit_tile_frees(k, depth + 1, k->cur);
-	sb_indent(s, depth);
-	sb_printf(s, "}\n");
 }
 
 static void emit_node(cg *k, __isl_keep isl_ast_node *node, int depth,
@@ -993,10 +975,8 @@ static void emit_node(cg *k, __isl_keep isl_ast_node *node, int depth,
 		/* The mark sits on the band: its loop is the child, or several
 		 * loops in a block when isl split it, or no loop at all when
 		 * the band has a single iteration. */
-		if (par)
-			emit_scoped(k, child, depth);
-		else
-			emit_node(k, child, depth, 0);
+		(void)par; /* bare marks only happen in serial groups */
+		emit_node(k, child, depth, 0);
 		isl_ast_node_free(child);
 		isl_id_free(id);
 		return;
@@ -1051,6 +1031,60 @@ static void choose_parallel(cg *k, int gi)
 	}
 }
 
+typedef struct mark_count {
+	int loops; /* parallel marks that are the body of a for loop */
+	int bare;  /* parallel marks reached without a loop */
+} mark_count;
+
+static void count_marks(__isl_keep isl_ast_node *node, int in_for_body,
+			mark_count *mc)
+{
+	switch (isl_ast_node_get_type(node)) {
+	case isl_ast_node_for: {
+		isl_ast_node *b = isl_ast_node_for_get_body(node);
+		count_marks(b, 1, mc);
+		isl_ast_node_free(b);
+		return;
+	}
+	case isl_ast_node_if: {
+		isl_ast_node *t = isl_ast_node_if_get_then_node(node);
+		count_marks(t, 0, mc);
+		isl_ast_node_free(t);
+		if (isl_ast_node_if_has_else_node(node) == isl_bool_true) {
+			isl_ast_node *e = isl_ast_node_if_get_else_node(node);
+			count_marks(e, 0, mc);
+			isl_ast_node_free(e);
+		}
+		return;
+	}
+	case isl_ast_node_block: {
+		isl_ast_node_list *l = isl_ast_node_block_get_children(node);
+		isl_size n = isl_ast_node_list_n_ast_node(l);
+		for (int i = 0; i < n; i++) {
+			isl_ast_node *c = isl_ast_node_list_get_ast_node(l, i);
+			count_marks(c, 0, mc);
+			isl_ast_node_free(c);
+		}
+		isl_ast_node_list_free(l);
+		return;
+	}
+	case isl_ast_node_mark: {
+		if (is_parallel_mark(node)) {
+			if (in_for_body)
+				mc->loops++;
+			else
+				mc->bare++;
+		}
+		isl_ast_node *c = isl_ast_node_mark_get_node(node);
+		count_marks(c, 0, mc);
+		isl_ast_node_free(c);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
 static int emit_group(cg *k, int gi)
 {
 	const cg_group *gr = &k->p->groups[gi];
@@ -1069,14 +1103,22 @@ static int emit_group(cg *k, int gi)
 	}
 	sb_printf(s, " */\n\tif (ok) {\n");
 	choose_parallel(k, gi);
+	isl_ast_node *ast = group_ast(k, gi);
+	if (!ast)
+		return -1;
+	/* When isl did not keep the parallel loop everywhere (a band of a
+	 * single iteration), run the group serially with its buffers
+	 * allocated once: the marks may then sit apart on each statement. */
+	mark_count mc = {0, 0};
+	count_marks(ast, 0, &mc);
+	k->serial = mc.bare > 0 || mc.loops == 0;
+	if (k->serial)
+		k->par_member = -1;
 	int tiles = group_has_tiles(k, gi);
 	if (tiles && k->par_member < 0)
 		emit_tile_allocs(k, 2, gi);
 	if (tiles && k->par_member < 0)
 		sb_printf(s, "\t\tif (ok) {\n");
-	isl_ast_node *ast = group_ast(k, gi);
-	if (!ast)
-		return -1;
 	emit_node(k, ast, tiles && k->par_member < 0 ? 3 : 2, 0);
 	isl_ast_node_free(ast);
 	if (tiles && k->par_member < 0) {
@@ -1188,9 +1230,11 @@ static void emit_header(cg *k, sb *h)
 		     " * in several threads (OpenMP) when built with -fopenmp.\n"
 		     " */\n",
 		  n, c->file, n);
-	sb_printf(h, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n", n, n);
+	sb_printf(h, "#ifndef MAMBALAYA_GENERATED_%s_H\n#define MAMBALAYA_GENERATED_%s_H\n\n"
+		     "#include <stdint.h>\n\n/* The sizes it was compiled for. */\n",
+		  n, n);
 	for (int p = 0; p < c->nparams; p++)
-		sb_printf(h, "#define %s_%s %" PRId64 "\n", n, c->params[p].name,
+		sb_printf(h, "#define %s_SIZE_%s %" PRId64 "\n", n, c->params[p].name,
 			  c->params[p].value);
 	sb_printf(h, "\ntypedef struct %s_args {\n", n);
 	sb_printf(h, "\t/* sizes: must equal the values above */\n");
@@ -1449,6 +1493,31 @@ static int validate(cg *k)
 	return 0;
 }
 
+static const char *const c_keywords[] = {
+	"auto", "break", "case", "char", "const", "continue", "default", "do",
+	"double", "else", "enum", "extern", "float", "for", "goto", "if",
+	"inline", "int", "long", "register", "restrict", "return", "short",
+	"signed", "sizeof", "static", "struct", "switch", "typedef", "union",
+	"unsigned", "void", "volatile", "while", "a", NULL};
+
+/* Tensor and parameter names become struct fields: they must not be C
+ * keywords (or `a`, the argument's name in the generated driver). */
+static int check_names(const ein_cascade *c, char *err, size_t errlen)
+{
+	for (int i = 0; c_keywords[i]; i++) {
+		const char *kw = c_keywords[i];
+		if (ein_cascade_find_tensor(c, kw) >= 0 ||
+		    ein_cascade_find_param(c, kw) >= 0) {
+			snprintf(err, errlen,
+				 "'%s' cannot be a tensor or parameter name in generated C; "
+				 "rename it",
+				 kw);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int cg_emit(const deps_graph *g, const cg_plan *p, const cg_options *o,
 	    const char *dir, char *err, size_t errlen)
 {
@@ -1465,6 +1534,8 @@ int cg_emit(const deps_graph *g, const cg_plan *p, const cg_options *o,
 		snprintf(err, errlen, "'%s' is not a valid C identifier", o->name);
 		return -2;
 	}
+	if (check_names(k.c, err, errlen) < 0)
+		return -2;
 	k.group_of = malloc((size_t)(k.c->neinsums ? k.c->neinsums : 1) * sizeof(int));
 	if (!k.group_of) {
 		snprintf(err, errlen, "out of memory");

@@ -204,19 +204,19 @@ static int is_utf8_cont(const char *line, size_t len, int col)
 	return ((unsigned char)line[col - 1] & 0xc0) == 0x80;
 }
 
+/* Lines longer than this are shown cut to a window of this many bytes
+ * around the caret, DIAG_LINE_BEFORE of them before it, with "..." where
+ * text was left out: a diagnostic stays readable (and cheap to print) on a
+ * generated file with one huge line. */
+#define DIAG_LINE_MAX 160
+#define DIAG_LINE_BEFORE 60
+
 static void print_excerpt(const diag_ctx *d, FILE *out, ein_loc loc)
 {
 	size_t len;
 	const char *line = find_line(d, loc.line, &len);
 	if (!line)
 		return;
-	fprintf(out, "%5d | ", loc.line);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)line[i];
-		/* Tabs become one space so that columns still line up. */
-		fputc(ch == '\t' ? ' ' : (ch < 32 ? '?' : ch), out);
-	}
-	fputs("\n      | ", out);
 	int col = loc.col < 1 ? 1 : loc.col;
 	/* A range over several lines is marked to the end of its first. */
 	int end = loc.end_line > loc.line ? (int)len
@@ -224,17 +224,55 @@ static void print_excerpt(const diag_ctx *d, FILE *out, ein_loc loc)
 					  : col;
 	if ((size_t)end > len + 1)
 		end = (int)len + 1;
+	if ((size_t)col > len + 1)
+		col = (int)len + 1;
+	/* The window [ws, we) of the line that is shown (0-based bytes). */
+	size_t ws = 0, we = len;
+	if (len > DIAG_LINE_MAX) {
+		if ((size_t)col - 1 > DIAG_LINE_BEFORE)
+			ws = (size_t)col - 1 - DIAG_LINE_BEFORE;
+		if (ws > len - DIAG_LINE_MAX)
+			ws = len - DIAG_LINE_MAX;
+		/* Do not start inside a UTF-8 character. */
+		while (ws > 0 && is_utf8_cont(line, len, (int)ws + 1))
+			ws--;
+		we = ws + DIAG_LINE_MAX;
+		while (we < len && is_utf8_cont(line, len, (int)we + 1))
+			we++;
+	}
+	/* Built in a buffer and written at once: stderr is unbuffered. */
+	char buf[3 * DIAG_LINE_MAX + 32];
+	size_t n = 0;
+	if (ws > 0) {
+		memcpy(buf, "...", 3);
+		n = 3;
+	}
+	for (size_t i = ws; i < we; i++) {
+		unsigned char ch = (unsigned char)line[i];
+		/* Tabs become one space so that columns still line up. */
+		buf[n++] = (char)(ch == '\t' ? ' ' : (ch < 32 ? '?' : ch));
+	}
+	if (we < len) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	fprintf(out, "%5d | %.*s\n      | ", loc.line, (int)n, buf);
 	/* Columns count bytes; a terminal shows a UTF-8 character (allowed
 	 * in comments) as one: skip its continuation bytes so that the caret
 	 * stays under the right text. */
-	for (int c = 1; c < col; c++)
+	n = 0;
+	if (ws > 0) {
+		memcpy(buf, "   ", 3);
+		n = 3;
+	}
+	for (int c = (int)ws + 1; c < col; c++)
 		if (!is_utf8_cont(line, len, c))
-			fputc(' ', out);
-	fputc('^', out);
-	for (int c = col + 1; c <= end; c++)
+			buf[n++] = ' ';
+	buf[n++] = '^';
+	for (int c = col + 1; c <= end && (size_t)c <= we + 1; c++)
 		if (!is_utf8_cont(line, len, c))
-			fputc('~', out);
-	fputc('\n', out);
+			buf[n++] = '~';
+	fprintf(out, "%.*s\n", (int)n, buf);
 }
 
 void diag_flush(diag_ctx *d, FILE *out)
