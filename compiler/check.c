@@ -2109,6 +2109,9 @@ static int check_defined(chk *k, isl_ctx *ctx, int e, isl_set **doms)
 						     poly_access(ctx, c, f,
 								 &c->einsums[f].out)));
 		}
+		/* Many writers give many disjuncts (one per writer): merge
+		 * them, or the subtraction below grows with their product. */
+		avail = isl_set_coalesce(avail);
 		isl_map *bad = isl_map_subtract_range(rd, avail);
 		if (a->tensor == es->out.tensor && es->gen_var >= 0) {
 			/* Own writes at earlier generations. */
@@ -2296,6 +2299,95 @@ done:
 	isl_ctx_free(ctx);
 }
 
+/* ---------------------------------------------------------------- limits */
+
+/* Size limits of one source (docs/reliability.md), checked on the syntax
+ * tree before anything is built: in the IR every index expression and
+ * filter is a fixed-size affine form of several hundred bytes, and the isl
+ * checks compare every pair of writers of a tensor, so without them a
+ * 10 MiB source could need gigabytes or hours. */
+#define CHECK_MAX_EINSUMS 1024
+#define CHECK_MAX_DECLS 4096
+#define CHECK_MAX_OPERANDS 16384 /* names and accesses in all Einsums */
+#define CHECK_MAX_CONDS 16384	 /* comparisons in filters and `until` */
+#define CHECK_MAX_WRITERS 256	 /* Einsums writing one tensor */
+
+static long count_operands(const ast_node *n)
+{
+	if (!n)
+		return 0;
+	long r = n->kind == AST_IDENT || n->kind == AST_ACCESS;
+	r += count_operands(n->a) + count_operands(n->b);
+	for (int i = 0; i < n->args.n; i++)
+		r += count_operands(n->args.v[i]);
+	return r;
+}
+
+static int over_limit(chk *k, ein_loc loc, long n, long limit,
+		      const char *what, const char *hint)
+{
+	if (n <= limit)
+		return 0;
+	diag_error(k->diag, loc, "too many %s (the limit is %ld)", what, limit);
+	diag_hint(k->diag, "%s", hint);
+	return 1;
+}
+
+/* Reports the first limit exceeded; returns -1 if one is. */
+static int check_limits(chk *k)
+{
+	const ast_program *p = k->prog;
+	long neinsums = 0, ndecls = 0, nops = 0, nconds = 0;
+	const char *split = "split the cascade into several files";
+	/* The Einsums so far, for the writers of a tensor. */
+	const ast_stmt **es = malloc(CHECK_MAX_EINSUMS * sizeof(*es));
+	if (!es) {
+		diag_error(k->diag, (ein_loc){0, 0, 0, 0}, "out of memory");
+		return -1;
+	}
+	int r = -1;
+	for (int i = 0; i < p->n; i++) {
+		const ast_stmt *s = p->stmts[i];
+		if (s->kind == AST_S_DECL &&
+		    over_limit(k, s->name_loc, ++ndecls, CHECK_MAX_DECLS,
+			       "tensor declarations", split))
+			goto done;
+		if (s->kind != AST_S_EINSUM)
+			continue;
+		if (over_limit(k, s->loc, ++neinsums, CHECK_MAX_EINSUMS,
+			       "Einsums", split))
+			goto done;
+		nops += count_operands(s->lhs) + count_operands(s->rhs);
+		if (over_limit(k, s->loc, nops, CHECK_MAX_OPERANDS,
+			       "names and tensor elements in the Einsums, "
+			       "counted together",
+			       split))
+			goto done;
+		for (int f = 0; f < s->nfilters; f++)
+			nconds += s->filters[f]->n - 1;
+		if (s->until)
+			nconds += s->until->n - 1;
+		if (over_limit(k, s->loc, nconds, CHECK_MAX_CONDS,
+			       "comparisons in filters, counted together",
+			       split))
+			goto done;
+		/* Writers of the same tensor: by name, before resolution. */
+		long nw = 1;
+		for (long j = 0; j < neinsums - 1; j++)
+			nw += strcmp(es[j]->lhs->name, s->lhs->name) == 0;
+		if (over_limit(k, s->lhs->name_loc, nw, CHECK_MAX_WRITERS,
+			       "Einsums writing the same tensor",
+			       "write a larger part of the tensor in each "
+			       "Einsum, with more rank variables or filters"))
+			goto done;
+		es[neinsums - 1] = s;
+	}
+	r = 0;
+done:
+	free(es);
+	return r;
+}
+
 /* ------------------------------------------------------------------ API */
 
 ein_cascade *check_program(const ast_program *prog, diag_ctx *diag,
@@ -2309,6 +2401,10 @@ ein_cascade *check_program(const ast_program *prog, diag_ctx *diag,
 	if (!k.c)
 		return NULL;
 	k.c->file = strdup(diag_file(diag));
+	if (check_limits(&k) < 0) {
+		ein_cascade_free(k.c);
+		return NULL;
+	}
 	check_params(&k);
 	check_decls(&k);
 	/* The exact checks need sound sizes: after an error in a parameter or

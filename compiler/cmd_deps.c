@@ -227,7 +227,7 @@ static int print_json(const deps_graph *g)
 static void print_text(const deps_graph *g)
 {
 	const ein_cascade *c = g->c;
-	char a[256], b[256], d[512];
+	char a[600], b[600], d[512];
 	printf("%s: %d Einsums, %d flow edges, %d recurrences\n", c->file,
 	       c->neinsums, g->nedges, g->nself);
 	printf("\nedges (producer -> consumer, tensor, class, ranks of each side, "

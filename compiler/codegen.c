@@ -253,6 +253,8 @@ typedef struct cg {
 	int par_member; /* band member whose loop is parallel, or -1 */
 	int par_stmt;	/* unfused: parallelise the statement's first loop */
 	int serial;	/* ignore the parallel marks of this group */
+	int group_gemm; /* the group has GEMM members */
+	struct gemm_info *gemm; /* per Einsum: lowered to a GEMM call */
 	sb out;
 	char *err;
 	size_t errlen;
@@ -573,6 +575,301 @@ static int n_out_vars(const ein_einsum *es)
 	return n;
 }
 
+
+/* ---------------------------------------------------------------- GEMMs */
+
+/* An Einsum C = sum_K X * Y whose operands and output are indexed by plain
+ * rank variables in three blocks (M: output ranks of X, N: output ranks of
+ * Y, K: the reduced ranks), each block contiguous and in the same order in
+ * every tensor it appears in: a matrix product, called through BLAS. */
+typedef struct gemm_info {
+	int ok;
+	int x, y;		 /* read indices of the two operands */
+	int nm, nn, nk;
+	int m[EIN_MAX_VARS], n[EIN_MAX_VARS], kk[EIN_MAX_VARS]; /* vars */
+	int beta0; /* one call covers the whole reduction: no init needed */
+} gemm_info;
+
+/* Position of var v among the dims of access a (plain vars), or -1. */
+static int dim_of(const ein_access *a, int v)
+{
+	for (int d = 0; d < a->nidx; d++)
+		if (a->idx[d].vc[v] == 1)
+			return d;
+	return -1;
+}
+
+static int plain_access(const ein_access *a)
+{
+	for (int d = 0; d < a->nidx; d++) {
+		int nz = 0, one = -1;
+		for (int v = 0; v < EIN_MAX_VARS; v++)
+			if (a->idx[d].vc[v]) {
+				nz++;
+				one = a->idx[d].vc[v];
+			}
+		if (nz != 1 || one != 1 || a->idx[d].c)
+			return 0;
+		for (int p = 0; p < EIN_MAX_PARAMS; p++)
+			if (a->idx[d].pc[p])
+				return 0;
+	}
+	return 1;
+}
+
+/* Do the vars of `block` appear in a as consecutive dims, in this order? */
+static int block_in(const ein_access *a, const int *block, int nb)
+{
+	if (nb == 0)
+		return 1;
+	int d0 = dim_of(a, block[0]);
+	if (d0 < 0)
+		return 0;
+	for (int i = 1; i < nb; i++)
+		if (dim_of(a, block[i]) != d0 + i)
+			return 0;
+	return 1;
+}
+
+static gemm_info gemm_match(const ein_einsum *es)
+{
+	gemm_info g = {0};
+	const ein_expr *r = es->rhs;
+	if (!r || r->kind != EIN_X_BINARY || r->op != EIN_OP_MUL ||
+	    r->a->kind != EIN_X_ACCESS || r->b->kind != EIN_X_ACCESS ||
+	    es->reduce_op != EIN_OP_ADD || es->nconds || es->gen_var >= 0 ||
+	    !has_reduction(es))
+		return g;
+	g.x = r->a->id;
+	g.y = r->b->id;
+	const ein_access *X = &es->reads[g.x], *Y = &es->reads[g.y], *C = &es->out;
+	if (!plain_access(X) || !plain_access(Y) || !plain_access(C))
+		return g;
+	/* Blocks in the order the vars appear in C (M, N) and in X (K). */
+	for (int d = 0; d < C->nidx; d++) {
+		int v = -1;
+		for (int q = 0; q < es->nvars; q++)
+			if (C->idx[d].vc[q])
+				v = q;
+		int inx = dim_of(X, v) >= 0, iny = dim_of(Y, v) >= 0;
+		if (inx == iny)
+			return g; /* a batch rank, or a rank of neither */
+		if (inx)
+			g.m[g.nm++] = v;
+		else
+			g.n[g.nn++] = v;
+	}
+	for (int d = 0; d < X->nidx; d++) {
+		int v = -1;
+		for (int q = 0; q < es->nvars; q++)
+			if (X->idx[d].vc[q])
+				v = q;
+		if (es->vars[v].reduced) {
+			if (dim_of(Y, v) < 0)
+				return g;
+			g.kk[g.nk++] = v;
+		}
+	}
+	/* Every var used exactly once per tensor, and nothing else. */
+	if (X->nidx != g.nm + g.nk || Y->nidx != g.nn + g.nk || C->nidx != g.nm + g.nn)
+		return g;
+	int nred = 0;
+	for (int v = 0; v < es->nvars; v++)
+		nred += es->vars[v].reduced;
+	if (nred != g.nk)
+		return g;
+	if (!block_in(C, g.m, g.nm) || !block_in(C, g.n, g.nn) ||
+	    !block_in(X, g.m, g.nm) || !block_in(X, g.kk, g.nk) ||
+	    !block_in(Y, g.n, g.nn) || !block_in(Y, g.kk, g.nk))
+		return g;
+	g.ok = 1;
+	return g;
+}
+
+/* Range of var v of member e in the tile whose indices are the C
+ * expressions tj_0.. (names "tile_j"): prints lo and hi into buffers. */
+static void var_range(const cg *k, int e, int v, char *lo, char *hi, size_t len)
+{
+	const cg_group *gr = &k->p->groups[k->cur];
+	const ein_var *var = &k->c->einsums[e].vars[v];
+	for (int j = 0; j < gr->nband; j++)
+		if (k->g->var_of[e][gr->band[j]] == v) {
+			snprintf(lo, len, "tile_%d * %" PRId64, j, gr->tile[j]);
+			snprintf(hi, len, "min(tile_%d * %" PRId64 " + %" PRId64 ", %" PRId64 ")",
+				 j, gr->tile[j], gr->tile[j] - 1, var->size - 1);
+			return;
+		}
+	snprintf(lo, len, "0");
+	snprintf(hi, len, "%" PRId64, var->size - 1);
+}
+
+static int var_is_band(const cg *k, int e, int v, int *j_out)
+{
+	const cg_group *gr = &k->p->groups[k->cur];
+	for (int j = 0; j < gr->nband; j++)
+		if (k->g->var_of[e][gr->band[j]] == v) {
+			if (j_out)
+				*j_out = j;
+			return 1;
+		}
+	return 0;
+}
+
+/* How many trailing vars of a block can be collapsed into one matrix
+ * dimension in tensor t's buffer: inner vars must cover their whole
+ * (non-modular) buffer dimension; the outermost collapsed var may be a
+ * partial tile, modular only if tiles never wrap around its buffer. */
+static int collapsible(const cg *k, int e, const ein_access *a,
+		       const int *block, int nb)
+{
+	const buf_info *b = &k->buf[a->tensor];
+	const cg_group *gr = &k->p->groups[k->cur];
+	int n = 0;
+	for (int i = nb - 1; i >= 0; i--) {
+		int v = block[i], d = dim_of(a, v), j;
+		int band = var_is_band(k, e, v, &j);
+		int64_t size = k->c->einsums[e].vars[v].size;
+		if (b->mod[d] && (!band || b->ext[d] % gr->tile[j] != 0))
+			break;
+		n++;
+		int full = !b->mod[d] && (!band || gr->tile[j] >= size) && size == b->ext[d];
+		if (!full)
+			break; /* this one may be partial; nothing outside it */
+	}
+	return n;
+}
+
+static int64_t stride_of(const cg *k, const ein_access *a, int v)
+{
+	const buf_info *b = &k->buf[a->tensor];
+	int d = dim_of(a, v);
+	int64_t s = 1;
+	for (int q = b->ndims - 1; q > d; q--)
+		s *= b->ext[q];
+	return s;
+}
+
+/* Emits the GEMM of member e for one tile (tile indices tile_j). */
+static void emit_gemm(cg *k, int e, int depth)
+{
+	const ein_einsum *es = &k->c->einsums[e];
+	const gemm_info *g = &k->gemm[e];
+	const ein_access *X = &es->reads[g->x], *Y = &es->reads[g->y], *C = &es->out;
+	sb *s = &k->out;
+	/* Collapsed suffix of each block, valid in both tensors holding it. */
+	int cm = collapsible(k, e, C, g->m, g->nm), cmx = collapsible(k, e, X, g->m, g->nm);
+	int cn = collapsible(k, e, C, g->n, g->nn), cny = collapsible(k, e, Y, g->n, g->nn);
+	int ck = collapsible(k, e, X, g->kk, g->nk), cky = collapsible(k, e, Y, g->kk, g->nk);
+	cm = cm < cmx ? cm : cmx;
+	cn = cn < cny ? cn : cny;
+	ck = ck < cky ? ck : cky;
+	char lo[160], hi[200];
+	int loops = 0;
+	/* Explicit loops over the vars not collapsed. */
+	const int *blocks[3] = {g->m, g->n, g->kk};
+	int nb[3] = {g->nm, g->nn, g->nk}, nc[3] = {cm, cn, ck};
+	for (int q = 0; q < 3; q++)
+		for (int i = 0; i < nb[q] - nc[q]; i++) {
+			int v = blocks[q][i];
+			var_range(k, e, v, lo, hi, sizeof(lo));
+			sb_indent(s, depth + loops);
+			sb_printf(s, "for (long v_%s = %s; v_%s <= %s; v_%s++)\n",
+				  es->vars[v].name, lo, es->vars[v].name, hi, es->vars[v].name);
+			loops++;
+		}
+	sb_indent(s, depth + loops);
+	sb_printf(s, "{\n");
+	int d2 = depth + loops + 1;
+	/* Start of each collapsed block, and the sizes. */
+	const char *dimname[3] = {"M", "N", "K"};
+	for (int q = 0; q < 3; q++) {
+		sb_indent(s, d2);
+		sb_printf(s, "long %s = 1", dimname[q]);
+		for (int i = nb[q] - nc[q]; i < nb[q]; i++) {
+			var_range(k, e, blocks[q][i], lo, hi, sizeof(lo));
+			sb_printf(s, " * (%s - (%s) + 1)", hi, lo);
+		}
+		sb_printf(s, ";\n");
+		for (int i = nb[q] - nc[q]; i < nb[q]; i++) {
+			int v = blocks[q][i];
+			var_range(k, e, v, lo, hi, sizeof(lo));
+			sb_indent(s, d2);
+			sb_printf(s, "const long v_%s = %s;\n", es->vars[v].name, lo);
+		}
+	}
+	/* Leading dimensions: the stride of the innermost var of a matrix's
+	 * first block (an empty block has stride 1 and size 1). */
+	int64_t lda = g->nm ? stride_of(k, X, g->m[g->nm - 1]) : 1;
+	int64_t ldb = g->nk ? stride_of(k, Y, g->kk[g->nk - 1]) : 1;
+	int64_t ldc = g->nm ? stride_of(k, C, g->m[g->nm - 1]) : 1;
+	/* Row-major: X is [M, K] (NoTrans) or [K, M] (Trans). */
+	int xt = g->nm && g->nk && dim_of(X, g->kk[0]) < dim_of(X, g->m[0]);
+	int yt = g->nn && g->nk && dim_of(Y, g->n[0]) < dim_of(Y, g->kk[0]);
+	int ct = g->nm && g->nn && dim_of(C, g->n[0]) < dim_of(C, g->m[0]);
+	if (xt)
+		lda = g->nk ? stride_of(k, X, g->kk[g->nk - 1]) : 1;
+	if (yt)
+		ldb = g->nn ? stride_of(k, Y, g->n[g->nn - 1]) : 1;
+	if (ct)
+		ldc = g->nn ? stride_of(k, C, g->n[g->nn - 1]) : 1;
+	if (!g->nm)
+		lda = xt ? lda : (g->nk ? 1 : 1);
+	sb_indent(s, d2);
+	const char *xn = k->c->tensors[X->tensor].name, *yn = k->c->tensors[Y->tensor].name,
+		   *cname = k->c->tensors[C->tensor].name;
+	if (!ct) {
+		sb_printf(s, "ml_sgemm(%d, %d, M, N, K, t_%s + (", xt, yt, xn);
+		offset_c(s, k, es, X);
+		sb_printf(s, "), %" PRId64 ", t_%s + (", lda, yn);
+		offset_c(s, k, es, Y);
+		sb_printf(s, "), %" PRId64 ", %s, t_%s + (", ldb, g->beta0 ? "0.0f" : "1.0f", cname);
+		offset_c(s, k, es, C);
+		sb_printf(s, "), %" PRId64 ");\n", ldc);
+	} else {
+		/* C^T = Y^T X^T. */
+		sb_printf(s, "ml_sgemm(%d, %d, N, M, K, t_%s + (", !yt, !xt, yn);
+		offset_c(s, k, es, Y);
+		sb_printf(s, "), %" PRId64 ", t_%s + (", ldb, xn);
+		offset_c(s, k, es, X);
+		sb_printf(s, "), %" PRId64 ", %s, t_%s + (", lda, g->beta0 ? "0.0f" : "1.0f", cname);
+		offset_c(s, k, es, C);
+		sb_printf(s, "), %" PRId64 ");\n", ldc);
+	}
+	sb_indent(s, depth + loops);
+	sb_printf(s, "}\n");
+}
+
+/* Decides, per member of group gi, whether it becomes a GEMM call. */
+static void plan_gemms(cg *k, int gi)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	k->cur = gi;
+	for (int e = 0; e < k->c->neinsums; e++) {
+		k->gemm[e].ok = 0;
+		if (!gr->members[e] || !k->o->blas)
+			continue;
+		gemm_info g = gemm_match(&k->c->einsums[e]);
+		if (!g.ok)
+			continue;
+		k->gemm[e] = g;
+		/* Worth a call only when the blocks are not tiny. */
+		const ein_einsum *es = &k->c->einsums[e];
+		int64_t work = 1;
+		for (int v = 0; v < es->nvars; v++)
+			work *= es->vars[v].size;
+		if (work < 4096)
+			k->gemm[e].ok = 0;
+		/* The whole K range in each call (no reduced rank in the band,
+		 * every reduced rank collapsed): C is written, not updated. */
+		int kband = 0;
+		for (int i = 0; i < g.nk; i++)
+			kband |= var_is_band(k, e, g.kk[i], NULL);
+		const ein_access *X = &es->reads[g.x], *Y = &es->reads[g.y];
+		int cx = collapsible(k, e, X, g.kk, g.nk), cy = collapsible(k, e, Y, g.kk, g.nk);
+		k->gemm[e].beta0 = !kband && cx == g.nk && cy == g.nk;
+	}
+}
+
 /* The domain of statement S<e> (init: Z<e>, the output points of a
  * reduction), without parameters. */
 static __isl_give isl_set *stmt_domain(cg *k, int e, int init)
@@ -581,6 +878,28 @@ static __isl_give isl_set *stmt_domain(cg *k, int e, int init)
 	isl_set *d = poly_domain(k->ctx, k->c, e, 1);
 	d = isl_set_project_out(d, isl_dim_param, 0,
 				(unsigned)isl_set_dim(d, isl_dim_param));
+	if (init == 2) {
+		/* G<e>: one instance per tile (the tile indices). */
+		const cg_group *gr = &k->p->groups[k->cur];
+		isl_space *sp = isl_set_get_space(d);
+		isl_space *rsp = isl_space_set_alloc(k->ctx, 0, (unsigned)gr->nband);
+		char name[32];
+		snprintf(name, sizeof(name), "G%d", e);
+		rsp = isl_space_set_tuple_name(rsp, isl_dim_set, name);
+		isl_local_space *ls = isl_local_space_from_space(isl_space_copy(sp));
+		isl_aff_list *l = isl_aff_list_alloc(k->ctx, gr->nband);
+		for (int j = 0; j < gr->nband; j++) {
+			int v = k->g->var_of[e][gr->band[j]];
+			isl_aff *a = isl_aff_var_on_domain(isl_local_space_copy(ls),
+							   isl_dim_set, (unsigned)v);
+			a = isl_aff_floor(isl_aff_scale_down_ui(a, (unsigned)gr->tile[j]));
+			l = isl_aff_list_add(l, a);
+		}
+		isl_local_space_free(ls);
+		isl_multi_aff *ma = isl_multi_aff_from_aff_list(
+			isl_space_map_from_domain_and_range(sp, rsp), l);
+		return isl_set_apply(d, isl_map_from_multi_aff(ma));
+	}
 	if (init) {
 		int no = n_out_vars(es);
 		d = isl_set_project_out(d, isl_dim_set, (unsigned)no,
@@ -658,14 +977,15 @@ static __isl_give isl_ast_node *group_ast(cg *k, int gi)
 			snprintf(k->err, k->errlen, "a group of more than 64 Einsums");
 			return NULL;
 		}
-		if (has_reduction(&c->einsums[e])) {
+		if (has_reduction(&c->einsums[e]) && !(k->gemm[e].ok && k->gemm[e].beta0)) {
 			stmt_e[ns] = e;
 			stmt_init[ns] = 1;
 			doms[ns++] = stmt_domain(k, e, 1);
 		}
 		stmt_e[ns] = e;
-		stmt_init[ns] = 0;
-		doms[ns++] = stmt_domain(k, e, 0);
+		stmt_init[ns] = k->gemm[e].ok ? 2 : 0;
+		doms[ns] = stmt_domain(k, e, stmt_init[ns]);
+		ns++;
 	}
 	isl_union_set *all = isl_union_set_empty(isl_space_params_alloc(ctx, 0));
 	isl_union_set_list *filters = isl_union_set_list_alloc(ctx, ns);
@@ -683,12 +1003,12 @@ static __isl_give isl_ast_node *group_ast(cg *k, int gi)
 		const ein_einsum *es = &c->einsums[stmt_e[i]];
 		int gen = stmt_init[i] ? (es->gen_var < n_out_vars(es) ? es->gen_var : -1)
 				       : es->gen_var;
-		if (isl_set_dim(doms[i], isl_dim_set) == 0)
+		if (isl_set_dim(doms[i], isl_dim_set) == 0 || stmt_init[i] == 2)
 			continue;
 		node = isl_schedule_node_child(isl_schedule_node_child(node, i), 0);
 		node = isl_schedule_node_insert_partial_schedule(node, own_band(doms[i], gen));
 		int depth_below = 0;
-		if (gr->nband == 0 && k->par_stmt && !stmt_init[i]) {
+		if (gr->nband == 0 && k->par_stmt && stmt_init[i] == 0) {
 			/* Mark the body of the first loop: that loop is parallel. */
 			if (isl_set_dim(doms[i], isl_dim_set) > 1) {
 				node = isl_schedule_node_band_split(node, 1);
@@ -713,9 +1033,14 @@ static __isl_give isl_ast_node *group_ast(cg *k, int gi)
 		for (int i = 0; i < ns; i++) {
 			int e = stmt_e[i];
 			int v = k->g->var_of[e][gr->band[j]];
-			if (stmt_init[i] && c->einsums[e].vars[v].reduced)
+			int64_t t = gr->tile[j];
+			if (stmt_init[i] == 1 && c->einsums[e].vars[v].reduced)
 				v = -1; /* inits run in the first tile */
-			isl_union_pw_aff *u = tile_upa(doms[i], v, gr->tile[j]);
+			if (stmt_init[i] == 2) {
+				v = j; /* G<e> is already in tile indices */
+				t = 1;
+			}
+			isl_union_pw_aff *u = tile_upa(doms[i], v, t);
 			upa = upa ? isl_union_pw_aff_union_add(upa, u) : u;
 		}
 		/* The mark goes below band member j: the loop whose body it
@@ -795,6 +1120,25 @@ static void emit_user(cg *k, __isl_keep isl_ast_node *node, int depth)
 	const ein_einsum *es = &k->c->einsums[e];
 	int nargs = (int)isl_ast_expr_op_get_n_arg(call) - 1;
 	sb *s = &k->out;
+	if (name[0] == 'G') {
+		sb_indent(s, depth);
+		sb_printf(s, "{\n");
+		for (int j = 0; j < nargs; j++) {
+			isl_ast_expr *a = isl_ast_expr_op_get_arg(call, j + 1);
+			sb_indent(s, depth + 1);
+			sb_printf(s, "const long tile_%d = ", j);
+			print_expr(k, a);
+			sb_printf(s, ";\n");
+			isl_ast_expr_free(a);
+		}
+		emit_gemm(k, e, depth + 1);
+		sb_indent(s, depth);
+		sb_printf(s, "}\n");
+		isl_id_free(id);
+		isl_ast_expr_free(fn);
+		isl_ast_expr_free(call);
+		return;
+	}
 	sb_indent(s, depth);
 	sb_printf(s, "{");
 	for (int v = 0; v < nargs; v++) {
@@ -879,6 +1223,10 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 	}
 	int region = parallel && k->o->openmp;
 	int tiles = k->par_member >= 0 && group_has_tiles(k, k->cur);
+	if (region && k->group_gemm) {
+		sb_indent(s, depth);
+		sb_printf(s, "ml_blas_threads(1);\n");
+	}
 	if (region) {
 		sb_printf(s, "#ifdef _OPENMP\n");
 		sb_indent(s, depth);
@@ -921,6 +1269,10 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 		depth--;
 		sb_indent(s, depth);
 		sb_printf(s, "}\n");
+		if (k->group_gemm) {
+			sb_indent(s, depth);
+			sb_printf(s, "ml_blas_threads(0);\n");
+		}
 	} else if (parallel && tiles) {
 		emit_tile_frees(k, depth, k->cur);
 	}
@@ -1102,6 +1454,10 @@ static int emit_group(cg *k, int gi)
 				  gr->tile[j]);
 	}
 	sb_printf(s, " */\n\tif (ok) {\n");
+	plan_gemms(k, gi);
+	k->group_gemm = 0;
+	for (int e = 0; e < c->neinsums; e++)
+		k->group_gemm |= k->gemm[e].ok;
 	choose_parallel(k, gi);
 	isl_ast_node *ast = group_ast(k, gi);
 	if (!ast)
@@ -1169,14 +1525,39 @@ static const char prelude[] =
 	"\tu.i += (int32_t)n * (1 << 23);\n"
 	"\treturn u.f;\n"
 	"}\n"
-	"static inline float ml_log(float x) { return logf(x); }\n"
+	"static inline float ml_log(float x)\n"
+	"{\n"
+	"\t/* x = m 2^e with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(s),\n"
+	"\t * s = (m-1)/(m+1), |s| < 0.172, by its series to s^9. */\n"
+	"\tif (!(x > 1.17549435e-38f) || x > 3.4e38f)\n"
+	"\t\treturn logf(x);\n"
+	"\tunion { float f; int32_t i; } u;\n"
+	"\tu.f = x;\n"
+	"\tint32_t e = ((u.i >> 23) & 255) - 127;\n"
+	"\tu.i = (u.i & 0x007fffff) | 0x3f800000;\n"
+	"\tfloat m = u.f;\n"
+	"\tif (m > 1.41421356f) {\n"
+	"\t\tm *= 0.5f;\n"
+	"\t\te += 1;\n"
+	"\t}\n"
+	"\tfloat f = m - 1.0f, sv = f / (2.0f + f), z = sv * sv;\n"
+	"\tfloat p = 2.0f / 9.0f;\n"
+	"\tp = p * z + 2.0f / 7.0f;\n"
+	"\tp = p * z + 2.0f / 5.0f;\n"
+	"\tp = p * z + 2.0f / 3.0f;\n"
+	"\tp = p * z + 2.0f;\n"
+	"\treturn sv * p + (float)e * 0.693147180559945f;\n"
+	"}\n"
 	"static inline float ml_sqrt(float x) { return sqrtf(x); }\n"
 	"static inline float ml_rsqrt(float x) { return 1.0f / sqrtf(x); }\n"
 	"static inline float ml_sigmoid(float x) { return 1.0f / (1.0f + ml_exp(-x)); }\n"
 	"static inline float ml_silu(float x) { return x / (1.0f + ml_exp(-x)); }\n"
 	"static inline float ml_softplus(float x)\n"
 	"{\n"
-	"\treturn x > 20.0f ? x : log1pf(ml_exp(x));\n"
+	"\t/* log(1 + e^x): x itself above 20, e^x itself below -15 (where\n"
+	"\t * 1 + e^x rounds to 1). */\n"
+	"\tfloat ex = ml_exp(x);\n"
+	"\treturn x > 20.0f ? x : x < -15.0f ? ex : ml_log(1.0f + ex);\n"
 	"}\n"
 	"static inline float ml_tanh(float x) { return tanhf(x); }\n"
 	"static inline float ml_relu(float x) { return x > 0.0f ? x : 0.0f; }\n"
@@ -1186,6 +1567,57 @@ static const char prelude[] =
 	"static inline float ml_square(float x) { return x * x; }\n"
 	"static inline float ml_max(float a, float b) { return a > b ? a : b; }\n"
 	"static inline float ml_min(float a, float b) { return a < b ? a : b; }\n"
+	"\n"
+	"/* C[M x N] += op(X)[M x K] op(Y)[K x N], row-major with leading\n"
+	" * dimensions; xt/yt: X is stored K x M, Y is stored N x K. */\n"
+	"#ifdef ML_BLAS\n"
+	"/* The CBLAS entry point, declared here: OpenBLAS's cblas.h pulls in\n"
+	" * <complex.h>, whose macro I would clash with a size named I. */\n"
+	"void cblas_sgemm(int order, int transa, int transb, int m, int n, int k,\n"
+	"\t\t float alpha, const float *a, int lda, const float *b, int ldb,\n"
+	"\t\t float beta, float *c, int ldc);\n"
+	"void openblas_set_num_threads(int n);\n"
+	"int openblas_get_num_procs(void);\n"
+	"/* GEMMs called from threads of our own run single-threaded. */\n"
+	"static void ml_blas_threads(int inside_parallel)\n"
+	"{\n"
+	"\topenblas_set_num_threads(inside_parallel ? 1 : openblas_get_num_procs());\n"
+	"}\n"
+	"static void ml_sgemm(int xt, int yt, long M, long N, long K, const float *X, long ldx,\n"
+	"\t\t     const float *Y, long ldy, float beta, float *C, long ldc)\n"
+	"{\n"
+	"\t/* 101: row major; 111: no transpose; 112: transpose. */\n"
+	"\tcblas_sgemm(101, xt ? 112 : 111, yt ? 112 : 111, (int)M, (int)N, (int)K,\n"
+	"\t\t    1.0f, X, (int)ldx, Y, (int)ldy, beta, C, (int)ldc);\n"
+	"}\n"
+	"#else\n"
+	"static void ml_blas_threads(int inside_parallel)\n"
+	"{\n"
+	"\t(void)inside_parallel;\n"
+	"}\n"
+	"static void ml_sgemm(int xt, int yt, long M, long N, long K, const float *X, long ldx,\n"
+	"\t\t     const float *Y, long ldy, float beta, float *C, long ldc)\n"
+	"{\n"
+	"\t/* Portable: the innermost loop runs along a row of C so that it\n"
+	"\t * vectorises when Y is not transposed. */\n"
+	"\tif (beta == 0.0f)\n"
+	"\t\tfor (long i = 0; i < M; i++)\n"
+	"\t\t\tmemset(C + i * ldc, 0, (size_t)N * sizeof(float));\n"
+	"\tfor (long i = 0; i < M; i++)\n"
+	"\t\tfor (long p = 0; p < K; p++) {\n"
+	"\t\t\tfloat x = xt ? X[p * ldx + i] : X[i * ldx + p];\n"
+	"\t\t\tfloat *c = C + i * ldc;\n"
+	"\t\t\tif (!yt) {\n"
+	"\t\t\t\tconst float *y = Y + p * ldy;\n"
+	"\t\t\t\tfor (long j = 0; j < N; j++)\n"
+	"\t\t\t\t\tc[j] += x * y[j];\n"
+	"\t\t\t} else {\n"
+	"\t\t\t\tfor (long j = 0; j < N; j++)\n"
+	"\t\t\t\t\tc[j] += x * Y[j * ldy + p];\n"
+	"\t\t\t}\n"
+	"\t\t}\n"
+	"}\n"
+	"#endif\n"
 	"\n"
 	"static float *ml_alloc(int64_t n)\n"
 	"{\n"
@@ -1250,7 +1682,16 @@ static void emit_header(cg *k, sb *h)
 			sb_printf(h, "%s%" PRId64, d ? "][" : "", tt->dims[d].size);
 		sb_printf(h, "] */\n");
 	}
+	sb_printf(h, "\t/* optional scratch memory of at least %s_WORKSPACE_BYTES bytes,\n"
+		     "\t * 64-byte aligned; NULL: the kernel allocates its own */\n"
+		     "\tvoid *workspace;\n\tint64_t workspace_bytes;\n", n);
 	sb_printf(h, "} %s_args;\n\n", n);
+	int64_t ws = 0;
+	for (int t = 0; t < c->ntensors; t++)
+		if (k->buf[t].kind == BUF_FULL)
+			ws += (c->tensors[t].nelems * 4 + 63) / 64 * 64;
+	sb_printf(h, "/* Scratch memory for the intermediates that cross fusion groups. */\n"
+		     "#define %s_WORKSPACE_BYTES %" PRId64 "\n\n", n, ws);
 	sb_printf(h, "/* Returns 0, 1 if a size differs from the compiled one, 2 if\n"
 		     " * scratch memory cannot be allocated. */\n"
 		     "int %s_run(const %s_args *a);\n\n#endif\n",
@@ -1269,14 +1710,25 @@ static void emit_kernel(cg *k)
 	for (int p = 0; p < c->nparams; p++)
 		sb_printf(s, "\tif (a->%s != %" PRId64 ")\n\t\treturn 1;\n",
 			  c->params[p].name, c->params[p].value);
+	int64_t ws = 0;
+	for (int t = 0; t < c->ntensors; t++)
+		if (k->buf[t].kind == BUF_FULL)
+			ws += (c->tensors[t].nelems * 4 + 63) / 64 * 64;
+	sb_printf(s, "\tchar *ws = a->workspace;\n"
+		     "\tint own = !ws || a->workspace_bytes < %" PRId64 ";\n"
+		     "\tif (own && !(ws = aligned_alloc(64, %" PRId64 ")))\n"
+		     "\t\treturn 2;\n",
+		  ws, ws ? ws : 64);
+	int64_t off = 0;
 	for (int t = 0; t < c->ntensors; t++) {
 		const ein_tensor *tt = &c->tensors[t];
 		if (k->buf[t].kind == BUF_USER)
 			sb_printf(s, "\tfloat *restrict t_%s = (float *)a->%s;\n", tt->name,
 				  tt->name);
-		else if (k->buf[t].kind == BUF_FULL)
-			sb_printf(s, "\tfloat *t_%s = ml_alloc(%" PRId64 ");\n\tif (!t_%s)\n\t\tok = 0;\n",
-				  tt->name, tt->nelems, tt->name);
+		else if (k->buf[t].kind == BUF_FULL) {
+			sb_printf(s, "\tfloat *t_%s = (float *)(ws + %" PRId64 ");\n", tt->name, off);
+			off += (tt->nelems * 4 + 63) / 64 * 64;
+		}
 	}
 }
 
@@ -1295,9 +1747,7 @@ static int emit_all(cg *k, const char *dir)
 			return -1;
 	}
 	sb *s = &k->out;
-	for (int t = 0; t < c->ntensors; t++)
-		if (k->buf[t].kind == BUF_FULL)
-			sb_printf(s, "\tfree(t_%s);\n", c->tensors[t].name);
+	sb_printf(s, "\tif (own)\n\t\tfree(ws);\n");
 	sb_printf(s, "\treturn ok ? 0 : 2;\n}\n");
 	sb h = {0};
 	emit_header(k, &h);
@@ -1372,6 +1822,10 @@ static int emit_all(cg *k, const char *dir)
 		if (tt->role != EIN_ROLE_TEMP)
 			sb_printf(&d, "\ta.%s = p_%s;\n", tt->name, tt->name);
 	}
+	sb_printf(&d, "\t/* Scratch memory allocated once, reused by every run. */\n"
+		      "\ta.workspace = aligned_alloc(64, %s_WORKSPACE_BYTES > 0 ? %s_WORKSPACE_BYTES : 64);\n"
+		      "\ta.workspace_bytes = a.workspace ? %s_WORKSPACE_BYTES : 0;\n",
+		  n, n, n);
 	sb_printf(&d, "\tint r = %s_run(&a);\n"
 		      "\tif (r) {\n\t\tfprintf(stderr, \"%s_run failed (%%d)\\n\", r);\n\t\tgoto done;\n\t}\n",
 		  n, n);
@@ -1396,7 +1850,7 @@ static int emit_all(cg *k, const char *dir)
 			      "\t\t\tfprintf(stderr, \"%%s: error: %%s\\n\", path, err);\n\t\t\tgoto done;\n\t\t}\n\t}\n",
 			  tt->name, tt->name, tt->ndims, tt->name);
 	}
-	sb_printf(&d, "\tstatus = 0;\ndone:\n");
+	sb_printf(&d, "\tstatus = 0;\ndone:\n\tfree(a.workspace);\n");
 	for (int t = 0; t < c->ntensors; t++)
 		if (c->tensors[t].role != EIN_ROLE_TEMP)
 			sb_printf(&d, "\tfree(p_%s);\n", c->tensors[t].name);
@@ -1407,12 +1861,19 @@ static int emit_all(cg *k, const char *dir)
 		  "# Generated by mambalaya.  `make` builds ./%s; CC, CFLAGS and LDLIBS\n"
 		  "# may be overridden (e.g. make CFLAGS='-O2 -fsanitize=address').\n"
 		  "CC ?= cc\n"
-		  "CFLAGS ?= -O3 -march=native -fopenmp -Wall -Wextra\n"
-		  "LDLIBS ?= -lm\n\n"
+		  "CFLAGS ?= -O3 -march=native -fopenmp -Wall -Wextra\n",
+		  n);
+	if (k->o->blas)
+		sb_printf(&mk, "# GEMM-shaped Einsums call cblas_sgemm (OpenBLAS).\n"
+			       "CPPFLAGS += -DML_BLAS\n"
+			       "LDLIBS ?= -lopenblas -lm\n\n");
+	else
+		sb_printf(&mk, "LDLIBS ?= -lm\n\n");
+	sb_printf(&mk,
 		  "%s: %s.c %s_main.c npy.c %s.h npy.h\n"
-		  "\t$(CC) $(CFLAGS) -o $@ %s.c %s_main.c npy.c $(LDLIBS)\n\n"
+		  "\t$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ %s.c %s_main.c npy.c $(LDLIBS)\n\n"
 		  "clean:\n\trm -f %s\n\n.PHONY: clean\n",
-		  n, n, n, n, n, n, n, n);
+		  n, n, n, n, n, n, n);
 	int rc = -1;
 	if (k->out.oom || h.oom || d.oom || mk.oom) {
 		snprintf(k->err, k->errlen, "out of memory");
@@ -1544,6 +2005,12 @@ int cg_emit(const deps_graph *g, const cg_plan *p, const cg_options *o,
 	rc = validate(&k);
 	if (rc < 0)
 		goto done;
+	k.gemm = calloc((size_t)(k.c->neinsums ? k.c->neinsums : 1), sizeof(*k.gemm));
+	if (!k.gemm) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+		goto done;
+	}
 	if (plan_buffers(&k) < 0) {
 		snprintf(err, errlen, "isl: %s", poly_error(k.ctx));
 		rc = -1;
@@ -1552,6 +2019,7 @@ int cg_emit(const deps_graph *g, const cg_plan *p, const cg_options *o,
 	rc = emit_all(&k, dir) < 0 ? -1 : 0;
 done:
 	free(k.out.p);
+	free(k.gemm);
 	free(k.buf);
 	free(k.group_of);
 	return rc;

@@ -554,9 +554,13 @@ deps_graph *deps_build(isl_ctx *ctx, const ein_cascade *c, char *err,
 		if (st < 0)
 			goto isl_fail;
 	}
-	qsort(g->edges, (size_t)g->nedges, sizeof(*g->edges), cmp_edge);
-	qsort(g->mem, (size_t)g->nmem, sizeof(*g->mem), cmp_edge);
-	qsort(g->self, (size_t)g->nself, sizeof(*g->self), cmp_edge);
+	/* qsort must not see a NULL array, even with no elements. */
+	if (g->nedges)
+		qsort(g->edges, (size_t)g->nedges, sizeof(*g->edges), cmp_edge);
+	if (g->nmem)
+		qsort(g->mem, (size_t)g->nmem, sizeof(*g->mem), cmp_edge);
+	if (g->nself)
+		qsort(g->self, (size_t)g->nself, sizeof(*g->self), cmp_edge);
 	if (compute_reach(g) < 0 || compute_passes(g) < 0)
 		goto oom;
 	goto done;

@@ -28,6 +28,7 @@ struct diag_ctx {
 	diag_rec *recs;
 	int nrecs, cap;
 	int errors, warnings, dropped, seq;
+	int last_dropped; /* the last diagnostic was not recorded */
 };
 
 static char *vfmt(const char *fmt, va_list ap)
@@ -102,6 +103,9 @@ void diag_report(diag_ctx *d, diag_level lvl, ein_loc loc, const char *fmt, ...)
 		d->errors++;
 	else
 		d->warnings++;
+	/* Hints and notes of a diagnostic not recorded must not go to the
+	 * one before it. */
+	d->last_dropped = 1;
 	if (d->nrecs >= DIAG_MAX) {
 		d->dropped++;
 		return;
@@ -114,6 +118,7 @@ void diag_report(diag_ctx *d, diag_level lvl, ein_loc loc, const char *fmt, ...)
 		d->recs = n;
 		d->cap = cap;
 	}
+	d->last_dropped = 0;
 	va_list ap;
 	va_start(ap, fmt);
 	char *msg = vfmt(fmt, ap);
@@ -128,7 +133,7 @@ void diag_report(diag_ctx *d, diag_level lvl, ein_loc loc, const char *fmt, ...)
 
 void diag_hint(diag_ctx *d, const char *fmt, ...)
 {
-	if (d->nrecs == 0)
+	if (d->nrecs == 0 || d->last_dropped)
 		return;
 	diag_rec *r = &d->recs[d->nrecs - 1];
 	va_list ap;
@@ -141,7 +146,7 @@ void diag_hint(diag_ctx *d, const char *fmt, ...)
 
 void diag_note(diag_ctx *d, ein_loc loc, const char *fmt, ...)
 {
-	if (d->nrecs == 0)
+	if (d->nrecs == 0 || d->last_dropped)
 		return;
 	diag_rec *r = &d->recs[d->nrecs - 1];
 	diag_note_rec *n =
@@ -224,8 +229,10 @@ static void print_excerpt(const diag_ctx *d, FILE *out, ein_loc loc)
 					  : col;
 	if ((size_t)end > len + 1)
 		end = (int)len + 1;
-	if ((size_t)col > len + 1)
-		col = (int)len + 1;
+	/* A column past the end of the line: at most the '\r' stripped by
+	 * find_line, then the '\n' (a bound that keeps buf below safe). */
+	if ((size_t)col > len + 2)
+		col = (int)len + 2;
 	/* The window [ws, we) of the line that is shown (0-based bytes). */
 	size_t ws = 0, we = len;
 	if (len > DIAG_LINE_MAX) {

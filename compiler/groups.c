@@ -285,7 +285,8 @@ int groups_enumerate(const deps_graph *g, const groups_band *only,
 		fusion_result_clear(&fr);
 	}
 	sort_n = n;
-	qsort(res->groups, (size_t)res->ngroups, sizeof(*res->groups), cmp_group_q);
+	if (res->ngroups)
+		qsort(res->groups, (size_t)res->ngroups, sizeof(*res->groups), cmp_group_q);
 	return 0;
 fail:
 	groups_result_clear(res);

@@ -44,6 +44,21 @@ typedef struct plan_cost {
 	double util_2d, util_1d, mem_util; /* 0..1 */
 } plan_cost;
 
+/* How a group holds one tensor it touches (an extension of the lead's
+ * plan: the choices the cost model made or was given). */
+typedef struct plan_tensor {
+	int tensor;	  /* index in the cascade */
+	int role;	  /* fusion_role (fusion.h): internal, in, out */
+	int level;	  /* retention: the data swept by the band loops below the
+			     first `level` loops stays resident; level == nband
+			     keeps one tile (docs/cost-model.md); -1: the
+			     model's choice */
+	int multipass;	  /* plan_multipass, or -1: the model's choice */
+	double tile_elems;   /* elements of one tile */
+	double buffer_bytes; /* buffer allocated to it */
+	double dram_bytes;   /* its DRAM traffic */
+} plan_tensor;
+
 typedef struct plan_member {
 	int einsum;	/* index in the cascade */
 	plan_unit unit; /* where it is bound */
@@ -57,6 +72,13 @@ typedef struct plan_group {
 	char *band[PLAN_MAX_BAND]; /* fused rank names, outermost first */
 	int64_t tile[PLAN_MAX_BAND];
 	plan_cost cost;
+	/* Extensions. */
+	double ntiles;	  /* tiles of the band */
+	int fits;	  /* its peak buffer fits the target's */
+	int ntensors;
+	plan_tensor *tensors; /* every tensor the group touches; a level or
+				 multi-pass choice of -1 is left to the cost
+				 model */
 } plan_group;
 
 typedef struct plan {
@@ -73,6 +95,13 @@ typedef struct plan {
 	double latency_seconds;
 	double search_seconds; /* how long the mapper searched */
 	int64_t candidates;    /* how many mappings it evaluated */
+	/* Extensions. */
+	int64_t groups_considered; /* candidate groups costed */
+	int complete;		   /* 0: the time budget stopped the search */
+	double time_budget;	   /* seconds, 0 for none */
+	int footprints_checked;	   /* tensors whose tile isl counted */
+	int footprints_differed;   /* of which the model's box differed */
+	cJSON *target;		   /* the target description (owned) */
 } plan;
 
 void plan_free(plan *p);

@@ -81,11 +81,59 @@ typedef struct parse_dim {
 int ein_yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner);
 #define yylex ein_yylex
 
+/* The parser's stack: at most this many symbols pending (open brackets,
+ * prefix minus signs, operators waiting for their right operand).  Beyond
+ * it bison gives up with "memory exhausted": reported as nesting too deep. */
+#define YYMAXDEPTH 10000
+
 static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_state *ps,
 		    const char *msg)
 {
 	(void)scanner;
+	if (strcmp(msg, "memory exhausted") == 0) {
+		diag_error(ps->lex->diag, *loc,
+			   "brackets or operators nested too deeply (the "
+			   "parser holds at most %d pending symbols); the rest "
+			   "of the file is not checked", YYMAXDEPTH);
+		diag_hint(ps->lex->diag, "remove redundant parentheses or "
+					 "minus signs, or compute parts of the "
+					 "expression in Einsums of their own");
+		return;
+	}
 	diag_error(ps->lex->diag, *loc, "%s", msg);
+}
+
+/* An expression node deeper than AST_MAX_DEPTH (every pass walks
+ * expressions recursively): reports it at loc, frees it, and starts error
+ * recovery, which skips the rest of the statement.  Recovery resumes at the
+ * next line, so forget open brackets (see yyreport_syntax_error). */
+#define DEEP(n, loc)                                                        \
+	do {                                                                \
+		if ((n)->depth > AST_MAX_DEPTH) {                           \
+			too_deep(ps, (loc));                                \
+			ast_node_free(n);                                   \
+			(n) = NULL;                                         \
+			YYERROR;                                            \
+		}                                                           \
+	} while (0)
+
+static void too_deep(struct parse_state *ps, ein_loc loc)
+{
+	diag_error(ps->lex->diag, loc,
+		   "expression nested too deeply (more than %d levels of "
+		   "operators, calls and indices)", AST_MAX_DEPTH);
+	diag_hint(ps->lex->diag, "compute parts of the expression in Einsums "
+				 "of their own, or balance a long sum with "
+				 "parentheses");
+	ps->lex->depth = 0;
+}
+
+/* The node just given an argument (its last) is one deeper than it. */
+static void arg_depth(ast_node *n)
+{
+	int d = n->args.v[n->args.n - 1]->depth + 1;
+	if (d > n->depth)
+		n->depth = d;
 }
 
 /* Allocation failures inside actions: remember, stop cleanly. */
@@ -374,24 +422,24 @@ cmp
 
 expr
 	: term
-	| expr '+' term { $$ = ast_binary(@$, '+', $1, $3); CHECK($$); }
-	| expr '-' term { $$ = ast_binary(@$, '-', $1, $3); CHECK($$); }
+	| expr '+' term { $$ = ast_binary(@$, '+', $1, $3); CHECK($$); DEEP($$, @2); }
+	| expr '-' term { $$ = ast_binary(@$, '-', $1, $3); CHECK($$); DEEP($$, @2); }
 	;
 
 term
 	: juxt
-	| term '*' juxt { $$ = ast_binary(@$, '*', $1, $3); CHECK($$); }
-	| term '/' juxt { $$ = ast_binary(@$, '/', $1, $3); CHECK($$); }
+	| term '*' juxt { $$ = ast_binary(@$, '*', $1, $3); CHECK($$); DEEP($$, @2); }
+	| term '/' juxt { $$ = ast_binary(@$, '/', $1, $3); CHECK($$); DEEP($$, @2); }
 	;
 
 juxt
 	: unary
-	| juxt primary { $$ = ast_juxt(@$, $1, $2); CHECK($$); }
+	| juxt primary { $$ = ast_juxt(@$, $1, $2); CHECK($$); DEEP($$, @2); }
 	;
 
 unary
 	: primary
-	| '-' unary { $$ = ast_unary_neg(@$, $2); CHECK($$); }
+	| '-' unary { $$ = ast_unary_neg(@$, $2); CHECK($$); DEEP($$, @1); }
 	;
 
 primary
@@ -412,10 +460,14 @@ access_open
 		$$ = ast_access(@$, $1, @1);
 		if (!$$) { ast_node_free($3); CHECK(0); }
 		if (ast_list_push(&$$->args, $3) < 0) { ast_node_free($$); CHECK(0); }
+		arg_depth($$);
+		DEEP($$, @3);
 	}
 	| access_open ',' expr {
 		$$ = $1;
 		if (ast_list_push(&$$->args, $3) < 0) { ast_node_free($$); CHECK(0); }
+		arg_depth($$);
+		DEEP($$, @3);
 	}
 	;
 
@@ -428,10 +480,14 @@ call_open
 		$$ = ast_call(@$, $1, @1);
 		if (!$$) { ast_node_free($3); CHECK(0); }
 		if (ast_list_push(&$$->args, $3) < 0) { ast_node_free($$); CHECK(0); }
+		arg_depth($$);
+		DEEP($$, @3);
 	}
 	| call_open ',' expr {
 		$$ = $1;
 		if (ast_list_push(&$$->args, $3) < 0) { ast_node_free($$); CHECK(0); }
+		arg_depth($$);
+		DEEP($$, @3);
 	}
 	;
 

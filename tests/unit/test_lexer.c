@@ -152,6 +152,9 @@ static void test_keywords(void **state)
 	 * keyword followed by '_{' part of a longer name. */
 	assert_tokens("params inputs gen_x where2 untilx\n",
 		      "ID:params ID:inputs ID:gen_x ID:where2 ID:untilx EOL");
+	/* Before '_{' a keyword is a tensor name (the checker then finds
+	 * no such tensor, since a declaration cannot use the name). */
+	assert_tokens("gen_{i}\n", "T:gen _{ ID:i } EOL");
 }
 
 static void test_underscores(void **state)
@@ -256,6 +259,23 @@ static void test_locations(void **state)
 			    "1:1-1:1 1:2-1:3 1:4-1:4 1:5-1:5 1:7-1:7 1:9-1:9 "
 			    "1:10-1:11 1:12-1:12 1:13-1:13 1:14-1:14 "
 			    "2:3-2:5 2:7-2:7 2:9-2:11 2:12-2:12");
+	free(s.diags);
+}
+
+static void test_location_of_end(void **state)
+{
+	(void)state;
+	scan s;
+	/* The EOL that ends the file's last line is just after its last
+	 * character, with or without a final newline. */
+	scan_s("ab +", &s);
+	assert_string_equal(s.locs, "1:1-1:2 1:4-1:4 1:5-1:5");
+	free(s.diags);
+	scan_s("ab +\n", &s);
+	assert_string_equal(s.locs, "1:1-1:2 1:4-1:4 1:5-1:5");
+	free(s.diags);
+	scan_s("a\nb # c", &s);
+	assert_string_equal(s.locs, "1:1-1:1 1:2-1:2 2:1-2:1 2:6-2:6");
 	free(s.diags);
 }
 
@@ -405,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_semicolon),
 		cmocka_unit_test(test_eol_at_eof),
 		cmocka_unit_test(test_locations),
+		cmocka_unit_test(test_location_of_end),
 		cmocka_unit_test(test_locations_crlf_tabs),
 		cmocka_unit_test(test_locations_in_brackets),
 		cmocka_unit_test(test_bad_character),

@@ -386,12 +386,13 @@ static void test_error_expected_list(void **state)
 static void test_error_unclosed_paren_at_eof(void **state)
 {
 	(void)state;
-	/* One error, at the end of the file, with a note at the '('. */
+	/* One error, just after the last character (there is no final
+	 * newline), with a note at the '('. */
 	check_syntax("y = (a + 1", 1,
-		     "t.ein:1:10: error: unexpected end of file; expected ')', "
+		     "t.ein:1:11: error: unexpected end of file; expected ')', "
 		     "'+', '-', '*', '/' or an expression\n"
 		     "    1 | y = (a + 1\n"
-		     "      |          ^\n"
+		     "      |           ^\n"
 		     "t.ein:1:5: note: to close this '('\n"
 		     "    1 | y = (a + 1\n"
 		     "      |     ^\n",

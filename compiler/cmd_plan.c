@@ -1,0 +1,556 @@
+/* cmd_plan.c - `mambalaya plan`: map a cascade onto a target and say what
+ * it costs (text, JSON, CSV or DOT), or re-cost a saved plan. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "cost.h"
+#include "deps.h"
+#include "mapper.h"
+#include "plan.h"
+#include "poly.h"
+#include "target.h"
+
+static const char usage[] =
+	"Usage: mambalaya plan FILE [--arch NAME|FILE] [--policy POLICY]\n"
+	"                      [-D NAME=VALUE]... [--time-budget SECONDS]\n"
+	"                      [--plan PLAN.json] [--json | --csv | --dot]\n"
+	"       mambalaya plan --dump-arch NAME|FILE\n"
+	"\n"
+	"Maps a cascade onto an accelerator: chooses fusion groups, fused ranks,\n"
+	"loop order and tile sizes, binds every Einsum to the 2D or the 1D array,\n"
+	"decides what stays in the buffer, and reports per group and in total the\n"
+	"compute cycles, DRAM traffic, latency and utilisations of the analytical\n"
+	"model (docs/cost-model.md).  The policies differ only in the groups the\n"
+	"search may use:\n"
+	"  unfused   every Einsum alone (MARCA-style)\n"
+	"  ssm-ri    fusion inside the SSM region only (the fine-grained fusion\n"
+	"            accelerator)\n"
+	"  full      any legal grouping (the default)\n"
+	"\n"
+	"Options:\n"
+	"  --arch NAME|FILE     target: a built-in (mambalaya, the default, or\n"
+	"                       marca-geens) or a JSON file (docs/target.md)\n"
+	"  --policy POLICY      unfused, ssm-ri or full (default full)\n"
+	"  -D NAME=VALUE        override a parameter (repeatable)\n"
+	"  --time-budget SECS   stop the search after SECS seconds and return the\n"
+	"                       best plan found so far (the output says so)\n"
+	"  --plan PLAN.json     do not search: read a plan saved with --json,\n"
+	"                       check it, and cost it on the target (by default\n"
+	"                       the plan's own target if it is a built-in)\n"
+	"  --json               the whole plan as JSON (docs/plan.md)\n"
+	"  --csv                one row per Einsum: einsum, fusion_group,\n"
+	"                       total_traffic, final_latency, mem_latency,\n"
+	"                       comp_latency, compute_util, mem_util\n"
+	"  --dot                a Graphviz graph with the groups as clusters\n"
+	"  --no-timing          report the search time as 0 (reproducible output)\n"
+	"  --dump-arch NAME|FILE  print a target as JSON and exit\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"Exit status: 0 success, 1 errors in the input (cascade, target or plan\n"
+	"file), 2 bad command line, 3 internal error.\n";
+
+typedef enum out_fmt { OUT_TEXT, OUT_JSON, OUT_CSV, OUT_DOT } out_fmt;
+
+static int is_builtin(const char *name)
+{
+	for (int i = 0; target_builtin_names[i]; i++)
+		if (strcmp(name, target_builtin_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void builtin_list(char *buf, size_t len)
+{
+	size_t w = 0;
+	buf[0] = '\0';
+	for (int i = 0; target_builtin_names[i] && w < len; i++)
+		w += (size_t)snprintf(buf + w, len - w, "%s%s", i ? ", " : "",
+				      target_builtin_names[i]);
+}
+
+/* Loads a built-in or a file.  *status: CLI_EXIT_USAGE for an unknown name,
+ * CLI_EXIT_USER for a bad file. */
+static target *load_target(const char *arch, int *status)
+{
+	if (is_builtin(arch)) {
+		target *t = target_builtin(arch);
+		if (!t) {
+			fprintf(stderr, "mambalaya: internal error: built-in target '%s' "
+					"does not load\n", arch);
+			*status = CLI_EXIT_INTERNAL;
+		}
+		return t;
+	}
+	struct stat st;
+	size_t n = strlen(arch);
+	int looks_like_file = strchr(arch, '/') || (n > 5 && strcmp(arch + n - 5, ".json") == 0);
+	if (!looks_like_file && stat(arch, &st) != 0) {
+		char names[256];
+		builtin_list(names, sizeof(names));
+		cli_usage_error("plan", "unknown target '%s' (built-in targets: %s; or "
+					"give a JSON file)", arch, names);
+		*status = CLI_EXIT_USAGE;
+		return NULL;
+	}
+	char err[1024];
+	target *t = target_load_file(arch, err, sizeof(err));
+	if (!t) {
+		/* Syntax errors come as LINE:COL: ..., field errors as field ... */
+		if (err[0] >= '0' && err[0] <= '9')
+			fprintf(stderr, "%s:%s\n", arch, err);
+		else
+			fprintf(stderr, "%s: error: %s\n", arch, err);
+		*status = CLI_EXIT_USER;
+	}
+	return t;
+}
+
+static char *read_text_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	size_t cap = 0, len = 0;
+	char *buf = NULL;
+	for (;;) {
+		if (len + 4097 > cap) {
+			if (cap >= ((size_t)1 << 28)) {
+				snprintf(err, errlen, "file too large");
+				goto fail;
+			}
+			size_t ncap = cap ? 2 * cap : 65536;
+			char *nb = realloc(buf, ncap);
+			if (!nb) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		size_t r = fread(buf + len, 1, cap - len - 1, f);
+		len += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read: %s", strerror(errno));
+		goto fail;
+	}
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+fail:
+	free(buf);
+	fclose(f);
+	return NULL;
+}
+
+/* ---- Printing ----------------------------------------------------------- */
+
+static void fmt_bytes(double b, char *buf, size_t len)
+{
+	const char *units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+	int u = 0;
+	while (b >= 1000 && u < 5) {
+		b /= 1000;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.3g %s" : "%.0f %s", b, units[u]);
+}
+
+static void fmt_mib(double b, char *buf, size_t len)
+{
+	if (b >= 1024.0 * 1024.0)
+		snprintf(buf, len, "%.3g MiB", b / (1024.0 * 1024.0));
+	else if (b >= 1024.0)
+		snprintf(buf, len, "%.3g KiB", b / 1024.0);
+	else
+		snprintf(buf, len, "%.0f B", b);
+}
+
+static void fmt_time(double s, char *buf, size_t len)
+{
+	if (s >= 1)
+		snprintf(buf, len, "%.4g s", s);
+	else if (s >= 1e-3)
+		snprintf(buf, len, "%.4g ms", s * 1e3);
+	else if (s >= 1e-6)
+		snprintf(buf, len, "%.4g us", s * 1e6);
+	else
+		snprintf(buf, len, "%.4g ns", s * 1e9);
+}
+
+static const char *role_str(int role)
+{
+	return role >= 0 && role <= FUSION_OUT ? fusion_role_name((fusion_role)role) : "?";
+}
+
+static void print_text(const plan *p, const ein_cascade *c, const target *t)
+{
+	char b1[64], b2[64], b3[64];
+	double hz = t->clock_ghz * 1e9;
+	fmt_time(p->latency_seconds, b1, sizeof(b1));
+	fmt_bytes(p->total.dram_bytes, b2, sizeof(b2));
+	printf("%s on %s, policy %s: %d group%s, latency %s, DRAM %s\n", p->file,
+	       t->name, p->policy, p->ngroups, p->ngroups == 1 ? "" : "s", b1, b2);
+	fmt_mib((double)t->buffer_bytes, b1, sizeof(b1));
+	printf("target: %lldx%lld 2D array%s, %lld-lane 1D array, %s, %s buffer, "
+	       "%g GB/s, %g GHz, %d-byte values\n",
+	       (long long)t->rows, (long long)t->cols, t->cores > 1 ? " per core" : "",
+	       (long long)t->lanes,
+	       t->concurrent ? "running concurrently" : "one array switching modes",
+	       b1, t->dram_gb_per_s, t->clock_ghz, t->bytes_per_value);
+	if (t->cores > 1)
+		printf("        %lld cores\n", (long long)t->cores);
+	if (strcmp(p->policy, "user") != 0 && p->groups_considered > 0)
+		printf("search: %lld candidate groups, %lld mappings costed, %.3f s%s\n",
+		       (long long)p->groups_considered, (long long)p->candidates,
+		       p->search_seconds,
+		       p->complete ? "" : " (stopped by the time budget: best found so far)");
+	printf("footprints: %d tile footprints counted with isl, %d differed from "
+	       "the model's boxes\n", p->footprints_checked, p->footprints_differed);
+	for (int i = 0; i < p->ngroups; i++) {
+		const plan_group *g = &p->groups[i];
+		printf("\ngroup %d:", i);
+		for (int k = 0; k < g->nmembers; k++)
+			printf(" %s", c->einsums[g->members[k].einsum].name);
+		printf("\n  fused ranks:");
+		if (!g->nband)
+			printf(" none (one tile)");
+		for (int k = 0; k < g->nband; k++)
+			printf(" %s=%lld", g->band[k], (long long)g->tile[k]);
+		printf(" (%.6g tile%s)%s\n", g->ntiles, g->ntiles == 1 ? "" : "s",
+		       g->fits ? "" : "  DOES NOT FIT THE BUFFER");
+		fmt_bytes(g->cost.dram_bytes, b1, sizeof(b1));
+		fmt_mib(g->cost.buffer_bytes, b2, sizeof(b2));
+		fmt_time(g->cost.cycles / hz, b3, sizeof(b3));
+		printf("  latency %.6g cycles (%s): compute %.6g, memory %.6g; DRAM %s; "
+		       "buffer %s\n",
+		       g->cost.cycles, b3, g->cost.comp_cycles, g->cost.mem_cycles, b1, b2);
+		printf("  utilisation: 2D %.1f%%, 1D %.1f%%, DRAM %.1f%%\n",
+		       100 * g->cost.util_2d, 100 * g->cost.util_1d, 100 * g->cost.mem_util);
+		printf("  %-8s %-4s %14s %14s %12s %7s\n", "einsum", "unit", "comp cycles",
+		       "share cycles", "DRAM bytes", "util");
+		for (int k = 0; k < g->nmembers; k++) {
+			const plan_member *mb = &g->members[k];
+			double u = mb->unit == PLAN_UNIT_2D ? mb->cost.util_2d : mb->cost.util_1d;
+			printf("  %-8s %-4s %14.6g %14.6g %12.4g %6.1f%%\n",
+			       c->einsums[mb->einsum].name, cost_unit_name(mb->unit),
+			       mb->cost.comp_cycles, mb->cost.cycles, mb->cost.dram_bytes,
+			       100 * u);
+		}
+		printf("  %-8s %-8s %5s %-9s %12s %12s %12s\n", "tensor", "role", "level",
+		       "multipass", "tile elems", "buffer B", "DRAM B");
+		for (int k = 0; k < g->ntensors; k++) {
+			const plan_tensor *tt = &g->tensors[k];
+			printf("  %-8s %-8s %5d %-9s %12.6g %12.6g %12.6g\n",
+			       c->tensors[tt->tensor].name, role_str(tt->role), tt->level,
+			       tt->multipass >= 0 ? cost_multipass_name((plan_multipass)tt->multipass)
+						  : "none",
+			       tt->tile_elems, tt->buffer_bytes, tt->dram_bytes);
+		}
+	}
+	fmt_time(p->latency_seconds, b1, sizeof(b1));
+	fmt_bytes(p->total.dram_bytes, b2, sizeof(b2));
+	fmt_mib(p->total.buffer_bytes, b3, sizeof(b3));
+	printf("\ntotal: latency %.6g cycles (%s); compute %.6g cycles (2D %.6g, 1D %.6g), "
+	       "memory %.6g cycles; DRAM %s; peak buffer %s\n",
+	       p->total.cycles, b1, p->total.comp_cycles, p->total.comp_cycles_2d,
+	       p->total.comp_cycles_1d, p->total.mem_cycles, b2, b3);
+	printf("utilisation (time-weighted): 2D %.1f%%, 1D %.1f%%, DRAM %.1f%%\n",
+	       100 * p->total.util_2d, 100 * p->total.util_1d, 100 * p->total.mem_util);
+}
+
+static void print_csv(const plan *p, const ein_cascade *c, const target *t)
+{
+	double hz = t->clock_ghz * 1e9;
+	printf("einsum,fusion_group,total_traffic,final_latency,mem_latency,"
+	       "comp_latency,compute_util,mem_util\n");
+	for (int i = 0; i < p->ngroups; i++)
+		for (int k = 0; k < p->groups[i].nmembers; k++) {
+			const plan_member *mb = &p->groups[i].members[k];
+			double u = mb->unit == PLAN_UNIT_2D ? mb->cost.util_2d : mb->cost.util_1d;
+			printf("%s,%d,%.0f,%.6g,%.6g,%.6g,%.6g,%.6g\n",
+			       c->einsums[mb->einsum].name, i, mb->cost.dram_bytes,
+			       mb->cost.cycles / hz, mb->cost.mem_cycles / hz,
+			       mb->cost.comp_cycles / hz, u, mb->cost.mem_util);
+		}
+}
+
+static void print_dot(const plan *p, const deps_graph *g, const target *t)
+{
+	const ein_cascade *c = g->c;
+	double hz = t->clock_ghz * 1e9;
+	char b1[64], b2[64];
+	printf("digraph plan {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n");
+	for (int i = 0; i < p->ngroups; i++) {
+		const plan_group *gr = &p->groups[i];
+		fmt_time(gr->cost.cycles / hz, b1, sizeof(b1));
+		fmt_bytes(gr->cost.dram_bytes, b2, sizeof(b2));
+		printf("  subgraph cluster_%d {\n    label=\"group %d:", i, i);
+		for (int k = 0; k < gr->nband; k++)
+			printf(" %s=%lld", gr->band[k], (long long)gr->tile[k]);
+		printf(" | %s, %s\";\n    style=rounded;\n", b1, b2);
+		for (int k = 0; k < gr->nmembers; k++) {
+			const plan_member *mb = &gr->members[k];
+			printf("    e%d [label=\"%s\\n%s\"%s];\n", mb->einsum,
+			       c->einsums[mb->einsum].name, cost_unit_name(mb->unit),
+			       mb->unit == PLAN_UNIT_2D ? ", style=filled, fillcolor=lightblue" : "");
+		}
+		printf("  }\n");
+	}
+	for (int k = 0; k < g->nedges; k++) {
+		const deps_edge *ed = &g->edges[k];
+		printf("  e%d -> e%d [label=\"%s\"];\n", ed->producer, ed->consumer,
+		       c->tensors[ed->tensor].name);
+	}
+	printf("}\n");
+}
+
+static int print_json(const plan *p, const ein_cascade *c)
+{
+	cJSON *j = plan_to_json(p, c);
+	char *s = j ? cJSON_Print(j) : NULL;
+	cJSON_Delete(j);
+	if (!s)
+		return -1;
+	printf("%s\n", s);
+	free(s);
+	return 0;
+}
+
+static int dump_arch(const char *arch)
+{
+	int status = CLI_EXIT_OK;
+	target *t = load_target(arch, &status);
+	if (!t)
+		return status;
+	cJSON *j = target_to_json(t);
+	char *s = j ? cJSON_Print(j) : NULL;
+	cJSON_Delete(j);
+	target_free(t);
+	if (!s) {
+		fprintf(stderr, "mambalaya: internal error: out of memory\n");
+		return CLI_EXIT_INTERNAL;
+	}
+	printf("%s\n", s);
+	free(s);
+	return CLI_EXIT_OK;
+}
+
+/* Reads and checks a saved plan for cascade c.  NULL with a message on
+ * stderr (status set) on failure. */
+static plan *read_plan(const char *path, const ein_cascade *c, int *status)
+{
+	char err[1024];
+	char *text = read_text_file(path, err, sizeof(err));
+	if (!text) {
+		fprintf(stderr, "%s: error: %s\n", path, err);
+		*status = CLI_EXIT_USER;
+		return NULL;
+	}
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithOpts(text, &end, 1);
+	if (!j) {
+		int line = 1, col = 1;
+		for (const char *q = text; end && q < end && *q; q++) {
+			if (*q == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+		fprintf(stderr, "%s:%d:%d: invalid JSON\n", path, line, col);
+		free(text);
+		*status = CLI_EXIT_USER;
+		return NULL;
+	}
+	free(text);
+	plan *p = plan_from_json(j, c, err, sizeof(err));
+	cJSON_Delete(j);
+	if (!p) {
+		fprintf(stderr, "%s: error: %s\n", path, err);
+		*status = CLI_EXIT_USER;
+	}
+	return p;
+}
+
+int cmd_plan(int argc, char **argv)
+{
+	const char *file = NULL, *arch = NULL, *policy = "full", *plan_file = NULL;
+	const char *budget_s = NULL, *dump = NULL;
+	out_fmt fmt = OUT_TEXT;
+	int nfmt = 0, no_timing = 0;
+	cli_defines defs = {0};
+	for (int i = 1; i < argc;) {
+		int r = cli_take_define("plan", argc, argv, &i, &defs);
+		if (!r)
+			r = cli_take_value("plan", "--arch", argc, argv, &i, &arch);
+		if (!r)
+			r = cli_take_value("plan", "--policy", argc, argv, &i, &policy);
+		if (!r)
+			r = cli_take_value("plan", "--plan", argc, argv, &i, &plan_file);
+		if (!r)
+			r = cli_take_value("plan", "--time-budget", argc, argv, &i, &budget_s);
+		if (!r)
+			r = cli_take_value("plan", "--dump-arch", argc, argv, &i, &dump);
+		if (r < 0)
+			return CLI_EXIT_USAGE;
+		if (r)
+			continue;
+		const char *a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage, stdout);
+			return CLI_EXIT_OK;
+		} else if (strcmp(a, "--json") == 0) {
+			fmt = OUT_JSON;
+			nfmt++;
+		} else if (strcmp(a, "--csv") == 0) {
+			fmt = OUT_CSV;
+			nfmt++;
+		} else if (strcmp(a, "--dot") == 0) {
+			fmt = OUT_DOT;
+			nfmt++;
+		} else if (strcmp(a, "--no-timing") == 0) {
+			no_timing = 1;
+		} else if (a[0] == '-' && a[1]) {
+			cli_usage_error("plan", "unknown option '%s'", a);
+			return CLI_EXIT_USAGE;
+		} else if (file) {
+			cli_usage_error("plan", "only one FILE may be given");
+			return CLI_EXIT_USAGE;
+		} else {
+			file = a;
+		}
+		i++;
+	}
+	if (dump)
+		return dump_arch(dump);
+	if (!file) {
+		cli_usage_error("plan", "FILE is required");
+		return CLI_EXIT_USAGE;
+	}
+	if (nfmt > 1) {
+		cli_usage_error("plan", "--json, --csv and --dot exclude each other");
+		return CLI_EXIT_USAGE;
+	}
+	int pol = mapper_policy_from_name(policy);
+	if (pol < 0) {
+		cli_usage_error("plan", "unknown policy '%s' (valid: unfused, ssm-ri, full)",
+				policy);
+		return CLI_EXIT_USAGE;
+	}
+	double budget = 0;
+	if (budget_s) {
+		char *end;
+		errno = 0;
+		budget = strtod(budget_s, &end);
+		if (errno || end == budget_s || *end || !(budget > 0) || !isfinite(budget)) {
+			cli_usage_error("plan", "--time-budget needs a positive number of "
+						"seconds, not '%s'", budget_s);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	int status = CLI_EXIT_OK;
+	ein_cascade *c = NULL;
+	isl_ctx *ctx = NULL;
+	deps_graph *g = NULL;
+	target *t = NULL;
+	cost_model *m = NULL;
+	plan *p = NULL;
+	char err[1024];
+	/* An unknown target name is a usage error: check it before the
+	 * (slower) analysis. */
+	if (arch && !(t = load_target(arch, &status)))
+		return status;
+	c = cli_load(file, &defs, &status);
+	if (!c)
+		goto done;
+	if (plan_file) {
+		p = read_plan(plan_file, c, &status);
+		if (!p)
+			goto done;
+		if (!t) {
+			const char *a = p->arch && is_builtin(p->arch) ? p->arch : "mambalaya";
+			if (!(t = load_target(a, &status)))
+				goto done;
+		}
+	} else if (!t && !(t = load_target("mambalaya", &status))) {
+		goto done;
+	}
+	ctx = poly_ctx_new();
+	if (!ctx) {
+		fprintf(stderr, "mambalaya: internal error: out of memory\n");
+		status = CLI_EXIT_INTERNAL;
+		goto done;
+	}
+	g = deps_build(ctx, c, err, sizeof(err));
+	if (!g) {
+		fprintf(stderr, "mambalaya: internal error: dependence analysis: %s\n", err);
+		status = CLI_EXIT_INTERNAL;
+		goto done;
+	}
+	m = cost_model_new(g, t, err, sizeof(err));
+	if (!m) {
+		fprintf(stderr, "mambalaya: internal error: cost model: %s\n", err);
+		status = CLI_EXIT_INTERNAL;
+		goto done;
+	}
+	if (p) {
+		if (plan_validate(p, g, err, sizeof(err)) < 0 ||
+		    mapper_evaluate(m, p, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: error: %s\n", plan_file, err);
+			status = CLI_EXIT_USER;
+			goto done;
+		}
+	} else {
+		mapper_opts o = {(mapper_policy)pol, budget};
+		p = mapper_run(m, &o, err, sizeof(err));
+		if (!p) {
+			fprintf(stderr, "mambalaya: internal error: mapper: %s\n", err);
+			status = CLI_EXIT_INTERNAL;
+			goto done;
+		}
+		if (!p->complete)
+			fprintf(stderr, "mambalaya plan: warning: the time budget (%g s) "
+					"stopped the search; the plan is the best found so "
+					"far\n", budget);
+	}
+	if (no_timing)
+		p->search_seconds = 0;
+	switch (fmt) {
+	case OUT_JSON:
+		if (print_json(p, c) < 0) {
+			fprintf(stderr, "mambalaya: internal error: out of memory\n");
+			status = CLI_EXIT_INTERNAL;
+		}
+		break;
+	case OUT_CSV:
+		print_csv(p, c, t);
+		break;
+	case OUT_DOT:
+		print_dot(p, g, t);
+		break;
+	default:
+		print_text(p, c, t);
+	}
+done:
+	plan_free(p);
+	cost_model_free(m);
+	deps_free(g);
+	if (ctx)
+		isl_ctx_free(ctx);
+	target_free(t);
+	ein_cascade_free(c);
+	return status;
+}
