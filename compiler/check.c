@@ -50,6 +50,11 @@ typedef struct chk {
 	/* The Einsum being checked has more rank variables than allowed: the
 	 * names left out are not reported as unknown. */
 	int too_many_vars;
+	/* check_defined, per tensor: the elements written by its first
+	 * avail_n[t] writers (NULL: none yet), grown as Einsums are checked in
+	 * order, so that every read does not rebuild the union. */
+	isl_set **avail;
+	int *avail_n;
 } chk;
 
 static const char *const fn_names[] = {
@@ -2094,24 +2099,33 @@ static int check_defined(chk *k, isl_ctx *ctx, int e, isl_set **doms)
 			continue;
 		isl_map *rd = isl_map_intersect_domain(poly_access(ctx, c, e, a),
 						       isl_set_copy(doms[e]));
-		isl_set *avail = isl_set_empty(isl_space_range(isl_map_get_space(rd)));
 		int first = -1;
-		for (int i = 0; i < tt->nwriters; i++) {
-			int f = tt->writers[i];
-			if (f >= e)
+		for (int i = 0; i < tt->nwriters && tt->writers[i] < e; i++)
+			if (doms[tt->writers[i]]) { /* else skipped by check_isl */
+				first = tt->writers[i];
 				break;
+			}
+		/* Extend the tensor's union of written elements to the writers
+		 * before e, coalesced: one disjunct per writer would make the
+		 * subtraction below grow with their number. */
+		isl_set **av = &k->avail[a->tensor];
+		int *an = &k->avail_n[a->tensor];
+		for (; *an < tt->nwriters && tt->writers[*an] < e; ++*an) {
+			int f = tt->writers[*an];
 			if (!doms[f])
-				continue; /* skipped by check_isl */
-			if (first < 0)
-				first = f;
-			avail = isl_set_union(
-				avail, isl_set_apply(isl_set_copy(doms[f]),
-						     poly_access(ctx, c, f,
-								 &c->einsums[f].out)));
+				continue;
+			isl_set *img = isl_set_apply(
+				isl_set_copy(doms[f]),
+				poly_access(ctx, c, f, &c->einsums[f].out));
+			*av = isl_set_coalesce(*av ? isl_set_union(*av, img) : img);
+			if (!*av) {
+				isl_map_free(rd);
+				return -1;
+			}
 		}
-		/* Many writers give many disjuncts (one per writer): merge
-		 * them, or the subtraction below grows with their product. */
-		avail = isl_set_coalesce(avail);
+		isl_set *avail = *av ? isl_set_copy(*av)
+				     : isl_set_empty(isl_space_range(
+					       isl_map_get_space(rd)));
 		isl_map *bad = isl_map_subtract_range(rd, avail);
 		if (a->tensor == es->out.tensor && es->gen_var >= 0) {
 			/* Own writes at earlier generations. */
@@ -2236,7 +2250,9 @@ static void check_isl(chk *k)
 	doms = calloc((size_t)(c->neinsums ? c->neinsums : 1), sizeof(*doms));
 	skip = calloc((size_t)(c->neinsums ? c->neinsums : 1), 1);
 	taint = calloc((size_t)(c->ntensors ? c->ntensors : 1), 1);
-	if (!doms || !skip || !taint) {
+	k->avail = calloc((size_t)(c->ntensors ? c->ntensors : 1), sizeof(*k->avail));
+	k->avail_n = calloc((size_t)(c->ntensors ? c->ntensors : 1), sizeof(*k->avail_n));
+	if (!doms || !skip || !taint || !k->avail || !k->avail_n) {
 		k->oom = 1;
 		goto done;
 	}
@@ -2293,6 +2309,13 @@ done:
 	if (doms)
 		for (int e = 0; e < c->neinsums; e++)
 			isl_set_free(doms[e]);
+	if (k->avail)
+		for (int t = 0; t < c->ntensors; t++)
+			isl_set_free(k->avail[t]);
+	free(k->avail);
+	free(k->avail_n);
+	k->avail = NULL;
+	k->avail_n = NULL;
 	free(doms);
 	free(skip);
 	free(taint);

@@ -58,5 +58,6 @@ int cmd_fuse(int argc, char **argv);
 int cmd_groups(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 #endif

@@ -223,20 +223,10 @@ int cg_valid_name(const char *name)
 
 /* ------------------------------------------------------------- buffers */
 
-typedef enum buf_kind {
-	BUF_USER, /* an input, weight or output: the caller's array */
-	BUF_FULL, /* an intermediate crossing groups: a full array */
-	BUF_TILE  /* internal to one group: a tile buffer per thread */
-} buf_kind;
-
-typedef struct buf_info {
-	buf_kind kind;
-	int group;
-	int ndims;
-	int64_t ext[EIN_MAX_DIMS]; /* extent of each buffer dimension */
-	int mod[EIN_MAX_DIMS];	   /* index taken modulo ext (a power of 2) */
-	int64_t size;
-} buf_info;
+typedef cg_buffer buf_info;
+#define BUF_USER CG_BUF_USER
+#define BUF_FULL CG_BUF_FULL
+#define BUF_TILE CG_BUF_TILE
 
 typedef struct cg {
 	const deps_graph *g;
@@ -252,9 +242,10 @@ typedef struct cg {
 	fusion_result res;
 	int par_member; /* band member whose loop is parallel, or -1 */
 	int par_stmt;	/* unfused: parallelise the statement's first loop */
+	int par_split;	/* ... which is its par_split-th dimension */
 	int serial;	/* ignore the parallel marks of this group */
 	int group_gemm; /* the group has GEMM members */
-	struct gemm_info *gemm; /* per Einsum: lowered to a GEMM call */
+	cg_gemm *gemm; /* per Einsum: lowered to a GEMM call */
 	sb out;
 	char *err;
 	size_t errlen;
@@ -582,13 +573,7 @@ static int n_out_vars(const ein_einsum *es)
  * rank variables in three blocks (M: output ranks of X, N: output ranks of
  * Y, K: the reduced ranks), each block contiguous and in the same order in
  * every tensor it appears in: a matrix product, called through BLAS. */
-typedef struct gemm_info {
-	int ok;
-	int x, y;		 /* read indices of the two operands */
-	int nm, nn, nk;
-	int m[EIN_MAX_VARS], n[EIN_MAX_VARS], kk[EIN_MAX_VARS]; /* vars */
-	int beta0; /* one call covers the whole reduction: no init needed */
-} gemm_info;
+typedef cg_gemm gemm_info;
 
 /* Position of var v among the dims of access a (plain vars), or -1. */
 static int dim_of(const ein_access *a, int v)
@@ -845,8 +830,10 @@ static void plan_gemms(cg *k, int gi)
 	const cg_group *gr = &k->p->groups[gi];
 	k->cur = gi;
 	for (int e = 0; e < k->c->neinsums; e++) {
+		if (!gr->members[e])
+			continue;
 		k->gemm[e].ok = 0;
-		if (!gr->members[e] || !k->o->blas)
+		if (!k->o->blas)
 			continue;
 		gemm_info g = gemm_match(&k->c->einsums[e]);
 		if (!g.ok)
@@ -1010,8 +997,8 @@ static __isl_give isl_ast_node *group_ast(cg *k, int gi)
 		int depth_below = 0;
 		if (gr->nband == 0 && k->par_stmt && stmt_init[i] == 0) {
 			/* Mark the body of the first loop: that loop is parallel. */
-			if (isl_set_dim(doms[i], isl_dim_set) > 1) {
-				node = isl_schedule_node_band_split(node, 1);
+			if (isl_set_dim(doms[i], isl_dim_set) > k->par_split) {
+				node = isl_schedule_node_band_split(node, k->par_split);
 				node = isl_schedule_node_child(node, 0);
 				depth_below = 1;
 			} else {
@@ -1360,9 +1347,20 @@ static void choose_parallel(cg *k, int gi)
 			if (gr->members[i])
 				e = i;
 		const ein_einsum *es = &c->einsums[e];
-		int first = es->gen_var >= 0 ? es->gen_var : 0;
-		if (es->nvars > 0 && !es->vars[first].reduced && !es->vars[first].generational)
-			k->par_stmt = 1;
+		/* The first loop isl generates: the first variable, in program
+		 * order, whose extent is not 1.  It may run in parallel when it
+		 * is an output rank that carries nothing (not generational). */
+		if (es->gen_var >= 0)
+			return;
+		for (int v = 0; v < es->nvars; v++) {
+			if (es->vars[v].size == 1)
+				continue;
+			if (!es->vars[v].reduced) {
+				k->par_stmt = 1;
+				k->par_split = v + 1;
+			}
+			return;
+		}
 		return;
 	}
 	for (int j = 0; j < gr->nband; j++) {
@@ -1437,28 +1435,38 @@ static void count_marks(__isl_keep isl_ast_node *node, int in_for_body,
 	}
 }
 
-static int emit_group(cg *k, int gi)
+/* Per group: what lowering decided. */
+typedef struct cg_glow {
+	isl_ast_node *ast;
+	int par_member;
+	int serial;
+	int group_gemm;
+	uint32_t parallel; /* band members that may run in parallel */
+} cg_glow;
+
+struct cg_lowered {
+	cg k;
+	cg_glow *groups;
+	char err[512];
+};
+
+/* Lowers group gi: GEMM members, the parallel loop, the AST. */
+static int lower_group(cg *k, cg_glow *gl, int gi)
 {
-	const cg_group *gr = &k->p->groups[gi];
 	const ein_cascade *c = k->c;
-	sb *s = &k->out;
+	const cg_group *gr = &k->p->groups[gi];
 	k->cur = gi;
-	sb_printf(s, "\n\t/* group %d:", gi + 1);
-	for (int e = 0; e < c->neinsums; e++)
-		if (gr->members[e])
-			sb_printf(s, " %s", c->einsums[e].name);
-	if (gr->nband) {
-		sb_printf(s, "; fused on");
-		for (int j = 0; j < gr->nband; j++)
-			sb_printf(s, " %s (tile %" PRId64 ")", k->g->ranks[gr->band[j]],
-				  gr->tile[j]);
-	}
-	sb_printf(s, " */\n\tif (ok) {\n");
+	k->req = group_req(k, gi);
+	if (fusion_check(k->g, &k->req, 0, &k->res, k->err, k->errlen) < 0)
+		return -1;
+	gl->parallel = k->res.parallel;
 	plan_gemms(k, gi);
 	k->group_gemm = 0;
 	for (int e = 0; e < c->neinsums; e++)
-		k->group_gemm |= k->gemm[e].ok;
+		if (gr->members[e])
+			k->group_gemm |= k->gemm[e].ok;
 	choose_parallel(k, gi);
+	fusion_result_clear(&k->res);
 	isl_ast_node *ast = group_ast(k, gi);
 	if (!ast)
 		return -1;
@@ -1470,13 +1478,39 @@ static int emit_group(cg *k, int gi)
 	k->serial = mc.bare > 0 || mc.loops == 0;
 	if (k->serial)
 		k->par_member = -1;
+	gl->ast = ast;
+	gl->par_member = k->par_member;
+	gl->serial = k->serial;
+	gl->group_gemm = k->group_gemm;
+	return 0;
+}
+
+static int emit_group(cg *k, const cg_glow *gl, int gi)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	const ein_cascade *c = k->c;
+	sb *s = &k->out;
+	k->cur = gi;
+	k->par_member = gl->par_member;
+	k->serial = gl->serial;
+	k->group_gemm = gl->group_gemm;
+	sb_printf(s, "\n\t/* group %d:", gi + 1);
+	for (int e = 0; e < c->neinsums; e++)
+		if (gr->members[e])
+			sb_printf(s, " %s", c->einsums[e].name);
+	if (gr->nband) {
+		sb_printf(s, "; fused on");
+		for (int j = 0; j < gr->nband; j++)
+			sb_printf(s, " %s (tile %" PRId64 ")", k->g->ranks[gr->band[j]],
+				  gr->tile[j]);
+	}
+	sb_printf(s, " */\n\tif (ok) {\n");
 	int tiles = group_has_tiles(k, gi);
 	if (tiles && k->par_member < 0)
 		emit_tile_allocs(k, 2, gi);
 	if (tiles && k->par_member < 0)
 		sb_printf(s, "\t\tif (ok) {\n");
-	emit_node(k, ast, tiles && k->par_member < 0 ? 3 : 2, 0);
-	isl_ast_node_free(ast);
+	emit_node(k, gl->ast, tiles && k->par_member < 0 ? 3 : 2, 0);
 	if (tiles && k->par_member < 0) {
 		sb_printf(s, "\t\t}\n");
 		emit_tile_frees(k, 2, gi);
@@ -1579,11 +1613,11 @@ static const char prelude[] =
 	"void openblas_set_num_threads(int n);\n"
 	"int openblas_get_num_procs(void);\n"
 	"/* GEMMs called from threads of our own run single-threaded. */\n"
-	"static void ml_blas_threads(int inside_parallel)\n"
+	"static inline void ml_blas_threads(int inside_parallel)\n"
 	"{\n"
 	"\topenblas_set_num_threads(inside_parallel ? 1 : openblas_get_num_procs());\n"
 	"}\n"
-	"static void ml_sgemm(int xt, int yt, long M, long N, long K, const float *X, long ldx,\n"
+	"static inline void ml_sgemm(int xt, int yt, long M, long N, long K, const float *X, long ldx,\n"
 	"\t\t     const float *Y, long ldy, float beta, float *C, long ldc)\n"
 	"{\n"
 	"\t/* 101: row major; 111: no transpose; 112: transpose. */\n"
@@ -1591,11 +1625,11 @@ static const char prelude[] =
 	"\t\t    1.0f, X, (int)ldx, Y, (int)ldy, beta, C, (int)ldc);\n"
 	"}\n"
 	"#else\n"
-	"static void ml_blas_threads(int inside_parallel)\n"
+	"static inline void ml_blas_threads(int inside_parallel)\n"
 	"{\n"
 	"\t(void)inside_parallel;\n"
 	"}\n"
-	"static void ml_sgemm(int xt, int yt, long M, long N, long K, const float *X, long ldx,\n"
+	"static inline void ml_sgemm(int xt, int yt, long M, long N, long K, const float *X, long ldx,\n"
 	"\t\t     const float *Y, long ldy, float beta, float *C, long ldc)\n"
 	"{\n"
 	"\t/* Portable: the innermost loop runs along a row of C so that it\n"
@@ -1619,7 +1653,7 @@ static const char prelude[] =
 	"}\n"
 	"#endif\n"
 	"\n"
-	"static float *ml_alloc(int64_t n)\n"
+	"static inline float *ml_alloc(int64_t n)\n"
 	"{\n"
 	"\treturn malloc((size_t)(n > 0 ? n : 1) * sizeof(float));\n"
 	"}\n";
@@ -1732,20 +1766,14 @@ static void emit_kernel(cg *k)
 	}
 }
 
-static int emit_all(cg *k, const char *dir)
+static int emit_all(cg *k, const cg_glow *gls, const char *dir)
 {
 	const ein_cascade *c = k->c;
 	const char *n = k->o->name;
 	emit_kernel(k);
-	for (int gi = 0; gi < k->p->ngroups; gi++) {
-		k->req = group_req(k, gi);
-		if (fusion_check(k->g, &k->req, 0, &k->res, k->err, k->errlen) < 0)
+	for (int gi = 0; gi < k->p->ngroups; gi++)
+		if (emit_group(k, &gls[gi], gi) < 0)
 			return -1;
-		int r = emit_group(k, gi);
-		fusion_result_clear(&k->res);
-		if (r < 0)
-			return -1;
-	}
 	sb *s = &k->out;
 	sb_printf(s, "\tif (own)\n\t\tfree(ws);\n");
 	sb_printf(s, "\treturn ok ? 0 : 2;\n}\n");
@@ -1979,48 +2007,106 @@ static int check_names(const ein_cascade *c, char *err, size_t errlen)
 	return 0;
 }
 
-int cg_emit(const deps_graph *g, const cg_plan *p, const cg_options *o,
-	    const char *dir, char *err, size_t errlen)
+void cg_lowered_free(cg_lowered *l)
 {
-	cg k = {0};
-	k.g = g;
-	k.c = g->c;
-	k.p = p;
-	k.o = o;
-	k.ctx = g->ctx;
-	k.err = err;
-	k.errlen = errlen;
-	int rc = -1;
-	if (!cg_valid_name(o->name)) {
-		snprintf(err, errlen, "'%s' is not a valid C identifier", o->name);
-		return -2;
-	}
-	if (check_names(k.c, err, errlen) < 0)
-		return -2;
-	k.group_of = malloc((size_t)(k.c->neinsums ? k.c->neinsums : 1) * sizeof(int));
-	if (!k.group_of) {
+	if (!l)
+		return;
+	if (l->groups)
+		for (int gi = 0; gi < l->k.p->ngroups; gi++)
+			isl_ast_node_free(l->groups[gi].ast);
+	free(l->groups);
+	free(l->k.out.p);
+	free(l->k.gemm);
+	free(l->k.buf);
+	free(l->k.group_of);
+	free(l);
+}
+
+int cg_lower(const deps_graph *g, const cg_plan *p, const cg_options *o,
+	     cg_lowered **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	cg_lowered *l = calloc(1, sizeof(*l));
+	if (!l) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = validate(&k);
-	if (rc < 0)
-		goto done;
-	k.gemm = calloc((size_t)(k.c->neinsums ? k.c->neinsums : 1), sizeof(*k.gemm));
-	if (!k.gemm) {
+	cg *k = &l->k;
+	k->g = g;
+	k->c = g->c;
+	k->p = p;
+	k->o = o;
+	k->ctx = g->ctx;
+	k->err = err;
+	k->errlen = errlen;
+	int rc = -1;
+	if (!cg_valid_name(o->name)) {
+		snprintf(err, errlen, "'%s' is not a valid C identifier", o->name);
+		rc = -2;
+		goto fail;
+	}
+	if (check_names(k->c, err, errlen) < 0) {
+		rc = -2;
+		goto fail;
+	}
+	k->group_of = malloc((size_t)(k->c->neinsums ? k->c->neinsums : 1) * sizeof(int));
+	k->gemm = calloc((size_t)(k->c->neinsums ? k->c->neinsums : 1), sizeof(*k->gemm));
+	l->groups = calloc((size_t)(p->ngroups ? p->ngroups : 1), sizeof(*l->groups));
+	if (!k->group_of || !k->gemm || !l->groups) {
 		snprintf(err, errlen, "out of memory");
-		rc = -1;
-		goto done;
+		goto fail;
 	}
-	if (plan_buffers(&k) < 0) {
-		snprintf(err, errlen, "isl: %s", poly_error(k.ctx));
-		rc = -1;
-		goto done;
+	rc = validate(k);
+	if (rc < 0)
+		goto fail;
+	rc = -1;
+	if (plan_buffers(k) < 0) {
+		snprintf(err, errlen, "isl: %s", poly_error(k->ctx));
+		goto fail;
 	}
-	rc = emit_all(&k, dir) < 0 ? -1 : 0;
-done:
-	free(k.out.p);
-	free(k.gemm);
-	free(k.buf);
-	free(k.group_of);
+	for (int gi = 0; gi < p->ngroups; gi++)
+		if (lower_group(k, &l->groups[gi], gi) < 0)
+			goto fail;
+	*out = l;
+	return 0;
+fail:
+	cg_lowered_free(l);
 	return rc;
+}
+
+int cg_emit(const deps_graph *g, const cg_plan *p, const cg_options *o,
+	    const char *dir, char *err, size_t errlen)
+{
+	cg_lowered *l = NULL;
+	int rc = cg_lower(g, p, o, &l, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = emit_all(&l->k, l->groups, dir) < 0 ? -1 : 0;
+	cg_lowered_free(l);
+	return rc;
+}
+
+const cg_buffer *cg_lowered_buffer(const cg_lowered *l, int tensor)
+{
+	return &l->k.buf[tensor];
+}
+
+const cg_gemm *cg_lowered_gemm(const cg_lowered *l, int einsum)
+{
+	return &l->k.gemm[einsum];
+}
+
+__isl_keep isl_ast_node *cg_lowered_ast(const cg_lowered *l, int group)
+{
+	return l->groups[group].ast;
+}
+
+int cg_lowered_parallel_member(const cg_lowered *l, int group)
+{
+	return l->groups[group].par_member;
+}
+
+const cg_plan *cg_lowered_plan(const cg_lowered *l)
+{
+	return l->k.p;
 }

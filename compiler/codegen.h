@@ -18,6 +18,8 @@
 
 #include <stdint.h>
 
+#include <isl/ast.h>
+
 #include "deps.h"
 
 #define CG_MAX_BAND 8
@@ -54,6 +56,65 @@ void cg_plan_clear(cg_plan *p);
  * -2 for a plan error (message in err), -1 for an internal error. */
 int cg_emit(const deps_graph *g, const cg_plan *p, const cg_options *o,
 	    const char *dir, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------
+ * The lowered program: what every back end walks (the C printer here, the
+ * accelerator stream in stream.c), so that they cannot disagree.
+ *
+ * Per group, an isl AST (loops, ifs, blocks, marks, user statements).  A
+ * user statement is a call whose first argument names it and whose other
+ * arguments are its coordinates:
+ *   S<e>(x...)  one instance of Einsum e at its rank values x (in the
+ *               order of ein_einsum.vars): out = rhs, or out = out (+) rhs
+ *               for a reduction;
+ *   Z<e>(x...)  the initialisation of reduction e's output element at its
+ *               output ranks x: out = identity of the reduce operator;
+ *   G<e>(t...)  Einsum e as one matrix product over the tile whose tile
+ *               indices are t (one per fused rank; none when unfused):
+ *               see cg_gemm.
+ * A mark "parallel" sits below the band member whose loop runs in parallel
+ * (it is the body of that loop).
+ */
+typedef enum cg_buf_kind {
+	CG_BUF_USER, /* an input, weight or output: the caller's array */
+	CG_BUF_FULL, /* an intermediate crossing groups: a full array */
+	CG_BUF_TILE  /* internal to one group: a tile buffer (per thread) */
+} cg_buf_kind;
+
+/* Where a tensor lives.  Element x of the tensor is at row-major position
+ * (x_d mod ext[d] when mod[d], else x_d) in a buffer of extents ext[]. */
+typedef struct cg_buffer {
+	cg_buf_kind kind;
+	int group; /* CG_BUF_TILE: the owning group */
+	int ndims;
+	int64_t ext[EIN_MAX_DIMS];
+	int mod[EIN_MAX_DIMS]; /* ext[d] is a power of two */
+	int64_t size;	       /* elements */
+} cg_buffer;
+
+/* A GEMM-shaped Einsum C = sum_K X * Y: X = reads[x], Y = reads[y]; the
+ * rank variables in blocks M (output ranks of X), N (output ranks of Y),
+ * K (reduced), each contiguous in every tensor it appears in. */
+typedef struct cg_gemm {
+	int ok; /* lowered to G<e> statements */
+	int x, y;
+	int nm, nn, nk;
+	int m[EIN_MAX_VARS], n[EIN_MAX_VARS], kk[EIN_MAX_VARS];
+	int beta0; /* each call covers the whole reduction (no Z<e>) */
+} cg_gemm;
+
+typedef struct cg_lowered cg_lowered;
+
+/* Lowers plan p (validated: -2 with a message for a plan error). */
+int cg_lower(const deps_graph *g, const cg_plan *p, const cg_options *o,
+	     cg_lowered **out, char *err, size_t errlen);
+void cg_lowered_free(cg_lowered *l);
+const cg_plan *cg_lowered_plan(const cg_lowered *l);
+const cg_buffer *cg_lowered_buffer(const cg_lowered *l, int tensor);
+const cg_gemm *cg_lowered_gemm(const cg_lowered *l, int einsum);
+__isl_keep isl_ast_node *cg_lowered_ast(const cg_lowered *l, int group);
+/* The band member whose loop runs in parallel, or -1. */
+int cg_lowered_parallel_member(const cg_lowered *l, int group);
 
 /* Is name usable as a C identifier prefix? */
 int cg_valid_name(const char *name);

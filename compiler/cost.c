@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <isl/ilp.h>
 #include <isl/map.h>
 #include <isl/set.h>
 #include <isl/val.h>
@@ -212,6 +213,19 @@ static void analyse_ops(cost_einsum_info *in, const target *t,
 	}
 	if (in->nterms == 0)
 		add_term(in, all, t->op_cycles[TARGET_OP_COPY]);
+	/* Distinct operand reads. */
+	int nr = 0;
+	for (int r = 0; r < es->nreads; r++) {
+		const ein_access *a = &es->reads[r];
+		if (a->tensor == es->out.tensor)
+			continue;
+		int dup = 0;
+		for (int q = 0; q < r && !dup; q++)
+			dup = es->reads[q].tensor == a->tensor &&
+			      memcmp(es->reads[q].idx, a->idx, sizeof(ein_aff) * (size_t)a->nidx) == 0;
+		nr += !dup;
+	}
+	in->read_cycles = nr * t->op_cycles[TARGET_OP_READ];
 }
 
 static int val_to_i64(__isl_take isl_val *v, int64_t *out)
@@ -365,6 +379,17 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 		}
 		use += p * ops;
 	}
+	/* Operand reads, overlapped with the operations. */
+	double p = prod_mask(ext, all, in->nvars) * in->density;
+	double rd;
+	if (in->gen >= 0) {
+		double steps = (double)ext[in->gen];
+		rd = steps * ceil(p / steps / lanes) * in->read_cycles;
+	} else {
+		rd = ceil(p / lanes) * in->read_cycles;
+	}
+	if (rd > cyc)
+		cyc = rd;
 	if (useful)
 		*useful = use;
 	return cyc;
@@ -415,8 +440,44 @@ typedef struct cg_member {
 	int reads[COST_MAX_TENSORS / 4]; /* group tensors it reads */
 } cg_member;
 
+typedef struct tile_shape {
+	int m;			    /* band size */
+	int64_t s[PLAN_MAX_BAND];   /* full tile size per slot */
+	double n[PLAN_MAX_BAND];    /* tiles per slot */
+	int pos[PLAN_MAX_BAND];	    /* loop position (1 = outermost) per slot */
+	int order[PLAN_MAX_BAND];
+	double ntiles;
+} tile_shape;
+
+/* Per tensor and retention level 0..m: bytes kept, DRAM elements, loads. */
+typedef struct tensor_opts {
+	double tile;			/* elements of one tile */
+	double buf[PLAN_MAX_BAND + 1];	/* elements allocated */
+	double traffic[PLAN_MAX_BAND + 1];
+	double loads[PLAN_MAX_BAND + 1];
+	double carried;			/* elements persisting across tiles */
+	double all_tiles;		/* sum over tiles of the tile's data */
+} tensor_opts;
+
+/* Everything one evaluation needs after the tile shape is fixed. */
+struct eval_ctx {
+	const cost_group *cg;
+	const tile_shape *sh;
+	const target *t;
+	double bpv;
+	tensor_opts opts[COST_MAX_TENSORS];
+	plan_unit unit[COST_MAX_MEMBERS];
+	double cyc[COST_MAX_MEMBERS];
+	double useful[COST_MAX_MEMBERS];
+	double comp2d, comp1d, switches;
+};
+typedef struct eval_ctx eval_ctx;
+
 struct cost_group {
 	const cost_model *m;
+	struct eval_ctx *scratch; /* evaluation workspace: cost_eval is not
+				     reentrant for one group */
+	int capts;
 	int nm;
 	cg_member *mem;
 	int nband;
@@ -450,6 +511,7 @@ void cost_group_free(cost_group *cg)
 		return;
 	free(cg->mem);
 	free(cg->ts);
+	free(cg->scratch);
 	free(cg);
 }
 
@@ -491,7 +553,7 @@ static int add_access(cost_group *cg, int mi, const ein_access *a, int write)
 	const cost_einsum_info *in = &m->es[mb->e];
 	int ti = find_tensor(cg, a->tensor);
 	if (ti < 0) {
-		if (cg->nt == COST_MAX_TENSORS)
+		if (cg->nt == cg->capts)
 			return -1;
 		ti = cg->nt++;
 		cg_tensor *nt = &cg->ts[ti];
@@ -622,8 +684,14 @@ cost_group *cost_group_new(const cost_model *m, const char *members, int nband,
 		goto fail;
 	}
 	cg->mem = calloc((size_t)cg->nm, sizeof(*cg->mem));
-	cg->ts = calloc(COST_MAX_TENSORS, sizeof(*cg->ts));
-	if (!cg->mem || !cg->ts)
+	int naccess = 0;
+	for (int e = 0; e < c->neinsums; e++)
+		if (members[e])
+			naccess += c->einsums[e].nreads + 1;
+	cg->capts = naccess < COST_MAX_TENSORS ? naccess : COST_MAX_TENSORS;
+	cg->ts = calloc((size_t)cg->capts, sizeof(*cg->ts));
+	cg->scratch = malloc(sizeof(*cg->scratch));
+	if (!cg->mem || !cg->ts || !cg->scratch)
 		goto oom;
 	int mi = 0;
 	for (int e = 0; e < c->neinsums; e++) {
@@ -774,25 +842,6 @@ void cost_config_init(cost_config *cfg)
 
 /* ---- Evaluation --------------------------------------------------------- */
 
-typedef struct tile_shape {
-	int m;			    /* band size */
-	int64_t s[PLAN_MAX_BAND];   /* full tile size per slot */
-	double n[PLAN_MAX_BAND];    /* tiles per slot */
-	int pos[PLAN_MAX_BAND];	    /* loop position (1 = outermost) per slot */
-	int order[PLAN_MAX_BAND];
-	double ntiles;
-} tile_shape;
-
-/* Per tensor and retention level 0..m: bytes kept, DRAM elements, loads. */
-typedef struct tensor_opts {
-	double tile;			/* elements of one tile */
-	double buf[PLAN_MAX_BAND + 1];	/* elements allocated */
-	double traffic[PLAN_MAX_BAND + 1];
-	double loads[PLAN_MAX_BAND + 1];
-	double carried;			/* elements persisting across tiles */
-	double all_tiles;		/* sum over tiles of the tile's data */
-} tensor_opts;
-
 /* Member compute over every tile: the full tiles and the partial last
  * tiles of each band slot, each class counted once. */
 static double member_cycles(const cost_group *cg, const cg_member *mb,
@@ -926,18 +975,6 @@ static void tensor_options(const cost_group *cg, const cg_tensor *ts,
 	}
 }
 
-/* Everything one evaluation needs after the tile shape is fixed. */
-typedef struct eval_ctx {
-	const cost_group *cg;
-	const tile_shape *sh;
-	const target *t;
-	double bpv;
-	tensor_opts opts[COST_MAX_TENSORS];
-	plan_unit unit[COST_MAX_MEMBERS];
-	double cyc[COST_MAX_MEMBERS];
-	double useful[COST_MAX_MEMBERS];
-	double comp2d, comp1d, switches;
-} eval_ctx;
 
 /* One complete choice of levels and multi-pass handling, and its costs. */
 typedef struct eval_state {
@@ -1222,9 +1259,7 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 {
 	const target *t = cg->m->t;
 	tile_shape sh;
-	eval_ctx *x = malloc(sizeof(*x));
-	if (!x)
-		return -1;
+	eval_ctx *x = cg->scratch;
 	memset(&sh, 0, sizeof(sh));
 	sh.m = cg->nband;
 	sh.ntiles = 1;
@@ -1331,7 +1366,6 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 	res->cost = best_cost;
 	if (detail)
 		fill_detail(x, &best, res);
-	free(x);
 	return 0;
 }
 
@@ -1339,6 +1373,10 @@ int cost_compare(const cost_result *a, const cost_result *b)
 {
 	if (a->fits != b->fits)
 		return a->fits ? -1 : 1;
+	/* Neither fits: the closer to fitting is better, so that a search
+	 * from too large a start moves towards fitting. */
+	if (!a->fits && a->cost.buffer_bytes != b->cost.buffer_bytes)
+		return a->cost.buffer_bytes < b->cost.buffer_bytes ? -1 : 1;
 	if (a->cost.cycles != b->cost.cycles)
 		return a->cost.cycles < b->cost.cycles ? -1 : 1;
 	if (a->cost.dram_bytes != b->cost.dram_bytes)

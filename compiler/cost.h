@@ -52,6 +52,11 @@ typedef struct cost_einsum_info {
 	int nterms;
 	uint32_t term_vars[COST_MAX_TERMS];
 	double term_ops[COST_MAX_TERMS];
+	/* Cycles per point to read the operands into a lane (distinct tensor
+	 * reads, not counting the Einsum's own output, which a lane keeps):
+	 * a lane computes while it reads, so a point costs the larger of its
+	 * operations and its reads. */
+	double read_cycles;
 } cost_einsum_info;
 
 typedef struct cost_model cost_model;

@@ -20,6 +20,7 @@ static const command commands[] = {
 	{"groups", cmd_groups, "the legal fusion groups of a cascade (text, JSON, DOT)"},
 	{"compile", cmd_compile, "generate C kernels, a driver and a Makefile from a plan"},
 	{"run", cmd_run, "compile, build, run on .npy data and check against the evaluator"},
+	{"plan", cmd_plan, "map a cascade onto an accelerator: groups, tiles, bindings, costs"},
 };
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
 

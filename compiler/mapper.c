@@ -6,8 +6,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <isl/ilp.h>
+#include <isl/map.h>
+#include <isl/set.h>
+#include <isl/val.h>
+
 #include "fusion.h"
 #include "groups.h"
+#include "poly.h"
 
 const char *const mapper_policy_names[] = {"unfused", "ssm-ri", "full", NULL};
 
@@ -48,6 +54,7 @@ typedef struct search {
 	const ein_cascade *c;
 	int n; /* Einsums */
 	uint64_t *pred;
+	uint32_t *mem_bad; /* per memory dependence: ranks it goes back on */
 	int ncand, capcand;
 	cand *cands;
 	int64_t evals;
@@ -184,57 +191,86 @@ static groups_band ranks_band(const deps_graph *g, uint32_t bits)
 	return b;
 }
 
-/* The largest band of common ranks on which the set is legal for every
- * tile size: start from every common rank and drop the rank each witness
- * blames.  Returns 1 with *out, 0 if none (not even the empty band), -1 on
- * error. */
-static int find_band(search *s, uint64_t mask, groups_band *out)
+/* Ranks along which a memory dependence (write after write or after
+ * read) goes backwards somewhere: the distance consumer - producer has a
+ * negative minimum.  The flow dependences have their distances in the
+ * deps graph already. */
+static int mem_distances(search *s)
 {
 	const deps_graph *g = s->g;
-	uint32_t common = ~0u;
-	char *flags = malloc((size_t)s->n);
-	if (!flags) {
+	s->mem_bad = calloc(g->nmem > 0 ? (size_t)g->nmem : 1, sizeof(uint32_t));
+	if (!s->mem_bad) {
 		snprintf(s->err, s->errlen, "out of memory");
 		return -1;
 	}
-	mask_to_flags(mask, s->n, flags);
-	for (int e = 0; e < s->n; e++)
-		if (flags[e])
-			common &= einsum_ranks(g, e);
-	groups_band b = ranks_band(g, common);
-	int rc = 0;
-	for (;;) {
-		fusion_req req = {0};
-		req.members = flags;
-		req.nband = b.n > FUSION_MAX_BAND ? FUSION_MAX_BAND : b.n;
-		for (int k = 0; k < req.nband; k++) {
-			req.band[k] = b.rank[k];
-			req.tile[k] = 1;
+	for (int k = 0; k < g->nmem; k++) {
+		const deps_edge *ed = &g->mem[k];
+		int np = g->c->einsums[ed->producer].nvars;
+		int nc = g->c->einsums[ed->consumer].nvars;
+		for (int r = 0; r < g->nranks; r++) {
+			int vp = g->var_of[ed->producer][r], vc = g->var_of[ed->consumer][r];
+			if (vp < 0 || vc < 0)
+				continue;
+			isl_map *mm = isl_map_copy(ed->rel);
+			mm = isl_map_project_out(mm, isl_dim_out, (unsigned)(vc + 1),
+						 (unsigned)(nc - vc - 1));
+			mm = isl_map_project_out(mm, isl_dim_out, 0, (unsigned)vc);
+			mm = isl_map_project_out(mm, isl_dim_in, (unsigned)(vp + 1),
+						 (unsigned)(np - vp - 1));
+			mm = isl_map_project_out(mm, isl_dim_in, 0, (unsigned)vp);
+			mm = isl_map_reset_tuple_id(mm, isl_dim_in);
+			mm = isl_map_reset_tuple_id(mm, isl_dim_out);
+			isl_set *d = isl_map_deltas(mm);
+			isl_bool empty = d ? isl_set_is_empty(d) : isl_bool_error;
+			if (empty < 0) {
+				isl_set_free(d);
+				goto isl_fail;
+			}
+			if (empty) {
+				isl_set_free(d);
+				continue;
+			}
+			isl_val *lo = isl_set_dim_min_val(d, 0);
+			if (!lo)
+				goto isl_fail;
+			if (!isl_val_is_int(lo) || isl_val_is_neg(lo))
+				s->mem_bad[k] |= 1u << r;
+			isl_val_free(lo);
 		}
-		b.n = req.nband;
-		req.permutable = 1;
-		req.verdict_only = 1;
-		fusion_result res;
-		if (fusion_check(g, &req, 0, &res, s->err, s->errlen) < 0) {
-			rc = -1;
-			break;
-		}
-		int legal = res.legal;
-		int blame = res.nwitness > 0 ? res.witness[0].band : -1;
-		fusion_result_clear(&res);
-		if (legal) {
-			*out = b;
-			rc = 1;
-			break;
-		}
-		if (blame < 0 || b.n == 0)
-			break;
-		for (int k = blame; k + 1 < b.n; k++)
-			b.rank[k] = b.rank[k + 1];
-		b.n--;
 	}
-	free(flags);
-	return rc;
+	return 0;
+isl_fail:
+	snprintf(s->err, s->errlen, "isl: %s", poly_error(g->ctx));
+	return -1;
+}
+
+/* The ranks on which the members of mask can be fused for every tile
+ * size: their common ranks, less those along which a dependence between
+ * members has a negative distance.  This is fusion_check's permutable
+ * test read off the distances of the dependence analysis; the chosen
+ * groups are checked with fusion_check itself at their tile sizes. */
+static uint32_t legal_ranks(const search *s, uint64_t mask)
+{
+	const deps_graph *g = s->g;
+	uint32_t common = ~0u, bad = 0;
+	for (int e = 0; e < s->n; e++)
+		if ((mask >> e) & 1)
+			common &= g->out_ranks[e] | g->red_ranks[e];
+	for (int pass = 0; pass < 2; pass++) {
+		int ne = pass ? g->nself : g->nedges;
+		const deps_edge *es = pass ? g->self : g->edges;
+		for (int k = 0; k < ne; k++) {
+			if (!((mask >> es[k].producer) & 1) || !((mask >> es[k].consumer) & 1))
+				continue;
+			for (int d = 0; d < es[k].ndist; d++)
+				if (es[k].dist[d].lo < 0)
+					bad |= 1u << es[k].dist[d].rank;
+		}
+	}
+	for (int k = 0; k < g->nmem; k++)
+		if (((mask >> g->mem[k].producer) & 1) && ((mask >> g->mem[k].consumer) & 1))
+			bad |= s->mem_bad[k];
+	return common & ~bad;
 }
 
 /* The SSM region: every recurrence, the Einsums over exactly its ranks,
@@ -261,15 +297,21 @@ static uint64_t ssm_region(const deps_graph *g)
 	return region;
 }
 
+/* Adds the set with its largest legal band (at most PLAN_MAX_BAND ranks,
+ * the first in rank order). */
+static int add_set(search *s, uint64_t mask)
+{
+	groups_band b = ranks_band(s->g, legal_ranks(s, mask));
+	if (b.n > PLAN_MAX_BAND)
+		b.n = PLAN_MAX_BAND;
+	return add_cand(s, mask, &b);
+}
+
 static int add_singletons(search *s)
 {
-	for (int e = 0; e < s->n; e++) {
-		groups_band b = ranks_band(s->g, einsum_ranks(s->g, e));
-		if (b.n > PLAN_MAX_BAND)
-			b.n = PLAN_MAX_BAND;
-		if (add_cand(s, 1ull << e, &b) < 0)
+	for (int e = 0; e < s->n; e++)
+		if (add_set(s, 1ull << e) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -291,11 +333,7 @@ static int add_ssm_groups(search *s)
 				mask |= 1ull << idx[i];
 		if (!connected(s->g, mask) || !convex(s->g, mask))
 			continue;
-		groups_band b;
-		int r = find_band(s, mask, &b);
-		if (r < 0)
-			return -1;
-		if (r && add_cand(s, mask, &b) < 0)
+		if (add_set(s, mask) < 0)
 			return -1;
 	}
 	return 0;
@@ -329,14 +367,42 @@ static int alap_order(const deps_graph *g, uint64_t mask, int *order)
 	return k;
 }
 
-static int add_enumerated_groups(search *s, const groups_result *gr)
+/* Candidate bands as groups.c tries them: the ranks a producer and its
+ * consumer share, and their prefixes in rank order. */
+static int candidate_bands(const deps_graph *g, uint32_t *cand, int max)
+{
+	int n = 0;
+	for (int k = 0; k < g->nedges; k++) {
+		const deps_edge *ed = &g->edges[k];
+		uint32_t shared = (ed->p_out | ed->p_red) & (ed->c_out | ed->c_red);
+		uint32_t prefix = 0;
+		for (int r = 0; r < g->nranks; r++) {
+			if (!((shared >> r) & 1))
+				continue;
+			prefix |= 1u << r;
+			int seen = 0;
+			for (int i = 0; i < n; i++)
+				seen |= cand[i] == prefix;
+			if (!seen && n < max)
+				cand[n++] = prefix;
+		}
+	}
+	return n;
+}
+
+/* For every candidate band, the Einsums that iterate all its ranks, in
+ * source order and in an as-late-as-possible order; every run of
+ * consecutive ones that is connected and convex is a candidate group, on
+ * its largest legal band. */
+static int add_interval_groups(search *s)
 {
 	const deps_graph *g = s->g;
-	for (int i = 0; i < gr->ngroups; i++) {
-		const groups_group *gg = &gr->groups[i];
+	uint32_t bands[256];
+	int nb = candidate_bands(g, bands, 256);
+	for (int i = 0; i < nb; i++) {
 		uint64_t gmask = 0;
 		for (int e = 0; e < s->n; e++)
-			if (gg->members[e])
+			if ((einsum_ranks(g, e) & bands[i]) == bands[i])
 				gmask |= 1ull << e;
 		int orders[2][64], len[2];
 		len[0] = 0;
@@ -349,22 +415,13 @@ static int add_enumerated_groups(search *s, const groups_result *gr)
 				uint64_t mask = 1ull << orders[o][a];
 				for (int b = a + 1; b < len[o]; b++) {
 					mask |= 1ull << orders[o][b];
-					if (!connected(g, mask) || !convex(g, mask))
+					int seen = 0;
+					for (int k = 0; k < s->ncand && !seen; k++)
+						seen = s->cands[k].mask == mask;
+					if (seen || !connected(g, mask) || !convex(g, mask))
 						continue;
-					/* Legal on the bands of every enumerated
-					 * group that contains it. */
-					for (int j = 0; j < gr->ngroups; j++) {
-						const groups_group *g2 = &gr->groups[j];
-						int sup = 1;
-						for (int e = 0; e < s->n && sup; e++)
-							if (((mask >> e) & 1) && !g2->members[e])
-								sup = 0;
-						if (!sup)
-							continue;
-						for (int k = 0; k < g2->nbands; k++)
-							if (add_cand(s, mask, &g2->bands[k]) < 0)
-								return -1;
-					}
+					if (add_set(s, mask) < 0)
+						return -1;
 				}
 			}
 	}
@@ -408,22 +465,19 @@ static int eval_cfg(search *s, const cost_group *cg, const cost_config *cfg,
 	return cost_eval(cg, cfg, 0, res);
 }
 
-/* Hill-climbing over tile sizes for one loop order: from tiles of 1,
- * double the tile whose doubling helps most; then moves that double one
- * tile and halve another, or halve one, until nothing helps. */
-static int climb(search *s, const cost_group *cg, const int *order,
-		 best_map *bm)
+/* Hill-climbing over tile sizes in cfg's loop order, from cfg's tiles:
+ * double the tile whose doubling helps most while one does; then moves
+ * that halve a tile, or double one and halve another, while one helps.
+ * cfg and *res are updated to the result. */
+static int climb(search *s, const cost_group *cg, cost_config *cfg,
+		 cost_result *res)
 {
 	int m = cost_group_nband(cg);
-	cost_config cfg;
-	cost_config_init(&cfg);
-	for (int j = 0; j < m; j++)
-		cfg.order[j] = order[j];
-	cost_result *cur = malloc(2 * sizeof(*cur)), *trial = cur + 1;
-	if (!cur)
+	cost_result *trial = malloc(sizeof(*trial));
+	if (!trial)
 		return -1;
 	int rc = -1;
-	if (eval_cfg(s, cg, &cfg, cur) < 0)
+	if (eval_cfg(s, cg, cfg, res) < 0)
 		goto done;
 	for (int phase = 0; phase < 2; phase++) {
 		for (int iter = 0; iter < 400; iter++) {
@@ -431,46 +485,39 @@ static int climb(search *s, const cost_group *cg, const int *order,
 			int found = 0;
 			int nmoves = phase == 0 ? m : m * m;
 			for (int mv = 0; mv < nmoves; mv++) {
-				cost_config t2 = cfg;
+				cost_config t2 = *cfg;
 				int a = mv % m, b = mv / m;
 				if (phase == 0) {
-					if (cfg.tile[a] >= cost_group_extent(cg, a))
+					if (cfg->tile[a] >= cost_group_extent(cg, a))
 						continue;
-					t2.tile[a] = tile_up(cfg.tile[a], cost_group_extent(cg, a));
+					t2.tile[a] = tile_up(cfg->tile[a], cost_group_extent(cg, a));
 				} else if (a == b) {
-					if (cfg.tile[a] <= 1)
+					if (cfg->tile[a] <= 1)
 						continue;
-					t2.tile[a] = tile_down(cfg.tile[a]);
+					t2.tile[a] = tile_down(cfg->tile[a]);
 				} else {
-					if (cfg.tile[a] >= cost_group_extent(cg, a) ||
-					    cfg.tile[b] <= 1)
+					if (cfg->tile[a] >= cost_group_extent(cg, a) ||
+					    cfg->tile[b] <= 1)
 						continue;
-					t2.tile[a] = tile_up(cfg.tile[a], cost_group_extent(cg, a));
-					t2.tile[b] = tile_down(cfg.tile[b]);
+					t2.tile[a] = tile_up(cfg->tile[a], cost_group_extent(cg, a));
+					t2.tile[b] = tile_down(cfg->tile[b]);
 				}
 				if (eval_cfg(s, cg, &t2, trial) < 0)
 					goto done;
-				if (cost_compare(trial, cur) < 0) {
-					cost_result *tmp = cur;
-					cur = trial;
-					trial = tmp;
+				if (cost_compare(trial, res) < 0) {
+					*res = *trial;
 					memcpy(best_tiles, t2.tile, sizeof(best_tiles));
 					found = 1;
 				}
 			}
 			if (!found)
 				break;
-			memcpy(cfg.tile, best_tiles, sizeof(best_tiles));
+			memcpy(cfg->tile, best_tiles, sizeof(best_tiles));
 		}
-	}
-	if (!bm->have || cost_compare(cur, &bm->res) < 0) {
-		bm->have = 1;
-		bm->cfg = cfg;
-		bm->res = *cur;
 	}
 	rc = 0;
 done:
-	free(cur < trial ? cur : trial);
+	free(trial);
 	return rc;
 }
 
@@ -518,14 +565,76 @@ static int loop_orders(const cost_group *cg, int orders[][PLAN_MAX_BAND])
 	return n;
 }
 
+/* The best mapping of one band: from two starting points (tiles of 1,
+ * and tiles the size of the array, capped by the extents), alternate a
+ * climb over tile sizes with a choice of the best loop order at those
+ * tiles until the order stays. */
+static int cost_band(search *s, const cost_group *cg, best_map *bm)
+{
+	const target *t = cost_target(s->m);
+	int m = cost_group_nband(cg);
+	int (*orders)[PLAN_MAX_BAND] = malloc(MAX_ORDERS * sizeof(*orders));
+	cost_result *res = malloc(2 * sizeof(*res)), *trial = res + 1;
+	int rc = -1;
+	if (!orders || !res) {
+		snprintf(s->err, s->errlen, "out of memory");
+		goto done;
+	}
+	int no = loop_orders(cg, orders);
+	int64_t side = t->rows > t->cols ? t->rows : t->cols;
+	for (int start = 0; start < 2; start++) {
+		cost_config cfg;
+		cost_config_init(&cfg);
+		for (int j = 0; j < m; j++) {
+			int64_t ext = cost_group_extent(cg, j);
+			cfg.order[j] = orders[0][j];
+			cfg.tile[j] = start == 0 ? 1 : (side < ext ? side : ext);
+		}
+		int cur_order = 0;
+		for (int round = 0; round < 4; round++) {
+			if (climb(s, cg, &cfg, res) < 0)
+				goto oom;
+			int best = cur_order;
+			for (int o = 0; o < no; o++) {
+				if (o == cur_order)
+					continue;
+				cost_config t2 = cfg;
+				memcpy(t2.order, orders[o], sizeof(t2.order));
+				if (eval_cfg(s, cg, &t2, trial) < 0)
+					goto oom;
+				if (cost_compare(trial, res) < 0) {
+					*res = *trial;
+					best = o;
+				}
+			}
+			if (best == cur_order)
+				break;
+			cur_order = best;
+			memcpy(cfg.order, orders[best], sizeof(cfg.order));
+		}
+		if (!bm->have || cost_compare(res, &bm->res) < 0) {
+			bm->have = 1;
+			bm->cfg = cfg;
+			bm->res = *res;
+		}
+	}
+	rc = 0;
+	goto done;
+oom:
+	snprintf(s->err, s->errlen, "out of memory");
+done:
+	free(orders);
+	free(res);
+	return rc;
+}
+
 static int cost_cand(search *s, cand *c)
 {
 	char *flags = malloc((size_t)s->n);
-	int (*orders)[PLAN_MAX_BAND] = malloc(MAX_ORDERS * sizeof(*orders));
 	best_map *overall = calloc(1, sizeof(*overall));
 	best_map *bm = calloc(1, sizeof(*bm));
 	int rc = -1;
-	if (!flags || !orders || !overall || !bm) {
+	if (!flags || !overall || !bm) {
 		snprintf(s->err, s->errlen, "out of memory");
 		goto done;
 	}
@@ -536,15 +645,11 @@ static int cost_cand(search *s, cand *c)
 						c->bands[b].rank, s->err, s->errlen);
 		if (!cg)
 			goto done;
-		int no = loop_orders(cg, orders);
 		bm->have = 0;
-		for (int o = 0; o < no; o++)
-			if (climb(s, cg, orders[o], bm) < 0) {
-				cost_group_free(cg);
-				snprintf(s->err, s->errlen, "out of memory");
-				goto done;
-			}
+		int r = cost_band(s, cg, bm);
 		cost_group_free(cg);
+		if (r < 0)
+			goto done;
 		if (bm->have && (!overall->have || cost_compare(&bm->res, &overall->res) < 0)) {
 			*overall = *bm;
 			c->band = b;
@@ -561,7 +666,6 @@ static int cost_cand(search *s, cand *c)
 	rc = 0;
 done:
 	free(flags);
-	free(orders);
 	free(overall);
 	free(bm);
 	return rc;
@@ -898,7 +1002,6 @@ plan *mapper_run(const cost_model *m, const mapper_opts *o, char *err,
 	search s = {0};
 	plan *p = NULL;
 	int *chosen = NULL;
-	groups_result gr = {0};
 	cost_result *res = NULL;
 	s.m = m;
 	s.g = g;
@@ -928,16 +1031,12 @@ plan *mapper_run(const cost_model *m, const mapper_opts *o, char *err,
 			s.pred[g->mem[k].consumer] |= 1ull << g->mem[k].producer;
 	/* Candidates: singletons first, so that a plan exists whatever the
 	 * budget. */
-	if (add_singletons(&s) < 0)
+	if (mem_distances(&s) < 0 || add_singletons(&s) < 0)
 		goto fail;
 	if (o->policy != MAPPER_UNFUSED && add_ssm_groups(&s) < 0)
 		goto fail;
-	if (o->policy == MAPPER_FULL) {
-		if (groups_enumerate(g, NULL, &gr, err, errlen) < 0)
-			goto fail;
-		if (add_enumerated_groups(&s, &gr) < 0)
-			goto fail;
-	}
+	if (o->policy == MAPPER_FULL && add_interval_groups(&s) < 0)
+		goto fail;
 	for (int k = 0; k < s.ncand; k++) {
 		if (popcount64(s.cands[k].mask) > 1 && over_budget(&s)) {
 			s.complete = 0;
@@ -1008,9 +1107,9 @@ fail:
 	plan_free(p);
 	p = NULL;
 done:
-	groups_result_clear(&gr);
 	free(s.cands);
 	free(s.pred);
+	free(s.mem_bad);
 	free(chosen);
 	free(res);
 	return p;

@@ -14,7 +14,7 @@
 /* Names of the binary operators and the extra operations, in the order of
  * target.h (the unary functions use ein_fn_name). */
 static const char *const extra_op_names[] = {"add", "sub", "mul", "div",
-					     "max", "min", "mac", "copy"};
+					     "max", "min", "mac", "copy", "read"};
 
 const char *target_op_name(int op)
 {
@@ -42,7 +42,7 @@ static const struct {
 	{"silu", 4},	{"softplus", 9}, {"tanh", 4}, {"relu", 1}, {"abs", 1},
 	{"neg", 1},	{"recip", 4}, {"square", 1}, {"add", 1},  {"sub", 1},
 	{"mul", 1},	{"div", 5},  {"max", 1},   {"min", 1},   {"mac", 1},
-	{"copy", 1},
+	{"copy", 1},	{"read", 1},
 };
 
 /* The built-in targets.  Every value either names its source or is listed
@@ -52,7 +52,7 @@ static const char mambalaya_json[] =
 	"  \"name\": \"mambalaya\",\n"
 	"  \"description\": \"Mambalaya (Odemuyiwa, Owens, Emer, Pellauer, arXiv 2604.03829): one reconfigurable 256x256 PE array with a 2D (GEMM) mode and a 1D (elementwise) mode, as described by secondary summaries; unpublished values are assumptions\",\n"
 	"  \"array2d\": {\"rows\": 256, \"cols\": 256, \"cores\": 1, \"drain_cycles\": 256},\n"
-	"  \"array1d\": {\"lanes\": 65536, \"cycles\": {\"exp\": 4, \"log\": 4, \"sqrt\": 4, \"rsqrt\": 4, \"sigmoid\": 3, \"silu\": 4, \"softplus\": 9, \"tanh\": 4, \"relu\": 1, \"abs\": 1, \"neg\": 1, \"recip\": 4, \"square\": 1, \"add\": 1, \"sub\": 1, \"mul\": 1, \"div\": 5, \"max\": 1, \"min\": 1, \"mac\": 1, \"copy\": 1}},\n"
+	"  \"array1d\": {\"lanes\": 65536, \"cycles\": {\"exp\": 4, \"log\": 4, \"sqrt\": 4, \"rsqrt\": 4, \"sigmoid\": 3, \"silu\": 4, \"softplus\": 9, \"tanh\": 4, \"relu\": 1, \"abs\": 1, \"neg\": 1, \"recip\": 4, \"square\": 1, \"add\": 1, \"sub\": 1, \"mul\": 1, \"div\": 5, \"max\": 1, \"min\": 1, \"mac\": 1, \"copy\": 1, \"read\": 1}},\n"
 	"  \"concurrent\": false,\n"
 	"  \"switch_cycles\": 256,\n"
 	"  \"buffer_bytes\": 16777216,\n"
@@ -74,6 +74,7 @@ static const char mambalaya_json[] =
 	"    \"array2d.drain_cycles: an output-stationary tile drains one row per cycle (rows cycles), overlapped with the next tile's accumulation\",\n"
 	"    \"array1d.lanes: in 1D mode every one of the 64K PEs is an independent lane (the reduction network bypassed, as in MARCA), fed at full rate by the buffer\",\n"
 	"    \"array1d.cycles: per-element costs of the functions on a PE (exp 4, log 4, sqrt 4, rsqrt 4, sigmoid 3, silu 4, softplus 9 = exp + add + log, tanh 4, recip 4, div 5 = recip + mul, others 1; a multiply feeding an add is one MAC)\",\n"
+	"    \"array1d.cycles.read: a lane reads one operand value per cycle from the buffer while it computes; unlike the 2D array, 1D lanes do not share operands\",\n"
 	"    \"switch_cycles: the array drains (rows cycles) before changing modes\",\n"
 	"    \"buffer_bytes: not published; 16 MiB, FuseMax's global buffer\",\n"
 	"    \"bytes_per_value: not published; 16-bit values as in FuseMax\",\n"
@@ -86,7 +87,7 @@ static const char marca_geens_json[] =
 	"  \"name\": \"marca-geens\",\n"
 	"  \"description\": \"MARCA (Li et al., arXiv 2409.11440) as modelled by the fine-grained fusion paper (Geens, Symons, Verhelst, arXiv 2504.17333): 32 cores of 16x16 PEs, 24 MB SRAM, 256 GB/s DRAM, 1 GHz\",\n"
 	"  \"array2d\": {\"rows\": 16, \"cols\": 16, \"cores\": 32, \"drain_cycles\": 16},\n"
-	"  \"array1d\": {\"lanes\": 8192, \"cycles\": {\"exp\": 4, \"log\": 4, \"sqrt\": 4, \"rsqrt\": 4, \"sigmoid\": 3, \"silu\": 4, \"softplus\": 9, \"tanh\": 4, \"relu\": 1, \"abs\": 1, \"neg\": 1, \"recip\": 4, \"square\": 1, \"add\": 1, \"sub\": 1, \"mul\": 1, \"div\": 5, \"max\": 1, \"min\": 1, \"mac\": 1, \"copy\": 1}},\n"
+	"  \"array1d\": {\"lanes\": 8192, \"cycles\": {\"exp\": 4, \"log\": 4, \"sqrt\": 4, \"rsqrt\": 4, \"sigmoid\": 3, \"silu\": 4, \"softplus\": 9, \"tanh\": 4, \"relu\": 1, \"abs\": 1, \"neg\": 1, \"recip\": 4, \"square\": 1, \"add\": 1, \"sub\": 1, \"mul\": 1, \"div\": 5, \"max\": 1, \"min\": 1, \"mac\": 1, \"copy\": 1, \"read\": 1}},\n"
 	"  \"concurrent\": false,\n"
 	"  \"switch_cycles\": 16,\n"
 	"  \"buffer_bytes\": 25165824,\n"

@@ -25,11 +25,13 @@
 
 /* Operations with a cost on the 1D array: the unary functions of
  * cascade.h (ein_fn, same order), then the binary operators (ein_binop,
- * same order), then a multiply-accumulate and a plain copy. */
+ * same order), then a multiply-accumulate, a plain copy, and the read of
+ * one operand value from the buffer into a lane. */
 #define TARGET_OP_BINOP0 EIN_FN_COUNT
 #define TARGET_OP_MAC (EIN_FN_COUNT + 6)
 #define TARGET_OP_COPY (EIN_FN_COUNT + 7)
-#define TARGET_NOPS (EIN_FN_COUNT + 8)
+#define TARGET_OP_READ (EIN_FN_COUNT + 8)
+#define TARGET_NOPS (EIN_FN_COUNT + 9)
 
 typedef struct target {
 	char *name;
