@@ -437,7 +437,11 @@ static void check_params(chk *k)
 		}
 		char name[128];
 		snprintf(name, sizeof(name), "%.*s", (int)(eq - d), d);
-		int p = ein_cascade_find_param(c, name);
+		/* A longer name was cut: it is none of the parameters, even
+		 * if its first 127 characters are one. */
+		int p = (size_t)(eq - d) < sizeof(name)
+				? ein_cascade_find_param(c, name)
+				: -1;
 		if (p < 0) {
 			diag_error(k->diag, none,
 				   "-D %s: this file has no parameter '%s'", d,

@@ -108,12 +108,21 @@ int cmd_eval(int argc, char **argv)
 	for (int k = 0; k < c->ntensors; k++) {
 		int64_t b = c->tensors[k].nelems;
 		if (b > max_mem / 8 || total > max_mem - b * 8) {
+			/* At the tensor's declaration (or first write). */
+			const ein_tensor *tt = &c->tensors[k];
 			fprintf(stderr,
-				"%s: error: evaluating needs more than %" PRId64
-				" bytes (tensor %s alone has %" PRId64
-				" elements); the reference evaluator holds every "
-				"tensor in double\n",
-				file, max_mem, c->tensors[k].name, b);
+				b > max_mem / 8
+					? "%s:%d:%d: error: tensor '%s' has %" PRId64
+					  " elements, more than --max-memory (%" PRId64
+					  " bytes) holds: the reference evaluator "
+					  "stores every tensor in double\n"
+					: "%s:%d:%d: error: with tensor '%s' (%" PRId64
+					  " elements), the tensors need more than "
+					  "--max-memory (%" PRId64 " bytes): the "
+					  "reference evaluator stores every tensor in "
+					  "double\n",
+				file, tt->loc.line, tt->loc.col, tt->name, b,
+				max_mem);
 			fprintf(stderr, "  hint: use smaller sizes (-D), or raise "
 					"--max-memory\n");
 			status = CLI_EXIT_USER;

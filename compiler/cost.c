@@ -1369,6 +1369,11 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 	return 0;
 }
 
+double cost_score(const plan_cost *c)
+{
+	return c->cycles + COST_TRAFFIC_WEIGHT * c->mem_cycles;
+}
+
 int cost_compare(const cost_result *a, const cost_result *b)
 {
 	if (a->fits != b->fits)
@@ -1377,10 +1382,14 @@ int cost_compare(const cost_result *a, const cost_result *b)
 	 * from too large a start moves towards fitting. */
 	if (!a->fits && a->cost.buffer_bytes != b->cost.buffer_bytes)
 		return a->cost.buffer_bytes < b->cost.buffer_bytes ? -1 : 1;
-	if (a->cost.cycles != b->cost.cycles)
-		return a->cost.cycles < b->cost.cycles ? -1 : 1;
+	double sa = cost_score(&a->cost), sb = cost_score(&b->cost);
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
 	if (a->cost.dram_bytes != b->cost.dram_bytes)
 		return a->cost.dram_bytes < b->cost.dram_bytes ? -1 : 1;
+	/* Hidden under memory, compute still should not be wasted. */
+	if (a->cost.comp_cycles != b->cost.comp_cycles)
+		return a->cost.comp_cycles < b->cost.comp_cycles ? -1 : 1;
 	if (a->cost.buffer_bytes != b->cost.buffer_bytes)
 		return a->cost.buffer_bytes < b->cost.buffer_bytes ? -1 : 1;
 	return 0;

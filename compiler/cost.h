@@ -142,8 +142,15 @@ typedef struct cost_result {
 int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 	      cost_result *res);
 
-/* Lexicographic comparison of two results: fitting first, then latency,
- * then DRAM bytes, then buffer.  <0 if a is better. */
+/* What the search minimises: the latency plus a small weight on the time
+ * the DRAM is busy, so that of two mappings with nearly the same latency
+ * the one that moves less data wins (docs/cost-model.md). */
+#define COST_TRAFFIC_WEIGHT 0.01
+double cost_score(const plan_cost *c);
+
+/* Lexicographic comparison of two results: fitting first (between two
+ * that do not fit, the smaller buffer), then the score, DRAM bytes,
+ * compute cycles, buffer.  <0 if a is better. */
 int cost_compare(const cost_result *a, const cost_result *b);
 
 /* Totals of a plan from its groups: sums, time-weighted utilisations,

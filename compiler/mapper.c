@@ -273,9 +273,10 @@ static uint32_t legal_ranks(const search *s, uint64_t mask)
 	return common & ~bad;
 }
 
-/* The SSM region: every recurrence, the Einsums over exactly its ranks,
- * and those over a subset of them that read or write its tensor (the state
- * copied in and out). */
+/* The SSM region: every recurrence, the Einsums with exactly its output
+ * ranks (the discretisation, AD and BX in Mamba: RI edges into the scan),
+ * and the Einsums over a subset of its ranks that read or write its
+ * tensor (the C contraction YS, and the state copied in and out). */
 static uint64_t ssm_region(const deps_graph *g)
 {
 	const ein_cascade *c = g->c;
@@ -290,7 +291,8 @@ static uint64_t ssm_region(const deps_graph *g)
 			int touches = c->einsums[e].out.tensor == ht;
 			for (int r = 0; r < c->einsums[e].nreads; r++)
 				touches |= c->einsums[e].reads[r].tensor == ht;
-			if (re == rs || (touches && (re & ~rs) == 0))
+			if ((g->out_ranks[e] == g->out_ranks[s] && g->red_ranks[e] == 0) ||
+			    (touches && (re & ~rs) == 0))
 				region |= 1ull << e;
 		}
 	}
@@ -675,7 +677,7 @@ done:
 
 typedef struct dp_state {
 	uint64_t mask;
-	double cycles, bytes;
+	double cycles, bytes; /* sums of the groups' scores and DRAM bytes */
 	int prev; /* state index, -1 for the empty set */
 	int cand;
 } dp_state;
@@ -775,7 +777,7 @@ static int partition(search *s, int *chosen)
 				const cand *c = &s->cands[k];
 				if (!cand_allowed(c) || (c->mask & mask) || (c->pred & ~mask))
 					continue;
-				double cy = d.st[i].cycles + c->cost.cycles;
+				double cy = d.st[i].cycles + cost_score(&c->cost);
 				double by = d.st[i].bytes + c->cost.dram_bytes;
 				int j = dp_get(&d, mask | c->mask, &created);
 				if (j < 0)
@@ -811,6 +813,31 @@ done:
 	free(d.st);
 	free(d.table);
 	return rc;
+}
+
+/* Puts the chosen groups in a canonical order: of the groups whose
+ * predecessors have run, the one with the first Einsum in source order
+ * runs next (the partition's own order depends on how it was found). */
+static void canonical_order(const search *s, int *chosen, int n)
+{
+	uint64_t done = 0;
+	for (int i = 0; i < n; i++) {
+		int best = -1;
+		for (int j = i; j < n; j++) {
+			const cand *c = &s->cands[chosen[j]];
+			if (c->pred & ~done)
+				continue;
+			if (best < 0 || __builtin_ctzll(c->mask) <
+					       __builtin_ctzll(s->cands[chosen[best]].mask))
+				best = j;
+		}
+		if (best < 0)
+			return; /* cannot happen: the partition's order is one */
+		int t = chosen[i];
+		chosen[i] = chosen[best];
+		chosen[best] = t;
+		done |= s->cands[chosen[i]].mask;
+	}
 }
 
 /* ---- Building the plan -------------------------------------------------- */
@@ -1051,6 +1078,7 @@ plan *mapper_run(const cost_model *m, const mapper_opts *o, char *err,
 		int n = partition(&s, chosen);
 		if (n < 0)
 			goto fail;
+		canonical_order(&s, chosen, n);
 		plan_free(p);
 		p = new_plan(m, mapper_policy_names[o->policy]);
 		if (!p || !(p->groups = calloc((size_t)(n ? n : 1), sizeof(*p->groups)))) {
