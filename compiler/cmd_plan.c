@@ -18,9 +18,10 @@
 #include "target.h"
 
 static const char usage[] =
-	"Usage: mambalaya plan FILE [--arch NAME|FILE] [--policy POLICY]\n"
-	"                      [-D NAME=VALUE]... [--time-budget SECONDS]\n"
-	"                      [--plan PLAN.json] [--json | --csv | --dot]\n"
+	"Usage: mambalaya plan FILE [--arch NAME|FILE] [--buffer SIZE]\n"
+	"                      [--policy POLICY] [-D NAME=VALUE]...\n"
+	"                      [--time-budget SECONDS] [--plan PLAN.json]\n"
+	"                      [--json | --csv | --dot]\n"
 	"       mambalaya plan --dump-arch NAME|FILE\n"
 	"\n"
 	"Maps a cascade onto an accelerator: chooses fusion groups, fused ranks,\n"
@@ -33,18 +34,22 @@ static const char usage[] =
 	"  ssm-ri    fusion inside the SSM region only (the fine-grained fusion\n"
 	"            accelerator)\n"
 	"  full      any legal grouping (the default)\n"
+	"  all       the three, and the latency ratios of full over the others\n"
 	"\n"
 	"Options:\n"
 	"  --arch NAME|FILE     target: a built-in (mambalaya, the default, or\n"
 	"                       marca-geens) or a JSON file (docs/target.md)\n"
-	"  --policy POLICY      unfused, ssm-ri or full (default full)\n"
+	"  --buffer SIZE        override the target's buffer (bytes; K, M, G\n"
+	"                       suffixes are powers of 1024), for sweeps\n"
+	"  --policy POLICY      unfused, ssm-ri, full (the default) or all\n"
 	"  -D NAME=VALUE        override a parameter (repeatable)\n"
 	"  --time-budget SECS   stop the search after SECS seconds and return the\n"
 	"                       best plan found so far (the output says so)\n"
 	"  --plan PLAN.json     do not search: read a plan saved with --json,\n"
 	"                       check it, and cost it on the target (by default\n"
 	"                       the plan's own target if it is a built-in)\n"
-	"  --json               the whole plan as JSON (docs/plan.md)\n"
+	"  --json               the whole plan as JSON (docs/plan.md); with\n"
+	"                       --policy all, the three plans and the ratios\n"
 	"  --csv                one row per Einsum: einsum, fusion_group,\n"
 	"                       total_traffic, final_latency, mem_latency,\n"
 	"                       comp_latency, compute_util, mem_util\n"
@@ -102,9 +107,10 @@ static target *load_target(const char *arch, int *status)
 	char err[1024];
 	target *t = target_load_file(arch, err, sizeof(err));
 	if (!t) {
-		/* Syntax errors come as LINE:COL: ..., field errors as field ... */
-		if (err[0] >= '0' && err[0] <= '9')
-			fprintf(stderr, "%s:%s\n", arch, err);
+		/* Syntax errors come as "LINE:COL: message". */
+		int line, col, off = 0;
+		if (sscanf(err, "%d:%d: %n", &line, &col, &off) == 2 && off > 0)
+			fprintf(stderr, "%s:%d:%d: error: %s\n", arch, line, col, err + off);
 		else
 			fprintf(stderr, "%s: error: %s\n", arch, err);
 		*status = CLI_EXIT_USER;
@@ -370,7 +376,7 @@ static plan *read_plan(const char *path, const ein_cascade *c, int *status)
 				col++;
 			}
 		}
-		fprintf(stderr, "%s:%d:%d: invalid JSON\n", path, line, col);
+		fprintf(stderr, "%s:%d:%d: error: invalid JSON\n", path, line, col);
 		free(text);
 		*status = CLI_EXIT_USER;
 		return NULL;
@@ -385,10 +391,78 @@ static plan *read_plan(const char *path, const ein_cascade *c, int *status)
 	return p;
 }
 
+/* --policy all: the three plans of one analysis, and the ratios. */
+static int run_all(const cost_model *m, const ein_cascade *c, const target *t,
+		   double budget, int json, int no_timing)
+{
+	plan *ps[3] = {NULL, NULL, NULL};
+	char err[1024];
+	int status = CLI_EXIT_OK;
+	for (int k = 0; k < 3; k++) {
+		mapper_opts o = {(mapper_policy)k, budget};
+		ps[k] = mapper_run(m, &o, err, sizeof(err));
+		if (!ps[k]) {
+			fprintf(stderr, "mambalaya: internal error: mapper: %s\n", err);
+			status = CLI_EXIT_INTERNAL;
+			goto done;
+		}
+		if (no_timing)
+			ps[k]->search_seconds = 0;
+		if (!ps[k]->complete)
+			fprintf(stderr, "mambalaya plan: warning: the time budget (%g s) "
+					"stopped the %s search\n", budget, mapper_policy_names[k]);
+	}
+	double full = ps[MAPPER_FULL]->latency_seconds;
+	double r_unf = full > 0 ? ps[MAPPER_UNFUSED]->latency_seconds / full : 0;
+	double r_ssm = full > 0 ? ps[MAPPER_SSM_RI]->latency_seconds / full : 0;
+	if (json) {
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "file", c->file ? c->file : "");
+		cJSON_AddStringToObject(j, "arch", t->name);
+		cJSON *pa = cJSON_AddObjectToObject(j, "params");
+		for (int k = 0; k < c->nparams; k++)
+			cJSON_AddNumberToObject(pa, c->params[k].name, (double)c->params[k].value);
+		cJSON *sp = cJSON_AddObjectToObject(j, "speedup");
+		cJSON_AddNumberToObject(sp, "full_over_unfused", r_unf);
+		cJSON_AddNumberToObject(sp, "full_over_ssm_ri", r_ssm);
+		cJSON *pl = cJSON_AddObjectToObject(j, "plans");
+		for (int k = 0; k < 3; k++)
+			cJSON_AddItemToObject(pl, mapper_policy_names[k], plan_to_json(ps[k], c));
+		char *s = cJSON_Print(j);
+		cJSON_Delete(j);
+		if (!s) {
+			fprintf(stderr, "mambalaya: internal error: out of memory\n");
+			status = CLI_EXIT_INTERNAL;
+			goto done;
+		}
+		printf("%s\n", s);
+		free(s);
+		goto done;
+	}
+	printf("%s on %s: the three policies\n", c->file, t->name);
+	printf("  %-8s %7s %14s %12s %12s %9s %8s\n", "policy", "groups", "latency",
+	       "DRAM", "peak buffer", "2D util", "search");
+	for (int k = 0; k < 3; k++) {
+		char b1[64], b2[64], b3[64];
+		fmt_time(ps[k]->latency_seconds, b1, sizeof(b1));
+		fmt_bytes(ps[k]->total.dram_bytes, b2, sizeof(b2));
+		fmt_mib(ps[k]->total.buffer_bytes, b3, sizeof(b3));
+		printf("  %-8s %7d %14s %12s %12s %8.1f%% %7.3fs\n", mapper_policy_names[k],
+		       ps[k]->ngroups, b1, b2, b3, 100 * ps[k]->total.util_2d,
+		       ps[k]->search_seconds);
+	}
+	printf("latency of full: %.3gx faster than unfused, %.3gx faster than ssm-ri\n",
+	       r_unf, r_ssm);
+done:
+	for (int k = 0; k < 3; k++)
+		plan_free(ps[k]);
+	return status;
+}
+
 int cmd_plan(int argc, char **argv)
 {
 	const char *file = NULL, *arch = NULL, *policy = "full", *plan_file = NULL;
-	const char *budget_s = NULL, *dump = NULL;
+	const char *budget_s = NULL, *dump = NULL, *buffer_s = NULL;
 	out_fmt fmt = OUT_TEXT;
 	int nfmt = 0, no_timing = 0;
 	cli_defines defs = {0};
@@ -404,6 +478,8 @@ int cmd_plan(int argc, char **argv)
 			r = cli_take_value("plan", "--time-budget", argc, argv, &i, &budget_s);
 		if (!r)
 			r = cli_take_value("plan", "--dump-arch", argc, argv, &i, &dump);
+		if (!r)
+			r = cli_take_value("plan", "--buffer", argc, argv, &i, &buffer_s);
 		if (r < 0)
 			return CLI_EXIT_USAGE;
 		if (r)
@@ -444,10 +520,22 @@ int cmd_plan(int argc, char **argv)
 		cli_usage_error("plan", "--json, --csv and --dot exclude each other");
 		return CLI_EXIT_USAGE;
 	}
-	int pol = mapper_policy_from_name(policy);
+	int all = strcmp(policy, "all") == 0;
+	int pol = all ? MAPPER_FULL : mapper_policy_from_name(policy);
 	if (pol < 0) {
-		cli_usage_error("plan", "unknown policy '%s' (valid: unfused, ssm-ri, full)",
+		cli_usage_error("plan", "unknown policy '%s' (valid: unfused, ssm-ri, full, all)",
 				policy);
+		return CLI_EXIT_USAGE;
+	}
+	if (all && (fmt == OUT_CSV || fmt == OUT_DOT || plan_file)) {
+		cli_usage_error("plan", "--policy all prints text or --json, and does not "
+					"take --plan");
+		return CLI_EXIT_USAGE;
+	}
+	int64_t buffer = 0;
+	if (buffer_s && (cli_parse_size(buffer_s, &buffer) < 0 || buffer < 1)) {
+		cli_usage_error("plan", "--buffer needs a positive size such as 16M, not '%s'",
+				buffer_s);
 		return CLI_EXIT_USAGE;
 	}
 	double budget = 0;
@@ -488,6 +576,8 @@ int cmd_plan(int argc, char **argv)
 	} else if (!t && !(t = load_target("mambalaya", &status))) {
 		goto done;
 	}
+	if (buffer)
+		t->buffer_bytes = buffer;
 	ctx = poly_ctx_new();
 	if (!ctx) {
 		fprintf(stderr, "mambalaya: internal error: out of memory\n");
@@ -504,6 +594,10 @@ int cmd_plan(int argc, char **argv)
 	if (!m) {
 		fprintf(stderr, "mambalaya: internal error: cost model: %s\n", err);
 		status = CLI_EXIT_INTERNAL;
+		goto done;
+	}
+	if (all) {
+		status = run_all(m, c, t, budget, fmt == OUT_JSON, no_timing);
 		goto done;
 	}
 	if (p) {

@@ -2014,7 +2014,7 @@ static int emit_all(cg *k, const cg_glow *gls, const char *dir)
 		      " * Usage: %s --in DIR --out DIR [--bench N] */\n",
 		  n, n, n);
 	sb_printf(&d, "#define _POSIX_C_SOURCE 200809L\n#include <stdio.h>\n#include <stdlib.h>\n"
-		      "#include <string.h>\n#include <sys/stat.h>\n#include <time.h>\n\n"
+		      "#include <string.h>\n#include <sys/resource.h>\n#include <sys/stat.h>\n#include <time.h>\n\n"
 		      "#include \"npy.h\"\n#include \"%s.h\"\n\n",
 		  n);
 	sb_printf(&d, "static double now(void)\n{\n\tstruct timespec t;\n"
@@ -2094,6 +2094,9 @@ static int emit_all(cg *k, const cg_glow *gls, const char *dir)
 		      "\t\t\tms[i] = 1e3 * (now() - t0);\n\t\t}\n"
 		      "\t\tqsort(ms, (size_t)bench, sizeof(double), cmp);\n"
 		      "\t\tprintf(\"bench: runs=%%d median_ms=%%.3f min_ms=%%.3f\\n\", bench, ms[bench / 2], ms[0]);\n"
+		      "\t\tstruct rusage ru;\n"
+		      "\t\tif (getrusage(RUSAGE_SELF, &ru) == 0)\n"
+		      "\t\t\tprintf(\"memory: peak_rss_kb=%%ld\\n\", ru.ru_maxrss);\n"
 		      "\t\tfree(ms);\n\t}\n",
 		  n);
 	sb_printf(&d, "\tmkdir(out, 0777);\n");

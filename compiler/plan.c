@@ -544,7 +544,26 @@ plan *plan_from_json(const cJSON *j, const ein_cascade *c, char *err,
 		}
 	if (check_order(&r, c, group_of) < 0)
 		goto fail;
+	/* The record of the search that made it, kept across a round trip. */
 	p->complete = 1;
+	const cJSON *se = item(j, "search");
+	if (cJSON_IsObject(se)) {
+		const cJSON *v;
+		if (cJSON_IsNumber(v = item(se, "seconds")))
+			p->search_seconds = v->valuedouble;
+		if (cJSON_IsNumber(v = item(se, "mappings")))
+			p->candidates = (int64_t)v->valuedouble;
+		if (cJSON_IsNumber(v = item(se, "groups_considered")))
+			p->groups_considered = (int64_t)v->valuedouble;
+		if (cJSON_IsBool(v = item(se, "complete")))
+			p->complete = cJSON_IsTrue(v);
+		if (cJSON_IsNumber(v = item(se, "time_budget_seconds")))
+			p->time_budget = v->valuedouble;
+		if (cJSON_IsNumber(v = item(se, "footprints_checked")))
+			p->footprints_checked = (int)v->valuedouble;
+		if (cJSON_IsNumber(v = item(se, "footprints_differed")))
+			p->footprints_differed = (int)v->valuedouble;
+	}
 	free(group_of);
 	return p;
 fail:

@@ -1,0 +1,80 @@
+#!/bin/sh
+# Speed and memory of the generated C for one Mamba-1 block, beside PyTorch
+# on the same math and the same data (docs/performance.md records results).
+#   prefill: mamba-130m and mamba-1.4b, B = 1, I = 1024, 2 threads, fp32
+#   decode:  I = 1 through a stack of distinct layers (weights from DRAM)
+#   memory:  peak resident set of the driver, fused plan and unfused plan
+# Usage: bench/codegen.sh [BUILD_DIR] [ROUNDS] [PLAN_OPTIONS...]
+# PLAN_OPTIONS default to the mapper's plan (--policy full); any `compile`
+# options (e.g. --group ...) may be given instead.  Runs are interleaved:
+# each round runs ours (--bench 5) then PyTorch (5 runs); medians of rounds.
+set -eu
+BUILD=${1:-build}; ROUNDS=${2:-5}
+shift 2 2>/dev/null || shift $#
+PLAN=${*:---policy full}
+BIN=$(cd "$(dirname "$BUILD/mambalaya")" && pwd)/mambalaya
+REF=$(cd "$BUILD/tests" && pwd)/mamba_ref
+WORK=${BENCH_WORK:-$BUILD/bench-codegen}
+export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
+# Debian 12's OpenBLAS 0.3.21 takes Zen 4/5 for Haswell; its SkylakeX
+# kernels are the right ones for AVX-512 (about 1.8x faster here).
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+PY=/usr/bin/python3
+if ! $PY -c 'import torch' 2>/dev/null; then
+    echo "bench: installing python3-torch (the PyTorch peer)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null
+fi
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+mkdir -p "$WORK"
+
+prefill() { # NAME ED D R
+    name=$1; sizes="-D B=1 -D I=1024 -D ED=$2 -D D=$3 -D R=$4"
+    dir=$WORK/$name
+    rm -rf "$dir"; mkdir -p "$dir"
+    # shellcheck disable=SC2086
+    "$REF" gen --out "$dir/in" --seed 11 $sizes >/dev/null
+    # shellcheck disable=SC2086
+    "$BIN" compile examples/mamba1.ein $sizes $PLAN -o "$dir/full" >/dev/null
+    make -s -C "$dir/full"
+    # shellcheck disable=SC2086
+    "$BIN" run examples/mamba1.ein $sizes $PLAN --in "$dir/in" --out "$dir/out" --check | grep -E "rel_err" | sed 's/^/  check /'
+    : > "$dir/ours.txt"; : > "$dir/torch.txt"
+    r=0
+    while [ $r -lt "$ROUNDS" ]; do
+        "$dir/full/mamba1" --in "$dir/in" --out "$dir/out" --bench 5 > "$dir/run.txt"
+        sed -n 's/^bench: .*median_ms=\([0-9.]*\).*/\1/p' "$dir/run.txt" >> "$dir/ours.txt"
+        $PY bench/mamba_torch.py "$dir/in" 5 --threads 2 |
+            sed -n 's/^torch: .*median_ms=\([0-9.]*\).*/\1/p' >> "$dir/torch.txt"
+        r=$((r + 1))
+    done
+    rss=$(sed -n 's/^memory: peak_rss_kb=//p' "$dir/run.txt")
+    echo "  $name prefill I=1024 B=1: ours $(median < "$dir/ours.txt") ms, PyTorch $(median < "$dir/torch.txt") ms (medians of $ROUNDS interleaved rounds); driver peak RSS $((rss / 1024)) MB"
+}
+
+echo "== prefill (plan: $PLAN; OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE, 2 threads)"
+prefill mamba-130m 768 1536 48
+prefill mamba-1.4b 2048 4096 128
+
+echo "== memory of the unfused plan (mamba-130m, I=1024)"
+dir=$WORK/mamba-130m
+"$BIN" compile examples/mamba1.ein -D I=1024 --policy unfused -o "$dir/unfused" >/dev/null
+make -s -C "$dir/unfused"
+rss=$("$dir/unfused/mamba1" --in "$dir/in" --out "$dir/out-unfused" --bench 1 | sed -n 's/^memory: peak_rss_kb=//p')
+echo "  unfused driver peak RSS $((rss / 1024)) MB"
+
+echo "== decode (I=1) through 24 distinct mamba-130m layers"
+dir=$WORK/decode
+rm -rf "$dir"
+# shellcheck disable=SC2086
+"$BIN" compile examples/mamba1.ein -D I=1 $PLAN -o "$dir" >/dev/null
+cc -O3 -march=native -fopenmp -DML_BLAS -I"$dir" -o "$dir/decode_stack" \
+    bench/decode_stack.c "$dir/mamba1.c" -lopenblas -lm
+: > "$dir/t.txt"
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+    "$dir/decode_stack" 24 20 > "$dir/run.txt"
+    sed -n 's/.*median_ms_per_layer=\([0-9.]*\).*/\1/p' "$dir/run.txt" >> "$dir/t.txt"
+    r=$((r + 1))
+done
+wb=$(sed -n 's/.*weight_bytes_per_layer=\([0-9]*\).*/\1/p' "$dir/run.txt")
+echo "  $(median < "$dir/t.txt") ms per layer (median of $ROUNDS); weights $wb bytes per layer; bound at 60 GB/s: $(awk -v b="$wb" 'BEGIN{printf "%.3f", b/60e9*1e3}') ms"
