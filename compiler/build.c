@@ -1,17 +1,24 @@
 /* build.c - plans from the command line, building generated code (build.h). */
 #include "build.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
+#include "cost.h"
+#include "mapper.h"
+#include "plan.h"
+#include "target.h"
+
 const char build_options_help[] =
-	"  --policy P        the fusion plan: 'unfused' (one loop nest per Einsum);\n"
-	"                    other policies come from the mapper (`mambalaya plan`)\n"
+	"  --policy P        the mapper's plan for policy P: full (default),\n"
+	"                    ssm-ri or unfused (see `mambalaya plan`)\n"
 	"  --plan FILE       use a plan saved by `mambalaya plan --json`\n"
-	"  --arch NAME|FILE  the target the plan is made for (with --policy)\n"
+	"  --arch NAME|FILE  the target the mapper plans for (default mambalaya)\n"
 	"  --group SPEC      fuse a group: E1,E2,...:R1=T1,R2=T2 (Einsums, then the\n"
 	"                    fused ranks with their tile sizes, outermost first);\n"
 	"                    repeatable; the other Einsums keep the policy's plan\n"
@@ -134,29 +141,167 @@ done:
 	return rc;
 }
 
+/* Converts a mapper plan into the back end's groups. */
+static int from_plan(const plan *pl, const deps_graph *g, cg_plan *p, char *err,
+		     size_t errlen)
+{
+	int n = g->c->neinsums;
+	memset(p, 0, sizeof(*p));
+	p->groups = calloc((size_t)(pl->ngroups ? pl->ngroups : 1), sizeof(*p->groups));
+	if (!p->groups) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < pl->ngroups; i++) {
+		const plan_group *pg = &pl->groups[i];
+		cg_group *gr = &p->groups[p->ngroups++];
+		gr->members = calloc((size_t)(n ? n : 1), 1);
+		if (!gr->members) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		for (int m = 0; m < pg->nmembers; m++)
+			gr->members[pg->members[m].einsum] = 1;
+		if (pg->nband > CG_MAX_BAND) {
+			snprintf(err, errlen, "group %d has more than %d fused ranks", i + 1,
+				 CG_MAX_BAND);
+			return -1;
+		}
+		gr->nband = pg->nband;
+		for (int j = 0; j < pg->nband; j++) {
+			gr->band[j] = deps_rank(g, pg->band[j]);
+			gr->tile[j] = pg->tile[j] > 0 ? pg->tile[j] : 1;
+			if (gr->band[j] < 0) {
+				snprintf(err, errlen, "group %d: no rank named '%s'", i + 1,
+					 pg->band[j]);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static plan *read_plan(const char *path, const deps_graph *g, char *err,
+		       size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	plan *pl = NULL;
+	cJSON *j = NULL;
+	if (!f) {
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	size_t cap = 1 << 16, len = 0;
+	buf = malloc(cap + 1);
+	while (buf) {
+		size_t r = fread(buf + len, 1, cap - len, f);
+		len += r;
+		if (len < cap)
+			break;
+		if (cap >= ((size_t)64 << 20)) {
+			snprintf(err, errlen, "larger than 64 MiB");
+			goto done;
+		}
+		cap *= 2;
+		char *nb = realloc(buf, cap + 1);
+		if (!nb)
+			break;
+		buf = nb;
+	}
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	buf[len] = '\0';
+	j = cJSON_ParseWithLength(buf, len);
+	if (!j) {
+		snprintf(err, errlen, "not valid JSON");
+		goto done;
+	}
+	pl = plan_from_json(j, g->c, err, errlen);
+	if (pl && plan_validate(pl, g, err, errlen) < 0) {
+		plan_free(pl);
+		pl = NULL;
+	}
+done:
+	cJSON_Delete(j);
+	free(buf);
+	fclose(f);
+	return pl;
+}
+
 int build_plan(const build_opts *o, const deps_graph *g, cg_plan *p)
 {
-	const char *policy = o->policy ? o->policy : "unfused";
+	char err[1024];
+	plan *pl = NULL;
+	target *t = NULL;
+	cost_model *m = NULL;
+	int status = CLI_EXIT_INTERNAL;
 	if (o->plan_file) {
-		cli_usage_error("compile", "--plan needs the mapper's plan reader, "
-					   "which this build does not have yet");
-		return CLI_EXIT_USAGE;
+		pl = read_plan(o->plan_file, g, err, sizeof(err));
+		if (!pl) {
+			fprintf(stderr, "%s: error: %s\n", o->plan_file, err);
+			return CLI_EXIT_USER;
+		}
+	} else {
+		const char *policy = o->policy ? o->policy : "full";
+		int pol = mapper_policy_from_name(policy);
+		if (pol < 0) {
+			cli_usage_error("compile", "unknown policy '%s' (the policies are "
+						   "full, ssm-ri and unfused)", policy);
+			return CLI_EXIT_USAGE;
+		}
+		if (pol == MAPPER_UNFUSED && !o->arch) {
+			/* No target needed: one group per Einsum. */
+			if (cg_plan_unfused(g, p) < 0)
+				goto oom;
+			goto groups;
+		}
+		const char *arch = o->arch ? o->arch : "mambalaya";
+		t = target_builtin(arch);
+		if (!t && (strchr(arch, '/') || strchr(arch, '.'))) {
+			t = target_load_file(arch, err, sizeof(err));
+			if (!t) {
+				fprintf(stderr, "%s: error: %s\n", arch, err);
+				return CLI_EXIT_USER;
+			}
+		}
+		if (!t) {
+			cli_usage_error("compile", "unknown target '%s' (built in: mambalaya, "
+						   "marca-geens; or a JSON file)", arch);
+			return CLI_EXIT_USAGE;
+		}
+		m = cost_model_new(g, t, err, sizeof(err));
+		mapper_opts mo = {(mapper_policy)pol, 0};
+		pl = m ? mapper_run(m, &mo, err, sizeof(err)) : NULL;
+		if (!pl) {
+			fprintf(stderr, "mambalaya: internal error: mapper: %s\n", err);
+			goto done;
+		}
 	}
-	if (strcmp(policy, "unfused") != 0) {
-		cli_usage_error("compile", "unknown policy '%s' (this build knows: unfused)",
-				policy);
-		return CLI_EXIT_USAGE;
+	if (from_plan(pl, g, p, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mambalaya compile: error: %s\n", err);
+		status = CLI_EXIT_USER;
+		cg_plan_clear(p);
+		goto done;
 	}
-	if (cg_plan_unfused(g, p) < 0) {
-		fprintf(stderr, "mambalaya: internal error: out of memory\n");
-		return CLI_EXIT_INTERNAL;
-	}
+groups:
 	for (int i = 0; i < o->ngroups; i++)
 		if (parse_group(o->groups[i], g, p) < 0) {
 			cg_plan_clear(p);
-			return CLI_EXIT_USAGE;
+			status = CLI_EXIT_USAGE;
+			goto done;
 		}
-	return 0;
+	status = 0;
+	goto done;
+oom:
+	fprintf(stderr, "mambalaya: internal error: out of memory\n");
+done:
+	plan_free(pl);
+	cost_model_free(m);
+	target_free(t);
+	return status;
 }
 
 int build_make(const char *dir, const char *cflags)

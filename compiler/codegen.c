@@ -338,7 +338,11 @@ static int tile_extents(cg *k, int gi, int t, int64_t *ext)
 				if (c->einsums[e].vars[v].size > e_max)
 					e_max = c->einsums[e].vars[v].size;
 			}
-		tile[j] = ((e_max + gr->tile[j] - 1) / gr->tile[j]) / 2;
+		/* The middle tile (halos full), not a partial last one. */
+		int64_t nt = (e_max + gr->tile[j] - 1) / gr->tile[j], full = e_max / gr->tile[j];
+		tile[j] = nt / 2;
+		if (full >= 1 && tile[j] > full - 1)
+			tile[j] = full - 1;
 	}
 	isl_set *touched = NULL;
 	for (int e = 0; e < c->neinsums; e++) {
@@ -1367,6 +1371,17 @@ static void choose_parallel(cg *k, int gi)
 	}
 	for (int j = 0; j < gr->nband; j++) {
 		if (!((k->res.parallel >> j) & 1))
+			continue;
+		/* A band member of one tile has no loop: the mark below it
+		 * would land in an outer loop's body. */
+		int64_t ext = 0;
+		for (int e = 0; e < c->neinsums; e++)
+			if (gr->members[e]) {
+				int v = k->g->var_of[e][gr->band[j]];
+				if (c->einsums[e].vars[v].size > ext)
+					ext = c->einsums[e].vars[v].size;
+			}
+		if (ext <= gr->tile[j])
 			continue;
 		int ok = 1;
 		for (int t = 0; t < c->ntensors && ok; t++) {

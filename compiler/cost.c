@@ -1118,7 +1118,9 @@ static void choose_levels(const eval_ctx *x, const cost_config *cfg,
 				continue;
 			const tensor_opts *o = &x->opts[i];
 			int cur = st->level[i];
-			for (int l = 0; l < cur; l++) {
+			/* From the innermost level out: of equal ratios, the
+			 * least retention wins. */
+			for (int l = cur - 1; l >= 0; l--) {
 				double saved = o->traffic[cur] - o->traffic[l];
 				if (saved <= 0)
 					continue;

@@ -276,7 +276,9 @@ static void print_excerpt(const diag_ctx *d, FILE *out, ein_loc loc)
 		if (!is_utf8_cont(line, len, c))
 			buf[n++] = ' ';
 	buf[n++] = '^';
-	for (int c = col + 1; c <= end && (size_t)c <= we + 1; c++)
+	/* Tildes under the shown bytes only (and the end of the line). */
+	size_t last = we < len ? we : we + 1;
+	for (int c = col + 1; c <= end && (size_t)c <= last; c++)
 		if (!is_utf8_cont(line, len, c))
 			buf[n++] = '~';
 	fprintf(out, "%.*s\n", (int)n, buf);

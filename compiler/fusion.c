@@ -378,7 +378,12 @@ static int compute_footprints(const deps_graph *g, const fusion_req *req,
 		int64_t nt = (ext + req->tile[k] - 1) / req->tile[k];
 		if (nt < 1)
 			nt = 1;
-		res->tile_index[k] = nt / 2; /* a steady-state tile: halos full */
+		/* A steady-state tile: in the middle, so that halos are full,
+		 * but never the last tile when it is a partial one. */
+		int64_t full = ext / req->tile[k];
+		res->tile_index[k] = nt / 2;
+		if (full >= 1 && res->tile_index[k] > full - 1)
+			res->tile_index[k] = full - 1;
 		if (__builtin_mul_overflow(res->ntiles, nt, &res->ntiles))
 			res->ntiles = INT64_MAX;
 	}
