@@ -1,11 +1,15 @@
 #!/bin/sh
-# The main job on the shipped example: check examples/mamba1.ein and print
-# its summary, then run it with the reference evaluator on random data.
+# The main job on the shipped example, examples/mamba1.ein (a Mamba-1 block
+# at mamba-130m sizes, 64 tokens): check it, analyse its dependences and
+# fusion groups, map it onto the Mambalaya target, generate C for the plan,
+# run it on data and check it against the reference evaluator.
 set -eu
 BUILD=${1:-build}
 BIN="$BUILD/mambalaya"
 EX=examples/mamba1.ein
 OUT=${DEMO_OUT:-$BUILD/demo}
+rm -rf "$OUT"
+mkdir -p "$OUT"
 echo "== mambalaya check $EX"
 "$BIN" check "$EX"
 echo
@@ -15,5 +19,20 @@ echo
 echo "== mambalaya groups $EX (legal fusion groups)"
 "$BIN" groups "$EX" | head -n 30
 echo
-echo "== mambalaya eval $EX --random 1 (reference evaluator)"
-"$BIN" eval "$EX" --random 1 --save-inputs "$OUT/in" --out "$OUT/out"
+echo "== mambalaya plan $EX (the mapping onto the default target, mambalaya)"
+"$BIN" plan "$EX"
+echo
+echo "== mambalaya plan $EX --policy all, a mamba-2.8b layer at batch 64 and 2048 tokens"
+"$BIN" plan "$EX" -D ED=2560 -D D=5120 -D R=160 -D B=64 -D I=2048 --policy all
+echo
+echo "== inputs: random weights at realistic scales, nonzero conv and SSM states (tests/mamba_ref gen)"
+"$BUILD/tests/mamba_ref" gen --out "$OUT/in" --seed 1
+echo
+echo "== mambalaya eval $EX (reference evaluator, double precision)"
+"$BIN" eval "$EX" --in "$OUT/in" --out "$OUT/eval"
+echo
+echo "== mambalaya compile $EX -o $OUT/c (C kernels for the full plan)"
+"$BIN" compile "$EX" -o "$OUT/c"
+echo
+echo "== mambalaya run $EX --check (built with the system compiler, run, compared with the evaluator)"
+"$BIN" run "$EX" --in "$OUT/in" --out "$OUT/run" --check
