@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cost.h"
 #include "deps.h"
+#include "diag.h"
 #include "mapper.h"
 #include "plan.h"
 #include "poly.h"
@@ -99,8 +100,22 @@ static target *load_target(const char *arch, int *status)
 	if (!looks_like_file && stat(arch, &st) != 0) {
 		char names[256];
 		builtin_list(names, sizeof(names));
-		cli_usage_error("plan", "unknown target '%s' (built-in targets: %s; or "
-					"give a JSON file)", arch, names);
+		const char *best = NULL;
+		int bd = 3;
+		for (int i = 0; target_builtin_names[i]; i++) {
+			int d = diag_edit_distance(arch, target_builtin_names[i]);
+			if (d < bd) {
+				bd = d;
+				best = target_builtin_names[i];
+			}
+		}
+		if (best)
+			cli_usage_error("plan", "unknown target '%s' (did you mean '%s'? "
+						"built-in targets: %s; or give a JSON file)",
+					arch, best, names);
+		else
+			cli_usage_error("plan", "unknown target '%s' (built-in targets: %s; "
+						"or give a JSON file)", arch, names);
 		*status = CLI_EXIT_USAGE;
 		return NULL;
 	}

@@ -1018,7 +1018,10 @@ static double state_peak(const eval_ctx *x, const eval_state *st)
 		persistent += o->carried * x->bpv;
 		if (x->t->double_buffer && o->traffic[l] > 0 && o->loads[l] > 1)
 			persistent += bytes;
-		if (l < m) {
+		/* A block that several consecutive tiles use (retained, or
+		 * indexed by no loop inside its last load) stays in the buffer
+		 * between them: it is live throughout. */
+		if (l < m || o->loads[l] < x->sh->ntiles) {
 			persistent += bytes;
 			continue;
 		}
