@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "deps.h"
 #include "diag.h"
+#include "poly.h"
 
 void cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -153,4 +155,60 @@ int cli_ensure_dir(const char *path, char *err, size_t errlen)
 			break;
 	}
 	return 0;
+}
+
+int cli_take_rest(const char *cmd, void (*usage)(void), char **argv, int *i,
+		  const char **file)
+{
+	const char *a = argv[*i];
+	if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		usage();
+		return CLI_ARG_HELP;
+	}
+	if (a[0] == '-' && a[1]) {
+		cli_usage_error(cmd, "unknown option '%s'", a);
+		return CLI_ARG_BAD;
+	}
+	if (*file) {
+		cli_usage_error(cmd, "only one FILE may be given");
+		return CLI_ARG_BAD;
+	}
+	*file = a;
+	(*i)++;
+	return CLI_ARG_NEXT;
+}
+
+int cli_rest_status(int r)
+{
+	return r == CLI_ARG_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+int cli_analyse(const char *file, const cli_defines *d, ein_cascade **c,
+		isl_ctx **ctx, deps_graph **g)
+{
+	int status = CLI_EXIT_OK;
+	char err[512];
+	*ctx = NULL;
+	*g = NULL;
+	*c = cli_load(file, d, &status);
+	if (!*c)
+		return status;
+	*ctx = poly_ctx_new();
+	*g = *ctx ? deps_build(*ctx, *c, err, sizeof(err)) : NULL;
+	if (!*g) {
+		fprintf(stderr, "mambalaya: internal error: dependence analysis: %s\n",
+			*ctx ? err : "out of memory");
+		cli_analysis_free(*c, *ctx, NULL);
+		*c = NULL;
+		*ctx = NULL;
+		return CLI_EXIT_INTERNAL;
+	}
+	return CLI_EXIT_OK;
+}
+
+void cli_analysis_free(ein_cascade *c, isl_ctx *ctx, deps_graph *g)
+{
+	deps_free(g);
+	isl_ctx_free(ctx);
+	ein_cascade_free(c);
 }

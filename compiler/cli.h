@@ -50,6 +50,27 @@ int cli_parse_size(const char *s, int64_t *out);
  * message in err. */
 int cli_ensure_dir(const char *path, char *err, size_t errlen);
 
+/* What a command does with an argument none of its own options took:
+ * -h/--help prints the usage (CLI_ARG_HELP), an unknown option or a second
+ * FILE is a usage error (CLI_ARG_BAD), anything else is the FILE
+ * (CLI_ARG_NEXT, *i advanced). */
+enum { CLI_ARG_NEXT, CLI_ARG_HELP, CLI_ARG_BAD };
+int cli_take_rest(const char *cmd, void (*usage)(void), char **argv, int *i,
+		  const char **file);
+
+/* The status a command returns for a cli_take_rest result other than
+ * CLI_ARG_NEXT. */
+int cli_rest_status(int r);
+
+struct deps_graph;
+typedef struct isl_ctx isl_ctx;
+/* Reads, checks and analyses FILE (cli_load, then the dependences).  Returns
+ * 0 with *c, *ctx and *g set (free them with cli_analysis_free), or an exit
+ * status after printing why. */
+int cli_analyse(const char *file, const cli_defines *d, ein_cascade **c,
+		isl_ctx **ctx, struct deps_graph **g);
+void cli_analysis_free(ein_cascade *c, isl_ctx *ctx, struct deps_graph *g);
+
 /* Subcommands: each returns an exit status. */
 int cmd_check(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

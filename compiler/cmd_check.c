@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "ir_json.h"
 
-static const char usage[] =
+static const char usage_text[] =
 	"Usage: mambalaya check FILE [-D NAME=VALUE]... [--dump-ir=json] [--quiet]\n"
 	"\n"
 	"Checks an extended-Einsum source: names, rank extents, tensor shapes,\n"
@@ -25,6 +25,11 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 checked, 1 errors in the input, 2 bad command line,\n"
 	"3 internal error.\n";
+
+static void usage(void)
+{
+	fputs(usage_text, stdout);
+}
 
 static void print_summary(const ein_cascade *c)
 {
@@ -93,22 +98,14 @@ int cmd_check(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		if (r)
 			continue;
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage, stdout);
-			return CLI_EXIT_OK;
-		} else if (strcmp(a, "--quiet") == 0) {
+		if (strcmp(argv[i], "--quiet") == 0) {
 			quiet = 1;
-		} else if (a[0] == '-' && a[1]) {
-			cli_usage_error("check", "unknown option '%s'", a);
-			return CLI_EXIT_USAGE;
-		} else if (file) {
-			cli_usage_error("check", "only one FILE may be given");
-			return CLI_EXIT_USAGE;
-		} else {
-			file = a;
+			i++;
+			continue;
 		}
-		i++;
+		r = cli_take_rest("check", usage, argv, &i, &file);
+		if (r != CLI_ARG_NEXT)
+			return cli_rest_status(r);
 	}
 	if (!file) {
 		cli_usage_error("check", "no FILE given");

@@ -12,7 +12,7 @@
 #include "deps.h"
 #include "poly.h"
 
-static const char usage[] =
+static const char usage_text[] =
 	"Usage: mambalaya deps FILE [-D NAME=VALUE]... [--json]\n"
 	"\n"
 	"Computes the exact dataflow dependences between the Einsums of a cascade\n"
@@ -27,6 +27,11 @@ static const char usage[] =
 	"  -D NAME=VALUE   override a parameter (repeatable)\n"
 	"  --json          print the graph as JSON (schema in docs/fusion.md)\n"
 	"  -h, --help      show this help\n";
+
+static void usage(void)
+{
+	fputs(usage_text, stdout);
+}
 
 static void rank_list(const deps_graph *g, uint32_t bits, char *buf, size_t len)
 {
@@ -335,39 +340,26 @@ int cmd_deps(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		if (r)
 			continue;
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage, stdout);
-			return CLI_EXIT_OK;
-		} else if (strcmp(a, "--json") == 0) {
+		if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
-		} else if (a[0] == '-' && a[1]) {
-			cli_usage_error("deps", "unknown option '%s'", a);
-			return CLI_EXIT_USAGE;
-		} else if (file) {
-			cli_usage_error("deps", "only one FILE may be given");
-			return CLI_EXIT_USAGE;
-		} else {
-			file = a;
+			i++;
+			continue;
 		}
-		i++;
+		r = cli_take_rest("deps", usage, argv, &i, &file);
+		if (r != CLI_ARG_NEXT)
+			return cli_rest_status(r);
 	}
 	if (!file) {
 		cli_usage_error("deps", "no FILE given");
 		return CLI_EXIT_USAGE;
 	}
-	int status = CLI_EXIT_OK;
-	ein_cascade *c = cli_load(file, &defs, &status);
-	if (!c)
+	ein_cascade *c;
+	isl_ctx *ctx;
+	deps_graph *g;
+	int status = cli_analyse(file, &defs, &c, &ctx, &g);
+	if (status)
 		return status;
-	isl_ctx *ctx = poly_ctx_new();
-	char err[512];
-	deps_graph *g = ctx ? deps_build(ctx, c, err, sizeof(err)) : NULL;
-	if (!g) {
-		fprintf(stderr, "mambalaya: internal error: dependence analysis: %s\n",
-			ctx ? err : "out of memory");
-		status = CLI_EXIT_INTERNAL;
-	} else if (json) {
+	if (json) {
 		if (print_json(g) < 0) {
 			fprintf(stderr, "mambalaya: internal error: out of memory\n");
 			status = CLI_EXIT_INTERNAL;
@@ -375,8 +367,6 @@ int cmd_deps(int argc, char **argv)
 	} else {
 		print_text(g);
 	}
-	deps_free(g);
-	isl_ctx_free(ctx);
-	ein_cascade_free(c);
+	cli_analysis_free(c, ctx, g);
 	return status;
 }

@@ -11,7 +11,7 @@
 #include "eval.h"
 #include "evalio.h"
 
-static const char usage[] =
+static const char usage_text[] =
 	"Usage: mambalaya eval FILE (--in DIR | --random SEED) --out DIR\n"
 	"                      [--save-inputs DIR] [-D NAME=VALUE]... [--max-memory SIZE]\n"
 	"\n"
@@ -32,6 +32,11 @@ static const char usage[] =
 	"\n"
 	"Each output file is written to a temporary name and renamed, so a\n"
 	"failed run never leaves a half-written file.\n";
+
+static void usage(void)
+{
+	fputs(usage_text, stdout);
+}
 
 int cmd_eval(int argc, char **argv)
 {
@@ -54,19 +59,9 @@ int cmd_eval(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		if (r)
 			continue;
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage, stdout);
-			return CLI_EXIT_OK;
-		} else if (a[0] == '-' && a[1]) {
-			cli_usage_error("eval", "unknown option '%s'", a);
-			return CLI_EXIT_USAGE;
-		} else if (file) {
-			cli_usage_error("eval", "only one FILE may be given");
-			return CLI_EXIT_USAGE;
-		}
-		file = a;
-		i++;
+		r = cli_take_rest("eval", usage, argv, &i, &file);
+		if (r != CLI_ARG_NEXT)
+			return cli_rest_status(r);
 	}
 	if (!file) {
 		cli_usage_error("eval", "no FILE given");

@@ -13,7 +13,7 @@
 #include "fusion.h"
 #include "poly.h"
 
-static const char usage[] =
+static const char usage_text[] =
 	"Usage: mambalaya fuse FILE --group E1,E2,... --ranks R1,R2,...\n"
 	"                      [--tile R=SIZE]... [--parallel R1,...] [--permutable]\n"
 	"                      [-D NAME=VALUE]... [--json]\n"
@@ -40,6 +40,11 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 legal, 4 illegal, 1 errors in the input, 2 bad command\n"
 	"line, 3 internal error.\n";
+
+static void usage(void)
+{
+	fputs(usage_text, stdout);
+}
 
 #define FUSE_EXIT_ILLEGAL 4
 
@@ -266,49 +271,34 @@ int cmd_fuse(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		if (r)
 			continue;
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage, stdout);
-			return CLI_EXIT_OK;
-		} else if (strcmp(a, "--json") == 0) {
-			json = 1;
-		} else if (strcmp(a, "--permutable") == 0) {
-			permutable = 1;
-		} else if (a[0] == '-' && a[1]) {
-			cli_usage_error("fuse", "unknown option '%s'", a);
-			return CLI_EXIT_USAGE;
-		} else if (file) {
-			cli_usage_error("fuse", "only one FILE may be given");
-			return CLI_EXIT_USAGE;
-		} else {
-			file = a;
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--permutable") == 0) {
+			json |= argv[i][2] == 'j';
+			permutable |= argv[i][2] == 'p';
+			i++;
+			continue;
 		}
-		i++;
+		r = cli_take_rest("fuse", usage, argv, &i, &file);
+		if (r != CLI_ARG_NEXT)
+			return cli_rest_status(r);
 	}
 	if (!file || !group || !ranks) {
 		cli_usage_error("fuse", "FILE, --group and --ranks are required");
 		return CLI_EXIT_USAGE;
 	}
-	int status = CLI_EXIT_OK;
-	ein_cascade *c = cli_load(file, &defs, &status);
-	if (!c)
+	ein_cascade *c;
+	isl_ctx *ctx;
+	deps_graph *g;
+	int status = cli_analyse(file, &defs, &c, &ctx, &g);
+	if (status)
 		return status;
-	isl_ctx *ctx = poly_ctx_new();
-	deps_graph *g = NULL;
 	char *members = calloc((size_t)(c->neinsums ? c->neinsums : 1), 1);
 	char err[1024];
 	char buf[4096];
 	char *items[256];
 	fusion_req req = {0};
 	fusion_result res = {0};
-	if (!ctx || !members) {
+	if (!members) {
 		fprintf(stderr, "mambalaya: internal error: out of memory\n");
-		status = CLI_EXIT_INTERNAL;
-		goto done;
-	}
-	g = deps_build(ctx, c, err, sizeof(err));
-	if (!g) {
-		fprintf(stderr, "mambalaya: internal error: dependence analysis: %s\n", err);
 		status = CLI_EXIT_INTERNAL;
 		goto done;
 	}
@@ -414,8 +404,6 @@ int cmd_fuse(int argc, char **argv)
 done:
 	fusion_result_clear(&res);
 	free(members);
-	deps_free(g);
-	isl_ctx_free(ctx);
-	ein_cascade_free(c);
+	cli_analysis_free(c, ctx, g);
 	return status;
 }

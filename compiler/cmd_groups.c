@@ -12,7 +12,7 @@
 #include "groups.h"
 #include "poly.h"
 
-static const char usage[] =
+static const char usage_text[] =
 	"Usage: mambalaya groups FILE [-D NAME=VALUE]... [--ranks R1,R2,...]\n"
 	"                        [--json | --dot]\n"
 	"\n"
@@ -31,6 +31,11 @@ static const char usage[] =
 	"                 the Einsums into the largest groups is drawn as clusters\n"
 	"  -D NAME=VALUE  override a parameter (repeatable)\n"
 	"  -h, --help     show this help\n";
+
+static void usage(void)
+{
+	fputs(usage_text, stdout);
+}
 
 static void bits_str(const deps_graph *g, uint32_t bits, char *buf, size_t len)
 {
@@ -226,24 +231,15 @@ int cmd_groups(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		if (r)
 			continue;
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage, stdout);
-			return CLI_EXIT_OK;
-		} else if (strcmp(a, "--json") == 0) {
-			json = 1;
-		} else if (strcmp(a, "--dot") == 0) {
-			dot = 1;
-		} else if (a[0] == '-' && a[1]) {
-			cli_usage_error("groups", "unknown option '%s'", a);
-			return CLI_EXIT_USAGE;
-		} else if (file) {
-			cli_usage_error("groups", "only one FILE may be given");
-			return CLI_EXIT_USAGE;
-		} else {
-			file = a;
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--dot") == 0) {
+			json |= argv[i][2] == 'j';
+			dot |= argv[i][2] == 'd';
+			i++;
+			continue;
 		}
-		i++;
+		r = cli_take_rest("groups", usage, argv, &i, &file);
+		if (r != CLI_ARG_NEXT)
+			return cli_rest_status(r);
 	}
 	if (!file) {
 		cli_usage_error("groups", "no FILE given");
@@ -253,20 +249,14 @@ int cmd_groups(int argc, char **argv)
 		cli_usage_error("groups", "--json and --dot exclude each other");
 		return CLI_EXIT_USAGE;
 	}
-	int status = CLI_EXIT_OK;
-	ein_cascade *c = cli_load(file, &defs, &status);
-	if (!c)
-		return status;
-	isl_ctx *ctx = poly_ctx_new();
+	ein_cascade *c;
+	isl_ctx *ctx;
+	deps_graph *g;
 	char err[512];
 	groups_result res = {0};
-	deps_graph *g = ctx ? deps_build(ctx, c, err, sizeof(err)) : NULL;
-	if (!g) {
-		fprintf(stderr, "mambalaya: internal error: dependence analysis: %s\n",
-			ctx ? err : "out of memory");
-		status = CLI_EXIT_INTERNAL;
-		goto done;
-	}
+	int status = cli_analyse(file, &defs, &c, &ctx, &g);
+	if (status)
+		return status;
 	groups_band only = {0}, *onlyp = NULL;
 	if (ranks) {
 		char buf[512];
@@ -301,8 +291,6 @@ int cmd_groups(int argc, char **argv)
 	}
 done:
 	groups_result_clear(&res);
-	deps_free(g);
-	isl_ctx_free(ctx);
-	ein_cascade_free(c);
+	cli_analysis_free(c, ctx, g);
 	return status;
 }

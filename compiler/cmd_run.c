@@ -138,22 +138,14 @@ int cmd_run(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		if (r)
 			continue;
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage();
-			return CLI_EXIT_OK;
-		} else if (strcmp(a, "--check") == 0) {
+		if (strcmp(argv[i], "--check") == 0) {
 			check = 1;
-		} else if (a[0] == '-' && a[1]) {
-			cli_usage_error("run", "unknown option '%s'", a);
-			return CLI_EXIT_USAGE;
-		} else if (o.file) {
-			cli_usage_error("run", "only one FILE may be given");
-			return CLI_EXIT_USAGE;
-		} else {
-			o.file = a;
+			i++;
+			continue;
 		}
-		i++;
+		r = cli_take_rest("run", usage, argv, &i, &o.file);
+		if (r != CLI_ARG_NEXT)
+			return cli_rest_status(r);
 	}
 	if (!o.file || !out || !!in == !!seed_s) {
 		cli_usage_error("run", "FILE, --out DIR and one of --in DIR, --random SEED "
@@ -190,21 +182,15 @@ int cmd_run(int argc, char **argv)
 		cli_usage_error("run", "--name %s: not a C identifier", name);
 		return CLI_EXIT_USAGE;
 	}
-	int status = CLI_EXIT_OK;
-	ein_cascade *c = cli_load(o.file, &o.defs, &status);
-	if (!c)
-		return status;
-	isl_ctx *ctx = poly_ctx_new();
+	ein_cascade *c;
+	isl_ctx *ctx;
+	deps_graph *g;
 	char err[1024], dir[4096] = "", indir[4200] = "";
 	int tmp = 0;
 	cg_plan plan = {0};
-	deps_graph *g = ctx ? deps_build(ctx, c, err, sizeof(err)) : NULL;
-	if (!g) {
-		fprintf(stderr, "mambalaya: internal error: dependence analysis: %s\n",
-			ctx ? err : "out of memory");
-		status = CLI_EXIT_INTERNAL;
-		goto done;
-	}
+	int status = cli_analyse(o.file, &o.defs, &c, &ctx, &g);
+	if (status)
+		return status;
 	status = build_plan(&o, g, &plan);
 	if (status)
 		goto done;
@@ -290,8 +276,6 @@ done:
 	if (tmp && dir[0])
 		remove_tree(dir);
 	cg_plan_clear(&plan);
-	deps_free(g);
-	isl_ctx_free(ctx);
-	ein_cascade_free(c);
+	cli_analysis_free(c, ctx, g);
 	return status;
 }
