@@ -46,6 +46,8 @@ int build_take_option(const char *cmd, int argc, char **argv, int *i,
 		return r;
 	if ((r = cli_take_value(cmd, "--cflags", argc, argv, i, &o->cflags)))
 		return r;
+	if ((r = cli_take_value(cmd, "--emit", argc, argv, i, &o->emit)))
+		return r;
 	if ((r = cli_take_value(cmd, "--group", argc, argv, i, &v))) {
 		if (r < 0)
 			return r;

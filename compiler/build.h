@@ -22,6 +22,7 @@ typedef struct build_opts {
 	const char *name;		      /* --name */
 	int no_blas, no_openmp;
 	const char *cflags; /* --cflags: passed to make as CFLAGS */
+	const char *emit;   /* --emit: "c", "stream" or "c,stream" (compile) */
 } build_opts;
 
 /* If argv[*i] is one of the options above, takes it and returns 1; 0 if

@@ -1069,6 +1069,17 @@ static int resolve_access(chk *k, const ast_node *n, int is_lhs,
 	return bad ? -1 : 0;
 }
 
+/* Resolves a tensor read and records it: its index in the Einsum's reads,
+ * or -1.  Not inlined: its ein_access (kilobytes) must stay out of the
+ * frame of build_expr, which recurses once per level of the expression. */
+static __attribute__((noinline)) int read_access(chk *k, const ast_node *n)
+{
+	ein_access a;
+	if (resolve_access(k, n, 0, &a) < 0)
+		return -1;
+	return add_read(k, &a);
+}
+
 /* Builds the IR expression of a right-hand side; NULL after an error. */
 static ein_expr *build_expr(chk *k, const ast_node *n)
 {
@@ -1096,10 +1107,7 @@ static ein_expr *build_expr(chk *k, const ast_node *n)
 		}
 		int t = ein_cascade_find_tensor(k->c, n->name);
 		if (t >= 0) {
-			ein_access a;
-			if (resolve_access(k, n, 0, &a) < 0)
-				return NULL;
-			int r = add_read(k, &a);
+			int r = read_access(k, n);
 			if (r < 0)
 				return NULL;
 			e = new_expr(k, EIN_X_ACCESS, n->loc);
@@ -1119,10 +1127,7 @@ static ein_expr *build_expr(chk *k, const ast_node *n)
 		return NULL;
 	}
 	case AST_ACCESS: {
-		ein_access a;
-		if (resolve_access(k, n, 0, &a) < 0)
-			return NULL;
-		int r = add_read(k, &a);
+		int r = read_access(k, n);
 		if (r < 0)
 			return NULL;
 		e = new_expr(k, EIN_X_ACCESS, n->loc);

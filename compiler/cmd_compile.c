@@ -5,6 +5,8 @@
 
 #include "build.h"
 #include "poly.h"
+#include "stream.h"
+#include "target.h"
 
 static void usage(void)
 {
@@ -17,11 +19,62 @@ static void usage(void)
 	       "DIR/NAME --in INDIR --out OUTDIR [--bench N]), npy.c/npy.h and a\n"
 	       "Makefile.  See docs/codegen.md.\n"
 	       "\n"
+	       "With --emit stream, writes DIR/NAME.mlb instead: the instruction stream\n"
+	       "of the Mambalaya accelerator (docs/isa.md), lowered from the same isl\n"
+	       "AST, for `mambalaya sim`, `mambalaya disasm`.\n"
+	       "\n"
 	       "Options:\n"
 	       "  -o DIR            output directory (created if missing)\n"
+	       "  --emit WHAT       c (the default), stream, or c,stream\n"
 	       "%s"
 	       "  -h, --help        show this help\n",
 	       build_options_help);
+}
+
+/* The target of --arch (a built-in name or a JSON file), default
+ * mambalaya.  NULL after printing why. */
+static target *load_arch(const char *arch, int *status)
+{
+	const char *name = arch ? arch : "mambalaya";
+	target *t = target_builtin(name);
+	if (t)
+		return t;
+	char err[1024];
+	t = target_load_file(name, err, sizeof(err));
+	if (!t) {
+		if (err[0] >= '0' && err[0] <= '9')
+			fprintf(stderr, "%s:%s\n", name, err);
+		else
+			fprintf(stderr, "%s: error: %s\n", name, err);
+		*status = CLI_EXIT_USER;
+	}
+	return t;
+}
+
+/* Parses --emit into the two flags.  Returns 0 or -1 (usage error). */
+static int parse_emit(const char *v, int *c, int *stream)
+{
+	*c = !v;
+	*stream = 0;
+	if (!v)
+		return 0;
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (strcmp(w, "c") == 0)
+			*c = 1;
+		else if (strcmp(w, "stream") == 0)
+			*stream = 1;
+		else {
+			cli_usage_error("compile", "--emit: unknown output '%s' (c, stream)", w);
+			return -1;
+		}
+	}
+	if (!*c && !*stream) {
+		cli_usage_error("compile", "--emit: nothing to emit");
+		return -1;
+	}
+	return 0;
 }
 
 int cmd_compile(int argc, char **argv)
@@ -44,6 +97,9 @@ int cmd_compile(int argc, char **argv)
 		cli_usage_error("compile", "FILE and -o DIR are required");
 		return CLI_EXIT_USAGE;
 	}
+	int emit_c, emit_stream;
+	if (parse_emit(o.emit, &emit_c, &emit_stream) < 0)
+		return CLI_EXIT_USAGE;
 	char name[128];
 	build_name(&o, name, sizeof(name));
 	if (!cg_valid_name(name)) {
@@ -67,7 +123,7 @@ int cmd_compile(int argc, char **argv)
 		goto done;
 	}
 	cg_options co = {name, !o.no_blas, !o.no_openmp};
-	int r = cg_emit(g, &plan, &co, dir, err, sizeof(err));
+	int r = emit_c ? cg_emit(g, &plan, &co, dir, err, sizeof(err)) : 0;
 	if (r == -2) {
 		fprintf(stderr, "mambalaya compile: error: %s\n", err);
 		status = CLI_EXIT_USER;
@@ -78,9 +134,33 @@ int cmd_compile(int argc, char **argv)
 		status = CLI_EXIT_INTERNAL;
 		goto done;
 	}
-	printf("compile: wrote %s/%s.c, %s.h, %s_main.c, npy.c, npy.h and Makefile "
-	       "(%d fusion group%s); build with: make -C %s\n",
-	       dir, name, name, name, plan.ngroups, plan.ngroups == 1 ? "" : "s", dir);
+	if (emit_c)
+		printf("compile: wrote %s/%s.c, %s.h, %s_main.c, npy.c, npy.h and Makefile "
+		       "(%d fusion group%s); build with: make -C %s\n",
+		       dir, name, name, name, plan.ngroups, plan.ngroups == 1 ? "" : "s", dir);
+	if (emit_stream) {
+		target *t = load_arch(o.arch, &status);
+		if (!t)
+			goto done;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s.mlb", dir, name);
+		stream_options so = {name, !o.no_blas};
+		r = stream_emit(g, &plan, t, NULL, &so, path, err, sizeof(err));
+		target_free(t);
+		if (r == -2) {
+			fprintf(stderr, "mambalaya compile: error: %s\n", err);
+			status = CLI_EXIT_USER;
+			goto done;
+		}
+		if (r < 0) {
+			fprintf(stderr, "mambalaya: internal error: stream: %s\n", err);
+			status = CLI_EXIT_INTERNAL;
+			goto done;
+		}
+		printf("compile: wrote %s (%d fusion group%s); run with: mambalaya sim %s "
+		       "--in DIR --out DIR\n",
+		       path, plan.ngroups, plan.ngroups == 1 ? "" : "s", path);
+	}
 done:
 	cg_plan_clear(&plan);
 	cli_analysis_free(c, ctx, g);

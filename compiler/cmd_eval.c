@@ -28,6 +28,9 @@ static const char usage_text[] =
 	"  -D NAME=VALUE       override a parameter (repeatable)\n"
 	"  --max-memory SIZE   refuse to run if the tensors need more than SIZE\n"
 	"                      bytes (suffix K, M or G; default 8G)\n"
+	"  --max-points N      refuse to run if the iteration spaces of the\n"
+	"                      Einsums have more than N points in all (filters\n"
+	"                      not counted; suffix K, M or G; default 1024G)\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"Each output file is written to a temporary name and renamed, so a\n"
@@ -41,7 +44,7 @@ static void usage(void)
 int cmd_eval(int argc, char **argv)
 {
 	const char *file = NULL, *in = NULL, *out = NULL, *save = NULL;
-	const char *seed_s = NULL, *mem_s = NULL;
+	const char *seed_s = NULL, *mem_s = NULL, *pts_s = NULL;
 	cli_defines defs = {0};
 	for (int i = 1; i < argc;) {
 		int r = cli_take_define("eval", argc, argv, &i, &defs);
@@ -55,6 +58,8 @@ int cmd_eval(int argc, char **argv)
 			r = cli_take_value("eval", "--random", argc, argv, &i, &seed_s);
 		if (!r)
 			r = cli_take_value("eval", "--max-memory", argc, argv, &i, &mem_s);
+		if (!r)
+			r = cli_take_value("eval", "--max-points", argc, argv, &i, &pts_s);
 		if (r < 0)
 			return CLI_EXIT_USAGE;
 		if (r)
@@ -91,6 +96,11 @@ int cmd_eval(int argc, char **argv)
 		cli_usage_error("eval", "--max-memory: bad size '%s'", mem_s);
 		return CLI_EXIT_USAGE;
 	}
+	int64_t max_pts = (int64_t)1 << 40;
+	if (pts_s && cli_parse_size(pts_s, &max_pts) < 0) {
+		cli_usage_error("eval", "--max-points: bad number '%s'", pts_s);
+		return CLI_EXIT_USAGE;
+	}
 
 	int status = CLI_EXIT_OK;
 	eval_tensors *t = NULL;
@@ -124,6 +134,30 @@ int cmd_eval(int argc, char **argv)
 			goto done;
 		}
 		total += b * 8;
+	}
+	/* Work: small tensors with many rank variables can still make an
+	 * iteration space that takes years; refuse it at its Einsum. */
+	int64_t work = 0;
+	for (int e = 0; e < c->neinsums; e++) {
+		const ein_einsum *es = &c->einsums[e];
+		int64_t pts = 1;
+		for (int v = 0; v < es->nvars && pts > 0; v++) {
+			int64_t s = es->vars[v].size;
+			pts = s <= 0 ? 0 : pts > INT64_MAX / s ? INT64_MAX : pts * s;
+		}
+		if (pts > max_pts - work) {
+			fprintf(stderr,
+				"%s:%d:%d: error: Einsum '%s' has %" PRId64
+				"%s points to compute, which makes more than "
+				"--max-points (%" PRId64 ") in all\n",
+				file, es->loc.line, es->loc.col, es->name, pts,
+				pts == INT64_MAX ? " or more" : "", max_pts);
+			fprintf(stderr, "  hint: use smaller sizes (-D), or raise "
+					"--max-points\n");
+			status = CLI_EXIT_USER;
+			goto done;
+		}
+		work += pts;
 	}
 	int bad_t = -1;
 	t = eval_tensors_alloc(c, max_mem / 8, &bad_t);

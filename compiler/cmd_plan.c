@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "check.h"
 #include "cli.h"
 #include "cost.h"
 #include "deps.h"
@@ -133,48 +134,6 @@ static target *load_target(const char *arch, int *status)
 	return t;
 }
 
-static char *read_text_file(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	size_t cap = 0, len = 0;
-	char *buf = NULL;
-	for (;;) {
-		if (len + 4097 > cap) {
-			if (cap >= ((size_t)1 << 28)) {
-				snprintf(err, errlen, "file too large");
-				goto fail;
-			}
-			size_t ncap = cap ? 2 * cap : 65536;
-			char *nb = realloc(buf, ncap);
-			if (!nb) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		size_t r = fread(buf + len, 1, cap - len - 1, f);
-		len += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "cannot read: %s", strerror(errno));
-		goto fail;
-	}
-	buf[len] = '\0';
-	fclose(f);
-	return buf;
-fail:
-	free(buf);
-	fclose(f);
-	return NULL;
-}
-
 /* ---- Printing ----------------------------------------------------------- */
 
 static void fmt_bytes(double b, char *buf, size_t len)
@@ -215,7 +174,8 @@ static const char *role_str(int role)
 	return role >= 0 && role <= FUSION_OUT ? fusion_role_name((fusion_role)role) : "?";
 }
 
-static void print_text(const plan *p, const ein_cascade *c, const target *t)
+static void print_text(const plan *p, const ein_cascade *c, const target *t,
+		       const char *plan_file)
 {
 	char b1[64], b2[64], b3[64];
 	double hz = t->clock_ghz * 1e9;
@@ -232,8 +192,11 @@ static void print_text(const plan *p, const ein_cascade *c, const target *t)
 	       b1, t->dram_gb_per_s, t->clock_ghz, t->bytes_per_value);
 	if (t->cores > 1)
 		printf("        %lld cores\n", (long long)t->cores);
+	if (plan_file)
+		printf("plan read from %s, costed on this target\n", plan_file);
 	if (strcmp(p->policy, "user") != 0 && p->groups_considered > 0)
-		printf("search: %lld candidate groups, %lld mappings costed, %.3f s%s\n",
+		printf("%s: %lld candidate groups, %lld mappings costed, %.3f s%s\n",
+		       plan_file ? "search that made it" : "search",
 		       (long long)p->groups_considered, (long long)p->candidates,
 		       p->search_seconds,
 		       p->complete ? "" : " (stopped by the time budget: best found so far)");
@@ -373,17 +336,23 @@ static int dump_arch(const char *arch)
 static plan *read_plan(const char *path, const ein_cascade *c, int *status)
 {
 	char err[1024];
-	char *text = read_text_file(path, err, sizeof(err));
-	if (!text) {
-		fprintf(stderr, "%s: error: %s\n", path, err);
+	/* The checker's file reader: size limit, NUL bytes, read errors; its
+	 * messages start with the path. */
+	diag_ctx *d = check_load_file(path, CHECK_MAX_SOURCE_BYTES, err, sizeof(err));
+	if (!d) {
+		size_t n = strlen(path);
+		fprintf(stderr, "%s: error: %s\n", path,
+			strncmp(err, path, n) == 0 && err[n] == ':' ? err + n + 2 : err);
 		*status = CLI_EXIT_USER;
 		return NULL;
 	}
+	size_t len;
+	const char *text = diag_source(d, &len);
 	const char *end = NULL;
-	cJSON *j = cJSON_ParseWithOpts(text, &end, 1);
+	cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!j) {
 		int line = 1, col = 1;
-		for (const char *q = text; end && q < end && *q; q++) {
+		for (const char *q = text; end && q < end && q < text + len; q++) {
 			if (*q == '\n') {
 				line++;
 				col = 1;
@@ -392,11 +361,11 @@ static plan *read_plan(const char *path, const ein_cascade *c, int *status)
 			}
 		}
 		fprintf(stderr, "%s:%d:%d: error: invalid JSON\n", path, line, col);
-		free(text);
+		diag_free(d);
 		*status = CLI_EXIT_USER;
 		return NULL;
 	}
-	free(text);
+	diag_free(d);
 	plan *p = plan_from_json(j, c, err, sizeof(err));
 	cJSON_Delete(j);
 	if (!p) {
@@ -651,7 +620,7 @@ int cmd_plan(int argc, char **argv)
 		print_dot(p, g, t);
 		break;
 	default:
-		print_text(p, c, t);
+		print_text(p, c, t, plan_file);
 	}
 done:
 	plan_free(p);

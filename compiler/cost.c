@@ -985,10 +985,9 @@ typedef struct eval_state {
 	double extra2d, extra1d; /* recomputation cycles */
 } eval_state;
 
-/* Is tensor i live at member position pos under multi-pass choice mp? */
-static int live_at(const cost_group *cg, const cg_tensor *ts, int mp, int pos)
+/* Is the tensor live at member position pos under multi-pass choice mp? */
+static int live_at(const cg_tensor *ts, int mp, int pos)
 {
-	(void)cg;
 	if (pos < ts->first || pos > ts->last)
 		return 0;
 	if (ts->npass < 2 || mp == PLAN_MP_BUFFER || mp == PLAN_MP_NONE)
@@ -1026,7 +1025,7 @@ static double state_peak(const eval_ctx *x, const eval_state *st)
 			continue;
 		}
 		for (int pos = ts->first; pos <= ts->last; pos++)
-			if (live_at(cg, ts, st->mp[i], pos))
+			if (live_at(ts, st->mp[i], pos))
 				at[pos] += bytes;
 	}
 	/* Recomputation keeps the producer's inputs for the later passes. */

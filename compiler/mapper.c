@@ -34,6 +34,7 @@ static double now_seconds(void)
 
 #define MAX_CAND_BANDS 8
 #define MAX_ORDERS 120
+#define MAX_DP_STATES (1 << 22)
 
 /* A candidate group and the best mapping found for it. */
 typedef struct cand {
@@ -782,6 +783,14 @@ static int partition(search *s, int *chosen)
 				int j = dp_get(&d, mask | c->mask, &created);
 				if (j < 0)
 					goto oom;
+				if (d.n > MAX_DP_STATES) {
+					/* Many independent Einsums: the closed sets
+					 * grow like 2^n.  Mamba-1 has 284. */
+					snprintf(s->err, s->errlen,
+						 "the partition search exceeded %d states",
+						 MAX_DP_STATES);
+					goto done;
+				}
 				dp_state *t = &d.st[j];
 				if (created || cy < t->cycles || (cy == t->cycles && by < t->bytes)) {
 					t->cycles = cy;
@@ -843,8 +852,7 @@ static void canonical_order(const search *s, int *chosen, int n)
 /* ---- Building the plan -------------------------------------------------- */
 
 static void fill_group(const cost_group *cg, const cost_config *cfg,
-		       const cost_result *res, const deps_graph *g,
-		       plan_group *pg)
+		       const cost_result *res, plan_group *pg)
 {
 	int m = cost_group_nband(cg);
 	for (int i = 0; i < cost_group_nmembers(cg); i++) {
@@ -859,7 +867,6 @@ static void fill_group(const cost_group *cg, const cost_config *cfg,
 		pg->tile[j] = cfg->tile[slot] < cost_group_extent(cg, slot)
 				      ? cfg->tile[slot]
 				      : cost_group_extent(cg, slot);
-		(void)g;
 	}
 	pg->cost = res->cost;
 	pg->ntiles = res->ntiles;
@@ -1104,7 +1111,7 @@ plan *mapper_run(const cost_model *m, const mapper_opts *o, char *err,
 				v = -1;
 			}
 			if (v > 0)
-				fill_group(cg, &cfg, res, g, pg);
+				fill_group(cg, &cfg, res, pg);
 			cost_group_free(cg);
 			if (v < 0)
 				goto fail;
@@ -1230,7 +1237,7 @@ int mapper_evaluate(const cost_model *m, plan *p, char *err, size_t errlen)
 		}
 		free(pg->tensors);
 		pg->tensors = nt;
-		fill_group(cg, &cfg, res, g, pg);
+		fill_group(cg, &cfg, res, pg);
 		cost_group_free(cg);
 	}
 	plan_totals(m, p);

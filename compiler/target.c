@@ -2,13 +2,13 @@
  * name the field, JSON output (see target.h, docs/target.md). */
 #include "target.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "diag.h"
 
 /* Names of the binary operators and the extra operations, in the order of
@@ -454,10 +454,10 @@ static void line_col(const char *text, size_t off, int *line, int *col)
 	}
 }
 
-static target *from_text(const char *text, char *err, size_t errlen)
+static target *from_text(const char *text, size_t len, char *err, size_t errlen)
 {
 	const char *end = NULL;
-	cJSON *j = cJSON_ParseWithOpts(text, &end, 1);
+	cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!j) {
 		int line, col;
 		size_t off = end ? (size_t)(end - text) : 0;
@@ -475,54 +475,28 @@ target *target_builtin(const char *name)
 	for (int i = 0; target_builtin_names[i]; i++)
 		if (strcmp(name, target_builtin_names[i]) == 0) {
 			char err[256];
-			return from_text(builtin_texts[i], err, sizeof(err));
+			return from_text(builtin_texts[i], strlen(builtin_texts[i]), err,
+					 sizeof(err));
 		}
 	return NULL;
 }
 
 target *target_load_file(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	target *t = NULL;
-	if (!f) {
-		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+	/* The checker's file reader: size limit, NUL bytes, read errors. */
+	char msg[512];
+	diag_ctx *d = check_load_file(path, TARGET_MAX_FILE_BYTES, msg, sizeof(msg));
+	if (!d) {
+		size_t n = strlen(path);
+		/* Its messages start with "PATH: ", which the caller prints. */
+		snprintf(err, errlen, "%s",
+			 strncmp(msg, path, n) == 0 && msg[n] == ':' ? msg + n + 2 : msg);
 		return NULL;
 	}
-	size_t cap = 0, len = 0;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			if (cap >= ((size_t)1 << 24)) {
-				snprintf(err, errlen, "file too large for a target description");
-				goto done;
-			}
-			size_t ncap = cap ? 2 * cap : 8192;
-			char *nb = realloc(buf, ncap);
-			if (!nb) {
-				snprintf(err, errlen, "out of memory");
-				goto done;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		size_t n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "cannot read: %s", strerror(errno));
-		goto done;
-	}
-	buf[len] = '\0';
-	if (strlen(buf) != len) {
-		snprintf(err, errlen, "not a text file (contains a NUL byte)");
-		goto done;
-	}
-	t = from_text(buf, err, errlen);
-done:
-	free(buf);
-	fclose(f);
+	size_t len;
+	const char *text = diag_source(d, &len);
+	target *t = from_text(text, len, err, errlen);
+	diag_free(d);
 	return t;
 }
 

@@ -66,7 +66,9 @@ extern const char *const target_builtin_names[];
  * Caller frees. */
 target *target_builtin(const char *name);
 
-/* Loads a target from a JSON file.  On error returns NULL with a message in
+#define TARGET_MAX_FILE_BYTES ((size_t)1 << 20)
+
+/* Loads a target from a JSON file (at most TARGET_MAX_FILE_BYTES).  On error returns NULL with a message in
  * err of the form `field "array2d.rows": expected a positive integer, found
  * "abc"` (or `LINE:COL: invalid JSON` for a syntax error); the caller
  * prefixes the file name.  Caller frees. */

@@ -8,6 +8,7 @@
 struct diag_ctx;
 
 #define LEX_MAX_NEST 64
+#define LEX_MAX_NAME 255 /* characters in an identifier */
 
 struct lex_state {
 	struct diag_ctx *diag;

@@ -36,6 +36,8 @@ struct npy_header {
     int fortran_order;
     int ndim;
     int64_t shape[NPY_MAX_DIMS];
+    /* Byte offsets in the file of the three values, for messages. */
+    size_t descr_off, fortran_off, shape_off;
 };
 
 /* Cursor over the header text; every access checks p < end. */
@@ -53,6 +55,19 @@ __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errl
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+/* Appends " (at byte N)" to the message in err: every rejection of a file
+ * says where in it the problem is (docs/reliability.md). */
+static void add_offset(char *err, size_t errlen, uint64_t off)
+{
+    size_t n;
+
+    if (err == NULL || errlen == 0)
+        return;
+    n = strlen(err);
+    if (n + 1 < errlen)
+        snprintf(err + n, errlen - n, " (at byte %" PRIu64 ")", off);
 }
 
 /* Copies at most outlen-1 bytes of s into out, replacing anything that is not
@@ -262,15 +277,30 @@ static int key_is(const unsigned char *k, size_t n, const char *name)
     return n == strlen(name) && memcmp(k, name, n) == 0;
 }
 
-/* Parses the header dict text (exactly hlen bytes, not NUL-terminated). */
-static int parse_header(const unsigned char *text, size_t hlen, struct npy_header *h, char *err, size_t errlen)
+/* Parses the header dict text (exactly hlen bytes, not NUL-terminated),
+ * which starts at byte base of the file. */
+static int parse_dict(struct scan *sp, size_t base, struct npy_header *h, char *err, size_t errlen);
+
+static int parse_header(const unsigned char *text, size_t hlen, size_t base, struct npy_header *h, char *err,
+                        size_t errlen)
 {
     struct scan s = {text, text + hlen};
-    int have_descr = 0, have_fortran = 0, have_shape = 0;
 
     memset(h, 0, sizeof *h);
-    skip_ws(&s);
-    if (!accept(&s, '{')) {
+    if (parse_dict(&s, base, h, err, errlen) != 0) {
+        add_offset(err, errlen, (uint64_t)base + (uint64_t)(s.p - text));
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_dict(struct scan *sp, size_t base, struct npy_header *h, char *err, size_t errlen)
+{
+    const unsigned char *text = sp->p;
+    int have_descr = 0, have_fortran = 0, have_shape = 0;
+
+    skip_ws(sp);
+    if (!accept(sp, '{')) {
         set_err(err, errlen, "malformed header: expected '{'");
         return -1;
     }
@@ -279,23 +309,32 @@ static int parse_header(const unsigned char *text, size_t hlen, struct npy_heade
         size_t klen;
         int rc;
 
-        skip_ws(&s);
-        if (accept(&s, '}'))
+        skip_ws(sp);
+        if (accept(sp, '}'))
             break;
-        if (scan_string(&s, &key, &klen, err, errlen) != 0)
+        if (scan_string(sp, &key, &klen, err, errlen) != 0)
             return -1;
-        skip_ws(&s);
-        if (!accept(&s, ':')) {
+        skip_ws(sp);
+        if (!accept(sp, ':')) {
             set_err(err, errlen, "malformed header: expected ':' after key");
             return -1;
         }
-        skip_ws(&s);
+        skip_ws(sp);
+        {
+            size_t off = base + (size_t)(sp->p - text);
+            if (key_is(key, klen, "descr"))
+                h->descr_off = off;
+            else if (key_is(key, klen, "fortran_order"))
+                h->fortran_off = off;
+            else if (key_is(key, klen, "shape"))
+                h->shape_off = off;
+        }
         if (key_is(key, klen, "descr")) {
-            rc = have_descr++ ? -2 : scan_descr(&s, h, err, errlen);
+            rc = have_descr++ ? -2 : scan_descr(sp, h, err, errlen);
         } else if (key_is(key, klen, "fortran_order")) {
-            rc = have_fortran++ ? -2 : scan_bool(&s, &h->fortran_order, err, errlen);
+            rc = have_fortran++ ? -2 : scan_bool(sp, &h->fortran_order, err, errlen);
         } else if (key_is(key, klen, "shape")) {
-            rc = have_shape++ ? -2 : scan_shape(&s, h, err, errlen);
+            rc = have_shape++ ? -2 : scan_shape(sp, h, err, errlen);
         } else {
             char name[40];
             sanitize(key, klen, name, sizeof name);
@@ -310,17 +349,17 @@ static int parse_header(const unsigned char *text, size_t hlen, struct npy_heade
         }
         if (rc != 0)
             return -1;
-        skip_ws(&s);
-        if (accept(&s, ','))
+        skip_ws(sp);
+        if (accept(sp, ','))
             continue;
-        if (accept(&s, '}'))
+        if (accept(sp, '}'))
             break;
         set_err(err, errlen, "malformed header: expected ',' or '}'");
         return -1;
     }
     /* numpy pads with spaces and ends with '\n'; anything else is garbage. */
-    skip_ws(&s);
-    if (s.p != s.end) {
+    skip_ws(sp);
+    if (sp->p != sp->end) {
         set_err(err, errlen, "malformed header: unexpected bytes after the dict");
         return -1;
     }
@@ -347,22 +386,29 @@ static int parse_preamble(const unsigned char *buf, size_t len, size_t *hoff, si
     }
     /* A short prefix of the magic is a truncated file, not a foreign one. */
     if (memcmp(buf, npy_magic, len < NPY_MAGIC_LEN ? len : NPY_MAGIC_LEN) != 0) {
+        size_t i = 0;
+        while (buf[i] == npy_magic[i])
+            i++;
         set_err(err, errlen, "not a .npy file (bad magic)");
+        add_offset(err, errlen, i);
         return -1;
     }
     if (len < NPY_MAGIC_LEN + 2) {
         set_err(err, errlen, "truncated: file ends inside the .npy preamble");
+        add_offset(err, errlen, len);
         return -1;
     }
     major = buf[6];
     minor = buf[7];
     if ((major != 1 && major != 2 && major != 3) || minor != 0) {
         set_err(err, errlen, "unsupported .npy format version %u.%u (expected 1.0, 2.0 or 3.0)", major, minor);
+        add_offset(err, errlen, 6);
         return -1;
     }
     *hoff = major == 1 ? 10 : 12;
     if (len < *hoff) {
         set_err(err, errlen, "truncated: file ends inside the .npy preamble");
+        add_offset(err, errlen, len);
         return -1;
     }
     if (major == 1)
@@ -371,6 +417,7 @@ static int parse_preamble(const unsigned char *buf, size_t len, size_t *hoff, si
         *hlen = (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 | (size_t)buf[11] << 24;
     if (*hlen > NPY_MAX_HEADER_LEN) {
         set_err(err, errlen, "header too long (%zu bytes, limit %zu)", *hlen, NPY_MAX_HEADER_LEN);
+        add_offset(err, errlen, 8);
         return -1;
     }
     return 0;
@@ -383,6 +430,7 @@ static int check_header_fits(size_t hoff, size_t hlen, uint64_t total, char *err
     if (total < hoff || (uint64_t)hlen > total - hoff) {
         set_err(err, errlen, "truncated: header length is %zu bytes but only %" PRIu64 " bytes follow the preamble",
                 hlen, total < hoff ? 0 : total - hoff);
+        add_offset(err, errlen, total);
         return -1;
     }
     return 0;
@@ -390,7 +438,8 @@ static int check_header_fits(size_t hoff, size_t hlen, uint64_t total, char *err
 
 /* Checks dtype and order, then that the shape's byte size is exactly
  * data_len (rejecting truncation, trailing garbage and overflow). */
-static int check_array(const struct npy_header *h, uint64_t data_len, size_t *nbytes, char *err, size_t errlen)
+static int check_array(const struct npy_header *h, uint64_t data_off, uint64_t data_len, size_t *nbytes, char *err,
+                       size_t errlen)
 {
     uint64_t count = 1;
     int i, zero = 0;
@@ -399,10 +448,12 @@ static int check_array(const struct npy_header *h, uint64_t data_len, size_t *nb
         char d[NPY_DESCR_MAX + 1];
         sanitize((const unsigned char *)h->descr, strlen(h->descr), d, sizeof d);
         set_err(err, errlen, "dtype is '%s', expected float32 ('<f4')", d);
+        add_offset(err, errlen, h->descr_off);
         return -1;
     }
     if (h->fortran_order) {
         set_err(err, errlen, "fortran_order is True, expected C order");
+        add_offset(err, errlen, h->fortran_off);
         return -1;
     }
     /* A zero dimension makes the array empty whatever the others say. */
@@ -416,6 +467,7 @@ static int check_array(const struct npy_header *h, uint64_t data_len, size_t *nb
             char sh[NPY_SHAPE_STR_MAX];
             npy_shape_str(h->ndim, h->shape, sh, sizeof sh);
             set_err(err, errlen, "shape %s is too large (byte size overflows)", sh);
+            add_offset(err, errlen, h->shape_off);
             return -1;
         }
         count *= d;
@@ -425,6 +477,7 @@ static int check_array(const struct npy_header *h, uint64_t data_len, size_t *nb
                 "truncated: header says %" PRIu64 " elements (%" PRIu64 " bytes) but the file has %" PRIu64
                 " bytes of data",
                 count, count * sizeof(float), data_len);
+        add_offset(err, errlen, data_off + data_len); /* the end of the file */
         return -1;
     }
     if (count * sizeof(float) < data_len) {
@@ -432,6 +485,7 @@ static int check_array(const struct npy_header *h, uint64_t data_len, size_t *nb
                 "trailing garbage: header says %" PRIu64 " elements (%" PRIu64 " bytes) but the file has %" PRIu64
                 " bytes of data",
                 count, count * sizeof(float), data_len);
+        add_offset(err, errlen, data_off + count * sizeof(float)); /* the first extra byte */
         return -1;
     }
     if (count * sizeof(float) > SIZE_MAX) { /* only reachable on 32-bit hosts */
@@ -462,9 +516,9 @@ int npy_parse_f32(const unsigned char *buf, size_t len, float **data, int *ndim,
         goto cleanup;
     if (check_header_fits(hoff, hlen, len, err, errlen) != 0)
         goto cleanup;
-    if (parse_header(buf + hoff, hlen, &h, err, errlen) != 0)
+    if (parse_header(buf + hoff, hlen, hoff, &h, err, errlen) != 0)
         goto cleanup;
-    if (check_array(&h, len - hoff - hlen, &nbytes, err, errlen) != 0)
+    if (check_array(&h, hoff + hlen, len - hoff - hlen, &nbytes, err, errlen) != 0)
         goto cleanup;
     /* Never malloc(0): callers may treat NULL as failure. */
     out = malloc(nbytes ? nbytes : 1);
@@ -577,9 +631,9 @@ int npy_read_f32(const char *path, float **data, int *ndim, int64_t shape[NPY_MA
         set_err(err, errlen, "truncated: file shrank while reading the header");
         goto cleanup;
     }
-    if (parse_header(text, hlen, &h, err, errlen) != 0)
+    if (parse_header(text, hlen, hoff, &h, err, errlen) != 0)
         goto cleanup;
-    if (check_array(&h, fsize - hoff - hlen, &nbytes, err, errlen) != 0)
+    if (check_array(&h, hoff + hlen, fsize - hoff - hlen, &nbytes, err, errlen) != 0)
         goto cleanup;
     out = malloc(nbytes ? nbytes : 1);
     if (out == NULL) {

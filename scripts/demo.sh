@@ -2,7 +2,9 @@
 # The main job on the shipped example, examples/mamba1.ein (a Mamba-1 block
 # at mamba-130m sizes, 64 tokens): check it, analyse its dependences and
 # fusion groups, map it onto the Mambalaya target, generate C for the plan,
-# run it on data and check it against the reference evaluator.
+# run it on data and check it against the reference evaluator; emit the
+# accelerator's instruction stream for the same plan, disassemble it and
+# run it in the simulator.
 set -eu
 BUILD=${1:-build}
 BIN="$BUILD/mambalaya"
@@ -36,3 +38,16 @@ echo "== mambalaya compile $EX -o $OUT/c (C kernels for the full plan)"
 echo
 echo "== mambalaya run $EX --check (built with the system compiler, run, compared with the evaluator)"
 "$BIN" run "$EX" --in "$OUT/in" --out "$OUT/run" --check
+echo
+echo "== mambalaya compile $EX --emit stream -o $OUT/stream (the accelerator's instruction stream)"
+"$BIN" compile "$EX" --emit stream -o "$OUT/stream"
+echo
+echo "== mambalaya disasm $OUT/stream/mamba1.mlb (the first lines of the code)"
+"$BIN" disasm "$OUT/stream/mamba1.mlb" -o "$OUT/stream/mamba1.s"
+sed -n '1,2p' "$OUT/stream/mamba1.s"
+sed -n '/^\.code$/,$p' "$OUT/stream/mamba1.s" | sed -n '1,24p'
+echo "   ... ($(grep -c '' "$OUT/stream/mamba1.s") lines in $OUT/stream/mamba1.s)"
+echo
+echo "== mambalaya sim (the stream on the same inputs; trace in $OUT/stream/trace.json)"
+"$BIN" sim "$OUT/stream/mamba1.mlb" --in "$OUT/in" --out "$OUT/sim" --trace "$OUT/stream/trace.json"
+"$BUILD/tests/npycmp" "$OUT/sim" "$OUT/eval" LO RS CSO HF --tol 1e-4

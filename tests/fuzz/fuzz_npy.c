@@ -2,9 +2,9 @@
  *
  * npy_parse_f32 is the parser behind npy_read_f32 (eval --in, the tests'
  * tools).  Oracles besides the sanitizers: a failure leaves *data NULL,
- * *ndim 0 and a one-line, NUL-terminated message that is never empty; a
- * success gives a shape whose element count matches the data, and the
- * array written back with npy_shape_str formats safely. */
+ * *ndim 0 and a one-line, NUL-terminated message that is never empty and
+ * gives the byte offset of the problem; a success gives a shape whose
+ * element count matches the data, and npy_shape_str formats it safely. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			bug("failure did not reset the outputs", err);
 		if (!err[0] || strchr(err, '\n'))
 			bug("failure message empty or not one line", err);
+		/* Every rejection says where (an empty file has no where). */
+		if (size > 0 && !strstr(err, "(at byte ") &&
+		    !strstr(err, "out of memory"))
+			bug("failure message without a byte offset", err);
 		return 0;
 	}
 	if (!out || ndim < 0 || ndim > NPY_MAX_DIMS)

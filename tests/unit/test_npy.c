@@ -758,15 +758,16 @@ static void test_read_errors(void **state)
     write_bytes(path, np_f32_2x3, sizeof np_f32_2x3 - 8);
     assert_int_equal(npy_read_f32(path, &data, &ndim, shape, err, sizeof err), -1);
     assert_null(data);
-    assert_string_equal(err, "truncated: header says 6 elements (24 bytes) but the file has 16 bytes of data");
+    assert_string_equal(err, "truncated: header says 6 elements (24 bytes) but the file has 16 bytes of data "
+                             "(at byte 144)");
 
     write_bytes(path, np_f32_2x3, 50);
     assert_int_equal(npy_read_f32(path, &data, &ndim, shape, err, sizeof err), -1);
-    assert_string_equal(err, "truncated: header length is 118 bytes but only 40 bytes follow the preamble");
+    assert_string_equal(err, "truncated: header length is 118 bytes but only 40 bytes follow the preamble (at byte 50)");
 
     write_bytes(path, np_f32_2x3, 4);
     assert_int_equal(npy_read_f32(path, &data, &ndim, shape, err, sizeof err), -1);
-    assert_string_equal(err, "truncated: file ends inside the .npy preamble");
+    assert_string_equal(err, "truncated: file ends inside the .npy preamble (at byte 4)");
 
     write_bytes(path, "", 0);
     assert_int_equal(npy_read_f32(path, &data, &ndim, shape, err, sizeof err), -1);
@@ -774,11 +775,11 @@ static void test_read_errors(void **state)
 
     write_bytes(path, np_f64, sizeof np_f64);
     assert_int_equal(npy_read_f32(path, &data, &ndim, shape, err, sizeof err), -1);
-    assert_string_equal(err, "dtype is '<f8', expected float32 ('<f4')");
+    assert_string_equal(err, "dtype is '<f8', expected float32 ('<f4') (at byte 20)");
 
     write_bytes(path, np_f32_fortran, sizeof np_f32_fortran);
     assert_int_equal(npy_read_f32(path, &data, &ndim, shape, err, sizeof err), -1);
-    assert_string_equal(err, "fortran_order is True, expected C order");
+    assert_string_equal(err, "fortran_order is True, expected C order (at byte 44)");
 
     {
         unsigned char b[sizeof np_f32_2x3 + 3] = {0};
@@ -786,7 +787,8 @@ static void test_read_errors(void **state)
         write_bytes(path, b, sizeof b);
         assert_int_equal(npy_read_f32(path, &data, &ndim, shape, err, sizeof err), -1);
         assert_string_equal(err,
-                            "trailing garbage: header says 6 elements (24 bytes) but the file has 27 bytes of data");
+                            "trailing garbage: header says 6 elements (24 bytes) but the file has 27 bytes of data "
+                            "(at byte 152)");
     }
     assert_null(data);
 }

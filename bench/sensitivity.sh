@@ -1,0 +1,53 @@
+#!/bin/sh
+# sensitivity.sh - how the ratios of bench/compare.sh move when one
+# assumption of the mambalaya target changes (docs/results.md explains why
+# each is worth asking).  Nothing here is used to pick a value: the
+# built-in target stays as documented in docs/target.md.
+#   base      the mambalaya target as built in
+#   fp32      4-byte values (the cascade's declared type) instead of 2
+#   1d-256    a separate 256-lane 1D array running beside the 2D array
+#             (FuseMax's organisation) instead of the 64K-lane 1D mode
+#   no-dbuf   no double buffering
+#   marca     every policy on MARCA's silicon as Geens et al. model it
+# Usage: bench/sensitivity.sh [BUILD_DIR]
+set -eu
+BUILD=${1:-build}
+BIN="$BUILD/mambalaya"
+EX=examples/mamba1.ein
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT INT TERM
+"$BIN" plan --dump-arch mambalaya > "$TMP/base.json"
+sed 's/"bytes_per_value":[[:space:]]*2/"bytes_per_value": 4/' "$TMP/base.json" > "$TMP/fp32.json"
+sed -e 's/"lanes":[[:space:]]*65536/"lanes": 256/' \
+    -e 's/"concurrent":[[:space:]]*false/"concurrent": true/' "$TMP/base.json" > "$TMP/1d-256.json"
+sed 's/"double_buffer":[[:space:]]*true/"double_buffer": false/' "$TMP/base.json" > "$TMP/no-dbuf.json"
+for v in fp32 1d-256 no-dbuf; do
+    cmp -s "$TMP/base.json" "$TMP/$v.json" && { echo "sensitivity.sh: $v did not change the target" >&2; exit 1; }
+done
+num() {
+    grep -o "\"$1\":[[:space:]]*[-0-9.e+]*" "$2" | sed -n "${3}p" | sed 's/.*:[[:space:]]*//'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+printf '%-9s %-11s %-8s %13s %12s\n' variant model phase full/unfused full/ssm-ri
+for v in base fp32 1d-256 no-dbuf marca; do
+    case $v in
+        marca) arch=marca-geens ;;
+        *) arch="$TMP/$v.json" ;;
+    esac
+    for m in mamba-1.4b:2048:4096:128 mamba-2.8b:2560:5120:160; do
+        name=${m%%:*}; rest=${m#*:}
+        ED=${rest%%:*}; rest=${rest#*:}
+        D=${rest%%:*}; R=${rest#*:}
+        for I in 2048 1; do
+            "$BIN" plan "$EX" -D ED="$ED" -D D="$D" -D R="$R" -D B=64 -D I=$I \
+                --arch "$arch" --policy all --json > "$TMP/all.json"
+            u=$(num latency_seconds "$TMP/all.json" 1)
+            s=$(num latency_seconds "$TMP/all.json" 2)
+            f=$(num latency_seconds "$TMP/all.json" 3)
+            phase=prefill
+            [ "$I" = 1 ] && phase=decode
+            printf '%-9s %-11s %-8s %13s %12s\n' "$v" "$name" "$phase" \
+                "$(ratio "$u" "$f")" "$(ratio "$s" "$f")"
+        done
+    done
+done

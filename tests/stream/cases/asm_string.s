@@ -1,0 +1,3 @@
+; An unterminated string.
+.version 1.0
+.module "case
