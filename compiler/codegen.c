@@ -246,6 +246,15 @@ typedef struct cg {
 	int par_split;	/* ... which is its par_split-th dimension */
 	int serial;	/* ignore the parallel marks of this group */
 	int group_gemm; /* the group has GEMM members */
+	int64_t ws_full;  /* workspace bytes of the full intermediates */
+	int64_t ws_tiles; /* and of the largest serial group's tile buffers */
+	/* Strips (find_strips) of all groups, and per Einsum the strip run
+	 * of its statement [0] and of its initialisation [1], or -1. */
+	struct cg_strip *strips;
+	int nstrips;
+	int (*stmt_run)[2];
+	/* Per Einsum: bit r set when its group runs rank r in parallel. */
+	uint32_t *par_ranks;
 	cg_gemm *gemm; /* per Einsum: lowered to a GEMM call */
 	sb out;
 	char *err;
@@ -950,6 +959,205 @@ static __isl_give isl_multi_union_pw_aff *own_band(__isl_keep isl_set *dom,
 		isl_union_pw_multi_aff_from_pw_multi_aff(pma));
 }
 
+/* A run of statements [first, last) of a group strip-mined along a rank:
+ * one band of strips of `size` along `rank` above the run's statements. */
+typedef struct cg_strip {
+	int first, last;
+	int anchor; /* global_schedule: position of its first statement */
+	int rank;
+	int64_t size;
+	int npoint; /* further ranks, one point at a time, inside a strip */
+	int point[CG_MAX_BAND];
+} cg_strip;
+
+/* Extent of rank r inside one tile of group gi (the tile when r is fused,
+ * else the largest extent among the members). */
+static int64_t rank_extent(const cg *k, int gi, const char *members, int r)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	int64_t ext = 0;
+	for (int e = 0; e < k->c->neinsums; e++)
+		if (members[e] && k->g->var_of[e][r] >= 0 &&
+		    k->c->einsums[e].vars[k->g->var_of[e][r]].size > ext)
+			ext = k->c->einsums[e].vars[k->g->var_of[e][r]].size;
+	for (int j = 0; j < gr->nband; j++)
+		if (gr->band[j] == r && gr->tile[j] < ext)
+			ext = gr->tile[j];
+	return ext;
+}
+
+/* The strips of group gi (CPU back end with OpenMP, tile loops run
+ * serially): each maximal run of members that are not matrix products is
+ * cut into strips along the longest rank that every statement of the run
+ * has as an output rank, that no member carries as its generational rank,
+ * and along which fusion_check finds the run legal and parallel.  The
+ * strips then run in parallel, and each strip's intermediates stay in
+ * cache.  Returns the number of strips written to out. */
+static int find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
+		       int ns, cg_strip *out, int max)
+{
+	const ein_cascade *c = k->c;
+	const deps_graph *g = k->g;
+	int nout = 0;
+	if (!k->o->openmp || k->par_member >= 0 || k->p->groups[gi].nband == 0)
+		return 0;
+	char *members = calloc((size_t)c->neinsums, 1);
+	if (!members)
+		return 0;
+	for (int a = 0; a < ns && nout < max;) {
+		if (stmt_init[a] == 2) {
+			a++;
+			continue;
+		}
+		int b = a;
+		while (b < ns && stmt_init[b] != 2)
+			b++;
+		memset(members, 0, (size_t)c->neinsums);
+		for (int i = a; i < b; i++)
+			members[stmt_e[i]] = 1;
+		/* Candidate ranks, longest first. */
+		int cand[DEPS_MAX_RANKS], nc = 0;
+		int64_t cext[DEPS_MAX_RANKS];
+		for (int r = 0; r < g->nranks; r++) {
+			int ok = 1;
+			for (int i = a; i < b && ok; i++) {
+				const ein_einsum *es = &c->einsums[stmt_e[i]];
+				int v = g->var_of[stmt_e[i]][r];
+				ok = v >= 0 && !es->vars[v].reduced && v != es->gen_var;
+			}
+			int64_t ext = ok ? rank_extent(k, gi, members, r) : 0;
+			if (ext < 2)
+				continue;
+			int at = nc++;
+			while (at > 0 && cext[at - 1] < ext) {
+				cand[at] = cand[at - 1];
+				cext[at] = cext[at - 1];
+				at--;
+			}
+			cand[at] = r;
+			cext[at] = ext;
+		}
+		for (int q = 0; q < nc; q++) {
+			fusion_req req = {0};
+			fusion_result res = {0};
+			req.members = members;
+			req.nband = 1;
+			req.band[0] = cand[q];
+			req.tile[0] = cext[q] >= 128 ? 64 : (cext[q] + 1) / 2;
+			req.want_parallel = 1;
+			char err[256];
+			int rc = fusion_check(g, &req, 0, &res, err, sizeof(err));
+			int ok = rc == 0 && res.legal && (res.parallel & 1);
+			fusion_result_clear(&res);
+			if (!ok)
+				continue;
+			cg_strip *st = &out[nout++];
+			st->first = a;
+			st->last = b;
+			st->rank = cand[q];
+			st->size = req.tile[0];
+			st->npoint = 0;
+			/* Inside a strip, the statements go one point at a time
+			 * along the other shared ranks (generational ones too)
+			 * when that is legal: a point's intermediates then stay
+			 * in the first-level cache. */
+			for (int r = 0; r < g->nranks && req.nband < CG_MAX_BAND; r++) {
+				int shared = r != cand[q];
+				for (int i = a; i < b && shared; i++) {
+					const ein_einsum *es = &c->einsums[stmt_e[i]];
+					int v = g->var_of[stmt_e[i]][r];
+					shared = v >= 0 && !es->vars[v].reduced;
+				}
+				if (!shared || rank_extent(k, gi, members, r) < 2)
+					continue;
+				req.band[req.nband] = r;
+				req.tile[req.nband++] = 1;
+				rc = fusion_check(g, &req, 0, &res, err, sizeof(err));
+				ok = rc == 0 && res.legal && (res.parallel & 1);
+				fusion_result_clear(&res);
+				if (ok)
+					st->point[st->npoint++] = r;
+				else
+					req.nband--;
+			}
+			break;
+		}
+		a = b;
+	}
+	free(members);
+	return nout;
+}
+
+/* A tile buffer of group gi touched only inside one strip run, where every
+ * access indexes dimension q by exactly the variable of one of the run's
+ * point ranks, holds only the current point's elements along q: each value
+ * is written and read at the same point.  Such a dimension is stored with
+ * one slot (modulo 1), so that the intermediates of a scan step (AD, BX)
+ * take a few kilobytes instead of a tile's megabytes. */
+static void contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
+			    const int *stmt_e, int ns)
+{
+	const ein_cascade *c = k->c;
+	for (int t = 0; t < c->ntensors; t++) {
+		buf_info *b = &k->buf[t];
+		if (b->kind != BUF_TILE || b->group != gi)
+			continue;
+		int run = -1, ok = 1;
+		for (int i = 0; i < ns && ok; i++) {
+			const ein_einsum *es = &c->einsums[stmt_e[i]];
+			int touches = es->out.tensor == t;
+			for (int r = 0; r < es->nreads; r++)
+				touches |= es->reads[r].tensor == t;
+			if (!touches)
+				continue;
+			int in = -1;
+			for (int q = 0; q < nstrips; q++)
+				if (i >= strips[q].first && i < strips[q].last)
+					in = q;
+			ok = in >= 0 && (run < 0 || run == in);
+			run = in;
+		}
+		if (!ok || run < 0)
+			continue;
+		const cg_strip *st = &strips[run];
+		for (int q = 0; q < b->ndims; q++) {
+			int rank = -1, pure = 1;
+			for (int i = st->first; i < st->last && pure; i++) {
+				const ein_einsum *es = &c->einsums[stmt_e[i]];
+				for (int r = -1; r < es->nreads && pure; r++) {
+					const ein_access *a = r < 0 ? &es->out : &es->reads[r];
+					if (a->tensor != t)
+						continue;
+					/* idx[q] must be one variable, coefficient 1. */
+					const ein_aff *x = &a->idx[q];
+					int v = -1, n = 0;
+					for (int w = 0; w < es->nvars; w++)
+						if (x->vc[w]) {
+							v = w;
+							n++;
+						}
+					for (int p = 0; p < c->nparams; p++)
+						pure &= x->pc[p] == 0;
+					pure &= n == 1 && x->vc[v] == 1 && x->c == 0;
+					int rk = -1;
+					for (int j = 0; j < st->npoint && pure; j++)
+						if (k->g->var_of[stmt_e[i]][st->point[j]] == v)
+							rk = st->point[j];
+					pure &= rk >= 0 && (rank < 0 || rank == rk);
+					rank = rk;
+				}
+			}
+			if (!pure || rank < 0)
+				continue;
+			b->mod[q] = 1;
+			b->ext[q] = 1;
+		}
+		b->size = 1;
+		for (int q = 0; q < b->ndims; q++)
+			b->size *= b->ext[q];
+	}
+}
+
 /* Builds the schedule tree of group gi and generates its AST. */
 static __isl_give isl_ast_node *group_ast(cg *k, int gi)
 {
@@ -980,25 +1188,94 @@ static __isl_give isl_ast_node *group_ast(cg *k, int gi)
 		doms[ns] = stmt_domain(k, e, stmt_init[ns]);
 		ns++;
 	}
+	cg_strip strips[2 * 64 + 2];
+	int nstrips = find_strips(k, gi, stmt_e, stmt_init, ns, strips, 2 * 64 + 2);
+	contract_points(k, gi, strips, nstrips, stmt_e, ns);
+	if (nstrips) {
+		cg_strip *all_st = realloc(k->strips, (size_t)(k->nstrips + nstrips) * sizeof(*all_st));
+		if (!all_st) {
+			for (int i = 0; i < ns; i++)
+				isl_set_free(doms[i]);
+			snprintf(k->err, k->errlen, "out of memory");
+			return NULL;
+		}
+		k->strips = all_st;
+		for (int q = 0; q < nstrips; q++) {
+			for (int i = strips[q].first; i < strips[q].last; i++) {
+				k->stmt_run[stmt_e[i]][stmt_init[i] == 1] = k->nstrips;
+				k->par_ranks[stmt_e[i]] |= 1u << strips[q].rank;
+			}
+			k->strips[k->nstrips++] = strips[q];
+		}
+	}
+	/* Children of the group's sequence: a statement, or a strip-mined run
+	 * of statements (strip_of >= 0). */
+	int child_first[2 * 64 + 2], child_strip[2 * 64 + 2], nchild = 0;
 	isl_union_set *all = isl_union_set_empty(isl_space_params_alloc(ctx, 0));
 	isl_union_set_list *filters = isl_union_set_list_alloc(ctx, ns);
-	for (int i = 0; i < ns; i++) {
-		all = isl_union_set_add_set(all, isl_set_copy(doms[i]));
-		filters = isl_union_set_list_add(filters,
-						 isl_union_set_from_set(isl_set_copy(doms[i])));
+	for (int i = 0, q = 0; i < ns;) {
+		child_first[nchild] = i;
+		child_strip[nchild] = q < nstrips && strips[q].first == i ? q : -1;
+		int end = child_strip[nchild] >= 0 ? strips[q++].last : i + 1;
+		isl_union_set *f = isl_union_set_empty(isl_space_params_alloc(ctx, 0));
+		for (; i < end; i++)
+			f = isl_union_set_add_set(f, isl_set_copy(doms[i]));
+		all = isl_union_set_union(all, isl_union_set_copy(f));
+		filters = isl_union_set_list_add(filters, f);
+		nchild++;
 	}
 	isl_schedule *s = isl_schedule_from_domain(all);
 	isl_schedule_node *node = isl_schedule_get_root(s);
 	isl_schedule_free(s);
 	node = isl_schedule_node_child(node, 0);
 	node = isl_schedule_node_insert_sequence(node, filters);
-	for (int i = 0; i < ns; i++) {
+	for (int ci = 0; ci < nchild; ci++) {
+		if (child_strip[ci] < 0)
+			continue;
+		const cg_strip *st = &strips[child_strip[ci]];
+		isl_union_set_list *sub = isl_union_set_list_alloc(ctx, st->last - st->first);
+		isl_union_pw_aff *upa = NULL;
+		for (int i = st->first; i < st->last; i++) {
+			sub = isl_union_set_list_add(sub, isl_union_set_from_set(isl_set_copy(doms[i])));
+			isl_union_pw_aff *u = tile_upa(doms[i], k->g->var_of[stmt_e[i]][st->rank],
+						       st->size);
+			upa = upa ? isl_union_pw_aff_union_add(upa, u) : u;
+		}
+		node = isl_schedule_node_child(isl_schedule_node_child(node, ci), 0);
+		node = isl_schedule_node_insert_sequence(node, sub);
+		for (int i = st->first; i < st->last; i++) {
+			const ein_einsum *es = &c->einsums[stmt_e[i]];
+			int gen = stmt_init[i] ? (es->gen_var < n_out_vars(es) ? es->gen_var : -1)
+					       : es->gen_var;
+			node = isl_schedule_node_child(isl_schedule_node_child(node, i - st->first), 0);
+			node = isl_schedule_node_insert_partial_schedule(node, own_band(doms[i], gen));
+			node = isl_schedule_node_parent(isl_schedule_node_parent(node));
+		}
+		for (int j = st->npoint - 1; j >= 0; j--) {
+			isl_union_pw_aff *pu = NULL;
+			for (int i = st->first; i < st->last; i++) {
+				isl_union_pw_aff *u = tile_upa(
+					doms[i], k->g->var_of[stmt_e[i]][st->point[j]], 1);
+				pu = pu ? isl_union_pw_aff_union_add(pu, u) : u;
+			}
+			node = isl_schedule_node_insert_partial_schedule(
+				node, isl_multi_union_pw_aff_from_union_pw_aff(pu));
+		}
+		/* The strips' loop runs in parallel: its body is the mark. */
+		node = isl_schedule_node_insert_mark(node, isl_id_alloc(ctx, "pfor", NULL));
+		node = isl_schedule_node_insert_partial_schedule(
+			node, isl_multi_union_pw_aff_from_union_pw_aff(upa));
+		node = isl_schedule_node_parent(isl_schedule_node_parent(node));
+	}
+	for (int ci = 0; ci < nchild; ci++) {
+		int i = child_first[ci];
 		const ein_einsum *es = &c->einsums[stmt_e[i]];
 		int gen = stmt_init[i] ? (es->gen_var < n_out_vars(es) ? es->gen_var : -1)
 				       : es->gen_var;
-		if (isl_set_dim(doms[i], isl_dim_set) == 0 || stmt_init[i] == 2)
+		if (child_strip[ci] >= 0 || isl_set_dim(doms[i], isl_dim_set) == 0 ||
+		    stmt_init[i] == 2)
 			continue;
-		node = isl_schedule_node_child(isl_schedule_node_child(node, i), 0);
+		node = isl_schedule_node_child(isl_schedule_node_child(node, ci), 0);
 		node = isl_schedule_node_insert_partial_schedule(node, own_band(doms[i], gen));
 		int depth_below = 0;
 		if (gr->nband == 0 && k->par_stmt && stmt_init[i] == 0) {
@@ -1082,6 +1359,34 @@ static void emit_tile_allocs(cg *k, int depth, int gi)
 		sb_printf(&k->out, "] */\n");
 		sb_indent(&k->out, depth);
 		sb_printf(&k->out, "if (!t_%s) ok = 0;\n", k->c->tensors[t].name);
+	}
+}
+
+static int64_t buf_bytes(const buf_info *b)
+{
+	return (b->size * 4 + 63) / 64 * 64;
+}
+
+/* The tile buffers of a group whose tile loops run serially live in the
+ * workspace, after the full intermediates (the groups run one after the
+ * other, so they share that space): no allocation, and no page faults,
+ * per call. */
+static void emit_tile_ws(cg *k, int depth, int gi)
+{
+	int64_t off = k->ws_full;
+	for (int t = 0; t < k->c->ntensors; t++) {
+		const buf_info *b = &k->buf[t];
+		if (b->kind != BUF_TILE || b->group != gi)
+			continue;
+		sb_indent(&k->out, depth);
+		sb_printf(&k->out,
+			  "float *restrict t_%s = (float *)(ws + %" PRId64 "); /* tile buffer [",
+			  k->c->tensors[t].name, off);
+		for (int d = 0; d < b->ndims; d++)
+			sb_printf(&k->out, "%s%" PRId64 "%s", d ? "][" : "", b->ext[d],
+				  b->mod[d] ? " mod" : "");
+		sb_printf(&k->out, "] */\n");
+		off += buf_bytes(b);
 	}
 }
 
@@ -1199,27 +1504,159 @@ static int is_parallel_mark(__isl_keep isl_ast_node *node)
 	return par;
 }
 
+/* Does expression e use identifier id? */
+static int expr_uses(__isl_keep isl_ast_expr *e, __isl_keep isl_id *id)
+{
+	if (isl_ast_expr_get_type(e) == isl_ast_expr_id) {
+		isl_id *x = isl_ast_expr_get_id(e);
+		int same = x == id;
+		isl_id_free(x);
+		return same;
+	}
+	if (isl_ast_expr_get_type(e) != isl_ast_expr_op)
+		return 0;
+	isl_size n = isl_ast_expr_op_get_n_arg(e);
+	int used = 0;
+	for (int i = 0; i < n && !used; i++) {
+		isl_ast_expr *a = isl_ast_expr_op_get_arg(e, i);
+		used = expr_uses(a, id);
+		isl_ast_expr_free(a);
+	}
+	return used;
+}
+
+static void emit_var_defs(cg *k, const ein_einsum *es, __isl_keep isl_ast_expr *call,
+			  int from, int to, int depth)
+{
+	sb *s = &k->out;
+	for (int v = from; v < to; v++) {
+		isl_ast_expr *a = isl_ast_expr_op_get_arg(call, v + 1);
+		sb_indent(s, depth);
+		sb_printf(s, "const long v_%s = ", es->vars[v].name);
+		print_expr(k, a);
+		sb_printf(s, ";\n");
+		isl_ast_expr_free(a);
+	}
+}
+
+/* A loop whose body is one instance of a reduction and which runs over its
+ * reduced ranks only (the output element is the same in every iteration)
+ * accumulates in a local: the compiler cannot keep the element in a
+ * register itself when it cannot prove that the output does not alias the
+ * operands (inside OpenMP's outlined functions restrict is lost), and
+ * would then neither vectorise the sum nor avoid a store per term.
+ * Returns 1 when it emitted the loop. */
+static int emit_acc_loop(cg *k, __isl_keep isl_ast_node *node, int depth)
+{
+	isl_ast_node *body = isl_ast_node_for_get_body(node);
+	int done = 0;
+	if (isl_ast_node_get_type(body) != isl_ast_node_user) {
+		isl_ast_node_free(body);
+		return 0;
+	}
+	isl_ast_expr *call = isl_ast_node_user_get_expr(body);
+	isl_ast_expr *fn = isl_ast_expr_op_get_arg(call, 0);
+	isl_id *fid = isl_ast_expr_get_id(fn);
+	const char *name = isl_id_get_name(fid);
+	isl_ast_expr *it = isl_ast_node_for_get_iterator(node);
+	isl_id *iid = isl_ast_expr_get_id(it);
+	if (name[0] == 'S') {
+		int e = atoi(name + 1);
+		const ein_einsum *es = &k->c->einsums[e];
+		int no = n_out_vars(es), ok = has_reduction(es);
+		for (int v = 0; v < no && ok; v++) {
+			isl_ast_expr *a = isl_ast_expr_op_get_arg(call, v + 1);
+			ok = !expr_uses(a, iid);
+			isl_ast_expr_free(a);
+		}
+		if (ok) {
+			sb *s = &k->out;
+			const char *tn = k->c->tensors[es->out.tensor].name;
+			const char *op = es->reduce_op == EIN_OP_MAX	 ? "ml_max"
+					 : es->reduce_op == EIN_OP_MIN ? "ml_min"
+								       : NULL;
+			isl_ast_expr *init = isl_ast_node_for_get_init(node);
+			isl_ast_expr *cond = isl_ast_node_for_get_cond(node);
+			isl_ast_expr *inc = isl_ast_node_for_get_inc(node);
+			sb_indent(s, depth);
+			sb_printf(s, "{\n");
+			emit_var_defs(k, es, call, 0, no, depth + 1);
+			sb_indent(s, depth + 1);
+			sb_printf(s, "float acc = t_%s[", tn);
+			offset_c(s, k, es, &es->out);
+			sb_printf(s, "];\n");
+			sb_indent(s, depth + 1);
+			sb_printf(s, "for (long ");
+			print_expr(k, it);
+			sb_printf(s, " = ");
+			print_expr(k, init);
+			sb_printf(s, "; ");
+			print_expr(k, cond);
+			sb_printf(s, "; ");
+			print_expr(k, it);
+			sb_printf(s, " += ");
+			print_expr(k, inc);
+			sb_printf(s, ") {\n");
+			emit_var_defs(k, es, call, no, es->nvars, depth + 2);
+			sb_indent(s, depth + 2);
+			sb_printf(s, op ? "acc = %s(acc, " : "acc = acc + (", op ? op : "");
+			expr_c(s, k, es, es->rhs);
+			sb_printf(s, ");\n");
+			sb_indent(s, depth + 1);
+			sb_printf(s, "}\n");
+			sb_indent(s, depth + 1);
+			sb_printf(s, "t_%s[", tn);
+			offset_c(s, k, es, &es->out);
+			sb_printf(s, "] = acc;\n");
+			sb_indent(s, depth);
+			sb_printf(s, "}\n");
+			isl_ast_expr_free(init);
+			isl_ast_expr_free(cond);
+			isl_ast_expr_free(inc);
+			done = 1;
+		}
+	}
+	isl_id_free(iid);
+	isl_ast_expr_free(it);
+	isl_id_free(fid);
+	isl_ast_expr_free(fn);
+	isl_ast_expr_free(call);
+	isl_ast_node_free(body);
+	return done;
+}
+
 static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 		     int parallel)
 {
+	if (!parallel && emit_acc_loop(k, node, depth))
+		return;
 	sb *s = &k->out;
 	isl_ast_expr *it = isl_ast_node_for_get_iterator(node);
 	isl_ast_expr *init = isl_ast_node_for_get_init(node);
 	isl_ast_expr *cond = isl_ast_node_for_get_cond(node);
 	isl_ast_expr *inc = isl_ast_node_for_get_inc(node);
 	isl_ast_node *body = isl_ast_node_for_get_body(node);
+	int pfor = 0;
 	if (is_parallel_mark(body)) {
 		isl_ast_node *inner = isl_ast_node_mark_get_node(body);
 		isl_ast_node_free(body);
 		body = inner;
 		parallel = !k->serial;
+	} else if (isl_ast_node_get_type(body) == isl_ast_node_mark) {
+		/* A loop of strips (find_strips): a parallel loop of its own,
+		 * sharing the group's buffers (the strips touch disjoint
+		 * parts of them). */
+		isl_id *id = isl_ast_node_mark_get_id(body);
+		pfor = strcmp(isl_id_get_name(id), "pfor") == 0 && k->o->openmp;
+		isl_id_free(id);
+		if (pfor) {
+			isl_ast_node *inner = isl_ast_node_mark_get_node(body);
+			isl_ast_node_free(body);
+			body = inner;
+		}
 	}
 	int region = parallel && k->o->openmp;
 	int tiles = k->par_member >= 0 && group_has_tiles(k, k->cur);
-	if (region && k->group_gemm) {
-		sb_indent(s, depth);
-		sb_printf(s, "ml_blas_threads(1);\n");
-	}
 	if (region) {
 		sb_printf(s, "#ifdef _OPENMP\n");
 		sb_indent(s, depth);
@@ -1236,6 +1673,12 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 		sb_printf(s, "#endif\n");
 	} else if (parallel && tiles) {
 		emit_tile_allocs(k, depth, k->cur);
+	}
+	if (pfor) {
+		sb_printf(s, "#ifdef _OPENMP\n");
+		sb_indent(s, depth);
+		sb_printf(s, "#pragma omp parallel for schedule(static)\n");
+		sb_printf(s, "#endif\n");
 	}
 	sb_indent(s, depth);
 	sb_printf(s, "for (long ");
@@ -1262,10 +1705,6 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 		depth--;
 		sb_indent(s, depth);
 		sb_printf(s, "}\n");
-		if (k->group_gemm) {
-			sb_indent(s, depth);
-			sb_printf(s, "ml_blas_threads(0);\n");
-		}
 	} else if (parallel && tiles) {
 		emit_tile_frees(k, depth, k->cur);
 	}
@@ -1460,7 +1899,13 @@ static __isl_give isl_union_map *global_schedule(cg *k)
 {
 	const ein_cascade *c = k->c;
 	isl_ctx *ctx = k->ctx;
-	int width = 2 + CG_MAX_BAND + EIN_MAX_VARS;
+	/* [group, tiles (CG_MAX_BAND), position, strip, points (CG_MAX_BAND),
+	 * position in the strip run, own loops]: a statement outside strips
+	 * has 0 for the strip, its points and the position in the run. */
+	const int P0 = CG_MAX_BAND + 1, ST = P0 + 1, PT = ST + 1, P1 = PT + CG_MAX_BAND;
+	int width = P1 + 1 + EIN_MAX_VARS;
+	for (int r = 0; r < k->nstrips; r++)
+		k->strips[r].anchor = -1;
 	isl_union_map *u = isl_union_map_empty(isl_space_params_alloc(ctx, 0));
 	for (int gi = 0; gi < k->p->ngroups; gi++) {
 		const cg_group *gr = &k->p->groups[gi];
@@ -1488,9 +1933,34 @@ static __isl_give isl_union_map *global_schedule(cg *k)
 				for (int v = 0; v < nd; v++)
 					if (v != gen)
 						order[no++] = v;
+				int run = k->stmt_run[e][init];
+				cg_strip *st = run >= 0 ? &k->strips[run] : NULL;
+				if (st && st->anchor < 0)
+					st->anchor = pos;
 				for (int q = 0; q < width; q++) {
 					isl_aff *a;
-					if (q == 0) {
+					if (q >= ST && q <= P1 && st) {
+						int v = -1;
+						int64_t t = 1;
+						if (q == ST) {
+							v = k->g->var_of[e][st->rank];
+							t = st->size;
+						} else if (q < P1 && q - PT < st->npoint) {
+							v = k->g->var_of[e][st->point[q - PT]];
+						}
+						if (q == P1)
+							a = isl_aff_val_on_domain(isl_local_space_copy(ls),
+										  isl_val_int_from_si(ctx, pos));
+						else if (v >= 0)
+							a = isl_aff_floor(isl_aff_scale_down_ui(
+								isl_aff_var_on_domain(isl_local_space_copy(ls),
+										      isl_dim_set, (unsigned)v),
+								(unsigned)t));
+						else
+							a = isl_aff_zero_on_domain(isl_local_space_copy(ls));
+					} else if (q >= ST && q <= P1) {
+						a = isl_aff_zero_on_domain(isl_local_space_copy(ls));
+					} else if (q == 0) {
 						a = isl_aff_val_on_domain(isl_local_space_copy(ls),
 									  isl_val_int_from_si(ctx, gi));
 					} else if (q <= CG_MAX_BAND) {
@@ -1508,13 +1978,14 @@ static __isl_give isl_union_map *global_schedule(cg *k)
 						} else {
 							a = isl_aff_zero_on_domain(isl_local_space_copy(ls));
 						}
-					} else if (q == CG_MAX_BAND + 1) {
-						a = isl_aff_val_on_domain(isl_local_space_copy(ls),
-									  isl_val_int_from_si(ctx, pos));
-					} else if (q - CG_MAX_BAND - 2 < no) {
+					} else if (q == P0) {
+						a = isl_aff_val_on_domain(
+							isl_local_space_copy(ls),
+							isl_val_int_from_si(ctx, st ? st->anchor : pos));
+					} else if (q - P1 - 1 < no) {
 						a = isl_aff_var_on_domain(
 							isl_local_space_copy(ls), isl_dim_set,
-							(unsigned)order[q - CG_MAX_BAND - 2]);
+							(unsigned)order[q - P1 - 1]);
 					} else {
 						a = isl_aff_zero_on_domain(isl_local_space_copy(ls));
 					}
@@ -1629,9 +2100,34 @@ static int contraction_safe(cg *k, __isl_keep isl_union_map *sched, int t,
 	return empty < 0 ? -1 : empty == isl_bool_true;
 }
 
-/* Stores intermediates that cross groups modulo a small extent along a
- * generational rank when that is safe: a recurrence's state (H over i)
- * then takes a few generations of memory instead of all of them. */
+/* Is dimension q of tensor t indexed, in some access, by a rank that its
+ * Einsum's group runs in parallel?  Storing q modulo E could then let two
+ * threads share a slot. */
+static int dim_parallel(const cg *k, int t, int q)
+{
+	const ein_cascade *c = k->c;
+	for (int e = 0; e < c->neinsums; e++) {
+		const ein_einsum *es = &c->einsums[e];
+		for (int r = -1; r < es->nreads; r++) {
+			const ein_access *a = r < 0 ? &es->out : &es->reads[r];
+			if (a->tensor != t)
+				continue;
+			for (int rk = 0; rk < k->g->nranks; rk++) {
+				int v = k->g->var_of[e][rk];
+				if (v >= 0 && a->idx[q].vc[v] && ((k->par_ranks[e] >> rk) & 1))
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Stores intermediates that cross groups modulo a small extent along one
+ * dimension when that is safe on the whole program's schedule (strips
+ * included): a recurrence's state (H over i) then takes a few generations
+ * of memory instead of all of them, a padded copy (XP) a few rows.  The
+ * dimension giving the smallest buffer wins; dimensions indexed by a
+ * parallel rank are not candidates. */
 static int contract_buffers(cg *k)
 {
 	const ein_cascade *c = k->c;
@@ -1641,38 +2137,45 @@ static int contract_buffers(cg *k)
 		if (b->kind != BUF_FULL)
 			continue;
 		const ein_tensor *tt = &c->tensors[t];
-		/* A dimension indexed by a writer's generational rank; no GEMM
-		 * call may touch the tensor (its order inside is not ours). */
-		int dim = -1, gemm = 0;
+		/* No GEMM call may touch the tensor (its order inside is not
+		 * ours). */
+		int gemm = 0;
 		for (int e = 0; e < c->neinsums; e++) {
 			const ein_einsum *es = &c->einsums[e];
 			if (k->gemm[e].ok && (es->out.tensor == t ||
 					      es->reads[k->gemm[e].x].tensor == t ||
 					      es->reads[k->gemm[e].y].tensor == t))
 				gemm = 1;
-			if (es->out.tensor == t && es->gen_var >= 0)
-				for (int q = 0; q < es->out.nidx; q++)
-					if (es->out.idx[q].vc[es->gen_var])
-						dim = q;
 		}
-		if (dim < 0 || gemm)
+		if (gemm)
 			continue;
-		if (!sched && !(sched = global_schedule(k)))
-			return -1;
-		for (int64_t E = 2; E < tt->dims[dim].size; E *= 2) {
-			int r = contraction_safe(k, sched, t, dim, E);
-			if (r < 0) {
-				isl_union_map_free(sched);
+		int best_dim = -1;
+		int64_t best_e = 0, best_size = b->size;
+		for (int q = 0; q < tt->ndims; q++) {
+			if (tt->dims[q].size <= 2 || dim_parallel(k, t, q))
+				continue;
+			if (!sched && !(sched = global_schedule(k)))
 				return -1;
+			for (int64_t E = 2; E < tt->dims[q].size; E *= 2) {
+				if (b->size / tt->dims[q].size * E >= best_size)
+					break;
+				int r = contraction_safe(k, sched, t, q, E);
+				if (r < 0) {
+					isl_union_map_free(sched);
+					return -1;
+				}
+				if (r) {
+					best_dim = q;
+					best_e = E;
+					best_size = b->size / tt->dims[q].size * E;
+					break;
+				}
 			}
-			if (r) {
-				b->mod[dim] = 1;
-				b->ext[dim] = E;
-				b->size = 1;
-				for (int q = 0; q < b->ndims; q++)
-					b->size *= b->ext[q];
-				break;
-			}
+		}
+		if (best_dim >= 0) {
+			b->mod[best_dim] = 1;
+			b->ext[best_dim] = best_e;
+			b->size = best_size;
 		}
 	}
 	isl_union_map_free(sched);
@@ -1722,6 +2225,15 @@ static int lower_group(cg *k, cg_glow *gl, int gi)
 	k->serial = mc.bare > 0 || mc.loops == 0;
 	if (k->serial)
 		k->par_member = -1;
+	for (int e = 0; e < c->neinsums; e++) {
+		if (!gr->members[e])
+			continue;
+		if (k->par_member >= 0)
+			k->par_ranks[e] |= 1u << gr->band[k->par_member];
+		for (int r = 0; r < k->g->nranks && k->par_stmt && !k->serial; r++)
+			if (k->g->var_of[e][r] == k->par_split - 1)
+				k->par_ranks[e] |= 1u << r;
+	}
 	gl->ast = ast;
 	gl->par_member = k->par_member;
 	gl->serial = k->serial;
@@ -1751,14 +2263,8 @@ static int emit_group(cg *k, const cg_glow *gl, int gi)
 	sb_printf(s, " */\n\tif (ok) {\n");
 	int tiles = group_has_tiles(k, gi);
 	if (tiles && k->par_member < 0)
-		emit_tile_allocs(k, 2, gi);
-	if (tiles && k->par_member < 0)
-		sb_printf(s, "\t\tif (ok) {\n");
-	emit_node(k, gl->ast, tiles && k->par_member < 0 ? 3 : 2, 0);
-	if (tiles && k->par_member < 0) {
-		sb_printf(s, "\t\t}\n");
-		emit_tile_frees(k, 2, gi);
-	}
+		emit_tile_ws(k, 2, gi);
+	emit_node(k, gl->ast, 2, 0);
 	sb_printf(s, "\t}\n");
 	return 0;
 }
@@ -1803,21 +2309,19 @@ static const char prelude[] =
 	"\tu.i += (int32_t)n * (1 << 23);\n"
 	"\treturn u.f;\n"
 	"}\n"
-	"static inline float ml_log(float x)\n"
+	"/* log of a normal, finite x > 0, without branches (vectorisable). */\n"
+	"static inline float ml_log_pos(float x)\n"
 	"{\n"
 	"\t/* x = m 2^e with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(s),\n"
 	"\t * s = (m-1)/(m+1), |s| < 0.172, by its series to s^9. */\n"
-	"\tif (!(x > 1.17549435e-38f) || x > 3.4e38f)\n"
-	"\t\treturn logf(x);\n"
 	"\tunion { float f; int32_t i; } u;\n"
 	"\tu.f = x;\n"
 	"\tint32_t e = ((u.i >> 23) & 255) - 127;\n"
 	"\tu.i = (u.i & 0x007fffff) | 0x3f800000;\n"
 	"\tfloat m = u.f;\n"
-	"\tif (m > 1.41421356f) {\n"
-	"\t\tm *= 0.5f;\n"
-	"\t\te += 1;\n"
-	"\t}\n"
+	"\tint big = m > 1.41421356f;\n"
+	"\tm = big ? m * 0.5f : m;\n"
+	"\te += big;\n"
 	"\tfloat f = m - 1.0f, sv = f / (2.0f + f), z = sv * sv;\n"
 	"\tfloat p = 2.0f / 9.0f;\n"
 	"\tp = p * z + 2.0f / 7.0f;\n"
@@ -1825,6 +2329,12 @@ static const char prelude[] =
 	"\tp = p * z + 2.0f / 3.0f;\n"
 	"\tp = p * z + 2.0f;\n"
 	"\treturn sv * p + (float)e * 0.693147180559945f;\n"
+	"}\n"
+	"static inline float ml_log(float x)\n"
+	"{\n"
+	"\tif (!(x > 1.17549435e-38f) || x > 3.4e38f)\n"
+	"\t\treturn logf(x);\n"
+	"\treturn ml_log_pos(x);\n"
 	"}\n"
 	"static inline float ml_sqrt(float x) { return sqrtf(x); }\n"
 	"static inline float ml_rsqrt(float x) { return 1.0f / sqrtf(x); }\n"
@@ -1835,7 +2345,9 @@ static const char prelude[] =
 	"\t/* log(1 + e^x): x itself above 20, e^x itself below -15 (where\n"
 	"\t * 1 + e^x rounds to 1). */\n"
 	"\tfloat ex = ml_exp(x);\n"
-	"\treturn x > 20.0f ? x : x < -15.0f ? ex : ml_log(1.0f + ex);\n"
+	"\t/* 1 + ex is in [1, 2^127]: normal and finite. */\n"
+	"\tfloat l = ml_log_pos(1.0f + ex);\n"
+	"\treturn x > 20.0f ? x : x < -15.0f ? ex : l;\n"
 	"}\n"
 	"static inline float ml_tanh(float x) { return tanhf(x); }\n"
 	"static inline float ml_relu(float x) { return x > 0.0f ? x : 0.0f; }\n"
@@ -1856,22 +2368,79 @@ static const char prelude[] =
 	"\t\t float beta, float *c, int ldc);\n"
 	"void openblas_set_num_threads(int n);\n"
 	"int openblas_get_num_procs(void);\n"
-	"/* GEMMs called from threads of our own run single-threaded. */\n"
-	"static inline void ml_blas_threads(int inside_parallel)\n"
+	"#ifdef _OPENMP\n"
+	"#include <omp.h>\n"
+	"#endif\n"
+	"/* One threading runtime: with OpenMP, BLAS runs single-threaded (its\n"
+	" * own threads would compete with OpenMP's for the cores) and a large\n"
+	" * product called outside a parallel region is split across OpenMP's\n"
+	" * threads, by rows or by columns, whichever is longer. */\n"
+	"static inline void ml_blas_init(void)\n"
 	"{\n"
-	"\topenblas_set_num_threads(inside_parallel ? 1 : openblas_get_num_procs());\n"
+	"#ifdef _OPENMP\n"
+	"\topenblas_set_num_threads(1);\n"
+	"#else\n"
+	"\topenblas_set_num_threads(openblas_get_num_procs());\n"
+	"#endif\n"
+	"}\n"
+	"void cblas_sgemv(int order, int trans, int m, int n, float alpha, const float *a,\n"
+	"\t\t int lda, const float *x, int incx, float beta, float *y, int incy);\n"
+	"static inline void ml_sgemm1(int xt, int yt, long M, long N, long K, const float *X, long ldx,\n"
+	"\t\t\t     const float *Y, long ldy, float beta, float *C, long ldc)\n"
+	"{\n"
+	"\t/* 101: row major; 111: no transpose; 112: transpose.  A product\n"
+	"\t * with one row or one column is a matrix-vector product: sgemm\n"
+	"\t * would copy (pack) the whole matrix first, tripling its traffic,\n"
+	"\t * which is what decoding one token is bound by. */\n"
+	"\tif (M == 1 && K > 0) {\n"
+	"\t\tif (yt)\n"
+	"\t\t\tcblas_sgemv(101, 111, (int)N, (int)K, 1.0f, Y, (int)ldy, X,\n"
+	"\t\t\t\t    xt ? (int)ldx : 1, beta, C, 1);\n"
+	"\t\telse\n"
+	"\t\t\tcblas_sgemv(101, 112, (int)K, (int)N, 1.0f, Y, (int)ldy, X,\n"
+	"\t\t\t\t    xt ? (int)ldx : 1, beta, C, 1);\n"
+	"\t\treturn;\n"
+	"\t}\n"
+	"\tif (N == 1 && K > 0) {\n"
+	"\t\tif (xt)\n"
+	"\t\t\tcblas_sgemv(101, 112, (int)K, (int)M, 1.0f, X, (int)ldx, Y,\n"
+	"\t\t\t\t    yt ? 1 : (int)ldy, beta, C, (int)ldc);\n"
+	"\t\telse\n"
+	"\t\t\tcblas_sgemv(101, 111, (int)M, (int)K, 1.0f, X, (int)ldx, Y,\n"
+	"\t\t\t\t    yt ? 1 : (int)ldy, beta, C, (int)ldc);\n"
+	"\t\treturn;\n"
+	"\t}\n"
+	"\tcblas_sgemm(101, xt ? 112 : 111, yt ? 112 : 111, (int)M, (int)N, (int)K,\n"
+	"\t\t    1.0f, X, (int)ldx, Y, (int)ldy, beta, C, (int)ldc);\n"
 	"}\n"
 	"static inline void ml_sgemm(int xt, int yt, long M, long N, long K, const float *X, long ldx,\n"
 	"\t\t     const float *Y, long ldy, float beta, float *C, long ldc)\n"
 	"{\n"
-	"\t/* 101: row major; 111: no transpose; 112: transpose. */\n"
-	"\tcblas_sgemm(101, xt ? 112 : 111, yt ? 112 : 111, (int)M, (int)N, (int)K,\n"
-	"\t\t    1.0f, X, (int)ldx, Y, (int)ldy, beta, C, (int)ldc);\n"
+	"#ifdef _OPENMP\n"
+	"\tint nt = omp_in_parallel() ? 1 : omp_get_max_threads();\n"
+	"\tif (nt > 1 && (double)M * (double)N * (double)K >= 262144.0) {\n"
+	"\t\tint rows = M >= N;\n"
+	"\t\tlong len = rows ? M : N, chunk = ((len + nt - 1) / nt + 15) / 16 * 16;\n"
+	"\t\t#pragma omp parallel for num_threads(nt) schedule(static)\n"
+	"\t\tfor (int t = 0; t < nt; t++) {\n"
+	"\t\t\tlong lo = t * chunk, hi = lo + chunk < len ? lo + chunk : len;\n"
+	"\t\t\tif (lo >= hi)\n"
+	"\t\t\t\tcontinue;\n"
+	"\t\t\tif (rows)\n"
+	"\t\t\t\tml_sgemm1(xt, yt, hi - lo, N, K, xt ? X + lo : X + lo * ldx, ldx,\n"
+	"\t\t\t\t\t  Y, ldy, beta, C + lo * ldc, ldc);\n"
+	"\t\t\telse\n"
+	"\t\t\t\tml_sgemm1(xt, yt, M, hi - lo, K, X, ldx,\n"
+	"\t\t\t\t\t  yt ? Y + lo * ldy : Y + lo, ldy, beta, C + lo, ldc);\n"
+	"\t\t}\n"
+	"\t\treturn;\n"
+	"\t}\n"
+	"#endif\n"
+	"\tml_sgemm1(xt, yt, M, N, K, X, ldx, Y, ldy, beta, C, ldc);\n"
 	"}\n"
-	"#else\n"
-	"static inline void ml_blas_threads(int inside_parallel)\n"
+"#else\n"
+	"static inline void ml_blas_init(void)\n"
 	"{\n"
-	"\t(void)inside_parallel;\n"
 	"}\n"
 	"static inline void ml_sgemm(int xt, int yt, long M, long N, long K, const float *X, long ldx,\n"
 	"\t\t     const float *Y, long ldy, float beta, float *C, long ldc)\n"
@@ -1964,11 +2533,9 @@ static void emit_header(cg *k, sb *h)
 		     "\t * 64-byte aligned; NULL: the kernel allocates its own */\n"
 		     "\tvoid *workspace;\n\tint64_t workspace_bytes;\n", n);
 	sb_printf(h, "} %s_args;\n\n", n);
-	int64_t ws = 0;
-	for (int t = 0; t < c->ntensors; t++)
-		if (k->buf[t].kind == BUF_FULL)
-			ws += (k->buf[t].size * 4 + 63) / 64 * 64;
-	sb_printf(h, "/* Scratch memory for the intermediates that cross fusion groups. */\n"
+	int64_t ws = k->ws_full + k->ws_tiles;
+	sb_printf(h, "/* Scratch memory for the intermediates that cross fusion groups\n"
+		     " * and the tile buffers of the groups that run serially. */\n"
 		     "#define %s_WORKSPACE_BYTES %" PRId64 "\n\n", n, ws);
 	sb_printf(h, "/* Returns 0, 1 if a size differs from the compiled one, 2 if\n"
 		     " * scratch memory cannot be allocated. */\n"
@@ -1984,14 +2551,11 @@ static void emit_kernel(cg *k)
 	sb_printf(s, "/* %s.c - generated by mambalaya from %s; do not edit. */\n",
 		  n, c->file);
 	sb_printf(s, "%s\n#include \"%s.h\"\n\n", prelude, n);
-	sb_printf(s, "int %s_run(const %s_args *a)\n{\n\tint ok = 1;\n", n, n);
+	sb_printf(s, "int %s_run(const %s_args *a)\n{\n\tint ok = 1;\n\tml_blas_init();\n", n, n);
 	for (int p = 0; p < c->nparams; p++)
 		sb_printf(s, "\tif (a->%s != %" PRId64 ")\n\t\treturn 1;\n",
 			  c->params[p].name, c->params[p].value);
-	int64_t ws = 0;
-	for (int t = 0; t < c->ntensors; t++)
-		if (k->buf[t].kind == BUF_FULL)
-			ws += (k->buf[t].size * 4 + 63) / 64 * 64;
+	int64_t ws = k->ws_full + k->ws_tiles;
 	sb_printf(s, "\tchar *ws = a->workspace;\n"
 		     "\tint own = !ws || a->workspace_bytes < %" PRId64 ";\n"
 		     "\tif (own && !(ws = aligned_alloc(64, %" PRId64 ")))\n"
@@ -2005,7 +2569,7 @@ static void emit_kernel(cg *k)
 				  tt->name);
 		else if (k->buf[t].kind == BUF_FULL) {
 			sb_printf(s, "\tfloat *restrict t_%s = (float *)(ws + %" PRId64 ");\n", tt->name, off);
-			off += (k->buf[t].size * 4 + 63) / 64 * 64;
+			off += buf_bytes(&k->buf[t]);
 		}
 	}
 }
@@ -2014,6 +2578,19 @@ static int emit_all(cg *k, const cg_glow *gls, const char *dir)
 {
 	const ein_cascade *c = k->c;
 	const char *n = k->o->name;
+	k->ws_full = 0;
+	for (int t = 0; t < c->ntensors; t++)
+		if (k->buf[t].kind == BUF_FULL)
+			k->ws_full += buf_bytes(&k->buf[t]);
+	k->ws_tiles = 0;
+	for (int gi = 0; gi < k->p->ngroups; gi++) {
+		int64_t sum = 0;
+		for (int t = 0; t < c->ntensors && gls[gi].par_member < 0; t++)
+			if (k->buf[t].kind == BUF_TILE && k->buf[t].group == gi)
+				sum += buf_bytes(&k->buf[t]);
+		if (sum > k->ws_tiles)
+			k->ws_tiles = sum;
+	}
 	emit_kernel(k);
 	for (int gi = 0; gi < k->p->ngroups; gi++)
 		if (emit_group(k, &gls[gi], gi) < 0)
@@ -2269,6 +2846,9 @@ void cg_lowered_free(cg_lowered *l)
 	free(l->k.gemm);
 	free(l->k.buf);
 	free(l->k.group_of);
+	free(l->k.strips);
+	free(l->k.stmt_run);
+	free(l->k.par_ranks);
 	free(l);
 }
 
@@ -2301,8 +2881,13 @@ int cg_lower(const deps_graph *g, const cg_plan *p, const cg_options *o,
 	}
 	k->group_of = malloc((size_t)(k->c->neinsums ? k->c->neinsums : 1) * sizeof(int));
 	k->gemm = calloc((size_t)(k->c->neinsums ? k->c->neinsums : 1), sizeof(*k->gemm));
+	k->stmt_run = malloc((size_t)(k->c->neinsums ? k->c->neinsums : 1) * sizeof(*k->stmt_run));
+	k->par_ranks = calloc((size_t)(k->c->neinsums ? k->c->neinsums : 1), sizeof(*k->par_ranks));
+	if (k->stmt_run)
+		for (int e = 0; e < k->c->neinsums; e++)
+			k->stmt_run[e][0] = k->stmt_run[e][1] = -1;
 	l->groups = calloc((size_t)(p->ngroups ? p->ngroups : 1), sizeof(*l->groups));
-	if (!k->group_of || !k->gemm || !l->groups) {
+	if (!k->group_of || !k->gemm || !l->groups || !k->stmt_run || !k->par_ranks) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -2316,13 +2901,14 @@ int cg_lower(const deps_graph *g, const cg_plan *p, const cg_options *o,
 	}
 	for (int gi = 0; gi < p->ngroups; gi++)
 		plan_gemms(k, gi);
+	/* Contraction needs the strips and parallel loops lowering chose. */
+	for (int gi = 0; gi < p->ngroups; gi++)
+		if (lower_group(k, &l->groups[gi], gi) < 0)
+			goto fail;
 	if (contract_buffers(k) < 0) {
 		snprintf(err, errlen, "isl (array contraction): %s", poly_error(k->ctx));
 		goto fail;
 	}
-	for (int gi = 0; gi < p->ngroups; gi++)
-		if (lower_group(k, &l->groups[gi], gi) < 0)
-			goto fail;
 	*out = l;
 	return 0;
 fail:
