@@ -40,12 +40,12 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-#define B mamba1_SIZE_B
-#define ED mamba1_SIZE_ED
-#define D mamba1_SIZE_D
-#define N mamba1_SIZE_N
-#define R mamba1_SIZE_R
-#define W mamba1_SIZE_W
+#define S_B mamba1_SIZE_B
+#define S_ED mamba1_SIZE_ED
+#define S_D mamba1_SIZE_D
+#define S_N mamba1_SIZE_N
+#define S_R mamba1_SIZE_R
+#define S_W mamba1_SIZE_W
 
 int main(int argc, char **argv)
 {
@@ -57,25 +57,25 @@ int main(int argc, char **argv)
 	}
 	uint64_t seed = 1;
 	mamba1_args *a = calloc((size_t)layers, sizeof(*a));
-	float *x = fill(B * ED, &seed), *res = fill(B * ED, &seed);
-	float *lo = calloc(B * ED, sizeof(float)), *rs = calloc(B * ED, sizeof(float));
+	float *x = fill(S_B * S_ED, &seed), *res = fill(S_B * S_ED, &seed);
+	float *lo = calloc(S_B * S_ED, sizeof(float)), *rs = calloc(S_B * S_ED, sizeof(float));
 	void *ws = aligned_alloc(64, mamba1_WORKSPACE_BYTES > 0 ? mamba1_WORKSPACE_BYTES : 64);
 	if (!a || !x || !res || !lo || !rs || !ws)
 		return 1;
-	int64_t wbytes = 4 * ((int64_t)ED + 2 * ED * D + D * W + D + D * R + 2 * D * N +
-			      R * D + D + D * N + D + D * ED);
+	int64_t wbytes = 4 * ((int64_t)S_ED + 2 * S_ED * S_D + S_D * S_W + S_D + S_D * S_R + 2 * S_D * S_N +
+			      S_R * S_D + S_D + S_D * S_N + S_D + S_D * S_ED);
 	for (int l = 0; l < layers; l++) {
 		mamba1_args *p = &a[l];
-		p->B = B; p->I = 1; p->ED = ED; p->D = D; p->N = N; p->R = R; p->W = W;
-		p->NW = fill(ED, &seed); p->WX = fill(ED * D, &seed); p->WZ = fill(ED * D, &seed);
-		p->WCV = fill(D * W, &seed); p->BCV = fill(D, &seed); p->WTTD = fill(D * R, &seed);
-		p->WB = fill(D * N, &seed); p->WC = fill(D * N, &seed); p->WTD = fill(R * D, &seed);
-		p->BTD = fill(D, &seed); p->A = fill(D * N, &seed); p->DS = fill(D, &seed);
-		p->WO = fill(D * ED, &seed);
-		p->CS = fill(B * (W - 1) * D, &seed); p->H0 = fill(B * D * N, &seed);
-		p->CSO = calloc(B * (W - 1) * D, sizeof(float)); p->HF = calloc(B * D * N, sizeof(float));
-		for (int i = 0; i < D * N; i++)
-			((float *)p->A)[i] = -1.0f - (float)(i % N); /* a stable scan */
+		p->B = S_B; p->I = 1; p->ED = S_ED; p->D = S_D; p->N = S_N; p->R = S_R; p->W = S_W;
+		p->NW = fill(S_ED, &seed); p->WX = fill(S_ED * S_D, &seed); p->WZ = fill(S_ED * S_D, &seed);
+		p->WCV = fill(S_D * S_W, &seed); p->BCV = fill(S_D, &seed); p->WTTD = fill(S_D * S_R, &seed);
+		p->WB = fill(S_D * S_N, &seed); p->WC = fill(S_D * S_N, &seed); p->WTD = fill(S_R * S_D, &seed);
+		p->BTD = fill(S_D, &seed); p->A = fill(S_D * S_N, &seed); p->DS = fill(S_D, &seed);
+		p->WO = fill(S_D * S_ED, &seed);
+		p->CS = fill(S_B * (S_W - 1) * S_D, &seed); p->H0 = fill(S_B * S_D * S_N, &seed);
+		p->CSO = calloc(S_B * (S_W - 1) * S_D, sizeof(float)); p->HF = calloc(S_B * S_D * S_N, sizeof(float));
+		for (int i = 0; i < S_D * S_N; i++)
+			((float *)p->A)[i] = -1.0f - (float)(i % S_N); /* a stable scan */
 		if (!p->WO || !p->HF || !p->CSO)
 			return 1;
 		p->workspace = ws;
