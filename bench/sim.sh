@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/sim.sh - speed of the accelerator simulator (docs/performance.md).
+# bench/sim.sh - speed of the accelerator simulator (docs/isa.md, "Simulator speed").
 #
 # usage: sh bench/sim.sh [BUILD] [I]
 #
@@ -29,7 +29,7 @@ printf '%-8s %8s %12s %12s %14s %12s %10s %10s\n' policy program executed cycles
 for p in full ssm-ri unfused; do
     "$BIN" compile examples/mamba1.ein -D I="$I" -o "$W/$p" --emit stream --policy "$p" --arch mambalaya >/dev/null
     best=
-    for k in 1 2 3; do
+    for _ in 1 2 3; do
         t0=$(now)
         "$BIN" sim "$W/$p/mamba1.mlb" --in "$W/in" --out "$W/out_$p" --json >"$W/sim_$p.json"
         t1=$(now)

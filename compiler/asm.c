@@ -192,6 +192,9 @@ int asm_disassemble(const mlb_module *m, FILE *o)
 		case MLB_GROUP:
 			fprintf(o, "group %u, %" PRId64 "\t; %s", in->x, in->imm, m->groups[in->x]);
 			break;
+		case MLB_MODE:
+			fprintf(o, "mode %s", in->a ? "2d" : "1d");
+			break;
 		case MLB_LOAD:
 		case MLB_STORE:
 		case MLB_MOVE:
@@ -252,6 +255,9 @@ typedef struct as {
 	int loops[256];
 	int nloops;
 	int line_err; /* the current line has an error: report only the first */
+	int line_target, line_module, line_dram, line_code;
+	int *line_g;
+	int cap_lg;
 } as;
 
 static ein_loc tok_loc(const as *a, const tok *t)
@@ -1108,6 +1114,17 @@ static void instruction(as *a, const tok *mn)
 		if (label_ref(a, idx) < 0)
 			return;
 		break;
+	case MLB_MODE: {
+		tok t;
+		next(a, &t);
+		if (word_is(&t, "2d"))
+			in->a = 1;
+		else if (!word_is(&t, "1d")) {
+			expected(a, &t, "a mode, 1d or 2d");
+			return;
+		}
+		break;
+	}
 	case MLB_GROUP:
 		if (get_int(a, 0, UINT32_MAX, &v, "a group index") < 0)
 			return;
@@ -1168,16 +1185,19 @@ static void directive(as *a, const tok *d)
 		a->have_version = 1;
 		end_of_line(a);
 	} else if (word_is(d, ".module")) {
+		a->line_module = a->lineno;
 		if (get_str(a, m->name, sizeof(m->name), "the module's name in quotes") < 0 ||
 		    get_str(a, m->source, sizeof(m->source), "the source file in quotes") < 0)
 			return;
 		a->have_module = 1;
 		end_of_line(a);
 	} else if (word_is(d, ".target")) {
+		a->line_target = a->lineno;
 		dir_target(a);
 	} else if (word_is(d, ".cycles")) {
 		dir_cycles(a);
 	} else if (word_is(d, ".dram")) {
+		a->line_dram = a->lineno;
 		if (get_int(a, 0, MLB_MAX_ELEMS, &m->dram_values, "a DRAM size in values") < 0)
 			return;
 		a->have_dram = 1;
@@ -1193,6 +1213,7 @@ static void directive(as *a, const tok *d)
 		if (grow(a, (void **)&m->groups, &a->cap_g, m->ngroups, sizeof(char *)) < 0)
 			return;
 		m->groups[m->ngroups] = strdup(buf);
+		note_line(a, &a->line_g, &a->cap_lg, m->ngroups);
 		if (m->groups[m->ngroups])
 			m->ngroups++;
 	} else if (word_is(d, ".desc")) {
@@ -1200,6 +1221,7 @@ static void directive(as *a, const tok *d)
 	} else if (word_is(d, ".uop")) {
 		dir_uop(a);
 	} else if (word_is(d, ".code")) {
+		a->line_code = a->lineno;
 		a->in_code = 1;
 		end_of_line(a);
 	} else {
@@ -1264,7 +1286,22 @@ static int message_line(const as *a, const char *msg)
 		return a->line_u[k];
 	if (sscanf(msg, "tensor %u", &k) == 1 && k < (unsigned)a->m->ntensors)
 		return a->line_t[k];
-	return 0;
+	char name[MLB_MAX_NAME + 1];
+	if (sscanf(msg, "tensor '%255[^']'", name) == 1)
+		for (int i = 0; i < a->m->ntensors; i++)
+			if (strcmp(a->m->tensors[i].name, name) == 0)
+				return a->line_t[i];
+	if (sscanf(msg, "group %u", &k) == 1 && k < (unsigned)a->m->ngroups)
+		return a->line_g[k];
+	if (strncmp(msg, "target", 6) == 0 && a->line_target)
+		return a->line_target;
+	if (strncmp(msg, "module", 6) == 0 && a->line_module)
+		return a->line_module;
+	if (strncmp(msg, "DRAM", 4) == 0 && a->line_dram)
+		return a->line_dram;
+	if (strncmp(msg, "the code", 8) == 0 && a->m->ninsns)
+		return a->line_i[a->m->ninsns - 1];
+	return a->line_code ? a->line_code : a->lineno; /* the code, or the end */
 }
 
 int asm_assemble(const char *file, const char *src, size_t len, mlb_module **out)
@@ -1328,7 +1365,7 @@ int asm_assemble(const char *file, const char *src, size_t len, mlb_module **out
 		char msg[512];
 		if (mlb_validate(a.m, msg, sizeof(msg)) < 0) {
 			int ln = message_line(&a, msg);
-			ein_loc loc = {ln, ln ? 1 : 0, ln, 1};
+			ein_loc loc = {ln, 1, ln, 1};
 			diag_error(a.dg, loc, "%s", msg);
 			a.errors++;
 		}
@@ -1345,6 +1382,7 @@ int asm_assemble(const char *file, const char *src, size_t len, mlb_module **out
 	free(a.line_u);
 	free(a.line_i);
 	free(a.line_t);
+	free(a.line_g);
 	if (a.errors) {
 		mlb_free(a.m);
 		return -1;

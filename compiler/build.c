@@ -46,7 +46,8 @@ int build_take_option(const char *cmd, int argc, char **argv, int *i,
 		return r;
 	if ((r = cli_take_value(cmd, "--cflags", argc, argv, i, &o->cflags)))
 		return r;
-	if ((r = cli_take_value(cmd, "--emit", argc, argv, i, &o->emit)))
+	if (strcmp(cmd, "compile") == 0 &&
+	    (r = cli_take_value(cmd, "--emit", argc, argv, i, &o->emit)))
 		return r;
 	if ((r = cli_take_value(cmd, "--group", argc, argv, i, &v))) {
 		if (r < 0)
@@ -235,6 +236,11 @@ done:
 
 int build_plan(const build_opts *o, const deps_graph *g, cg_plan *p)
 {
+	return build_plan_keep(o, g, p, NULL);
+}
+
+int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan **kept)
+{
 	char err[1024];
 	plan *pl = NULL;
 	target *t = NULL;
@@ -300,6 +306,11 @@ groups:
 oom:
 	fprintf(stderr, "mambalaya: internal error: out of memory\n");
 done:
+	if (kept) {
+		*kept = status ? NULL : pl;
+		if (!status)
+			pl = NULL;
+	}
 	plan_free(pl);
 	cost_model_free(m);
 	target_free(t);

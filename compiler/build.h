@@ -37,6 +37,14 @@ extern const char build_options_help[];
  * after printing the error. */
 int build_plan(const build_opts *o, const deps_graph *g, cg_plan *p);
 
+struct plan;
+/* The same; *kept receives the mapper's or the --plan file's plan (its
+ * bindings, retention and target, for the accelerator stream), or NULL
+ * for a plan made without the mapper.  The caller frees it with
+ * plan_free(). */
+int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p,
+		    struct plan **kept);
+
 /* The C identifier for the generated files: --name, or the source file's
  * base name made an identifier. */
 void build_name(const build_opts *o, char *buf, size_t len);

@@ -111,10 +111,11 @@ int cmd_compile(int argc, char **argv)
 	deps_graph *g;
 	char err[1024];
 	cg_plan plan = {0};
+	struct plan *mplan = NULL;
 	int status = cli_analyse(o.file, &o.defs, &c, &ctx, &g);
 	if (status)
 		return status;
-	status = build_plan(&o, g, &plan);
+	status = build_plan_keep(&o, g, &plan, emit_stream ? &mplan : NULL);
 	if (status)
 		goto done;
 	if (cli_ensure_dir(dir, err, sizeof(err)) < 0) {
@@ -139,13 +140,26 @@ int cmd_compile(int argc, char **argv)
 		       "(%d fusion group%s); build with: make -C %s\n",
 		       dir, name, name, name, plan.ngroups, plan.ngroups == 1 ? "" : "s", dir);
 	if (emit_stream) {
-		target *t = load_arch(o.arch, &status);
+		/* The plan's own target when it came from a file without
+		 * --arch; else --arch (default mambalaya). */
+		target *t = NULL;
+		if (mplan && mplan->target && !o.arch) {
+			t = target_from_json(mplan->target, err, sizeof(err));
+			if (!t) {
+				fprintf(stderr, "%s: error: the plan's target: %s\n",
+					o.plan_file ? o.plan_file : o.file, err);
+				status = CLI_EXIT_USER;
+				goto done;
+			}
+		} else {
+			t = load_arch(o.arch, &status);
+		}
 		if (!t)
 			goto done;
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s.mlb", dir, name);
 		stream_options so = {name, !o.no_blas};
-		r = stream_emit(g, &plan, t, NULL, &so, path, err, sizeof(err));
+		r = stream_emit(g, &plan, t, mplan, &so, path, err, sizeof(err));
 		target_free(t);
 		if (r == -2) {
 			fprintf(stderr, "mambalaya compile: error: %s\n", err);
@@ -162,6 +176,7 @@ int cmd_compile(int argc, char **argv)
 		       path, plan.ngroups, plan.ngroups == 1 ? "" : "s", path);
 	}
 done:
+	plan_free(mplan);
 	cg_plan_clear(&plan);
 	cli_analysis_free(c, ctx, g);
 	return status;

@@ -124,6 +124,9 @@ typedef struct st {
 	char *defer_pre, *defer_post; /* per Einsum: deferred to a tile's start or end */
 	int64_t alloc;
 	int64_t epoch; /* advances at every branch, loop and branch target */
+	int mode_known;	    /* the array's mode (0 1D, 1 2D) is known at... */
+	int64_t mode_epoch; /* ...this epoch */
+	int mode_fixed;	    /* ...or for the whole group (one array only) */
 	int rc;
 	char *err;
 	size_t errlen;
@@ -906,7 +909,6 @@ static int setup_group(st *s, int gi)
 		}
 		s->first_tile[k] = floordiv(lo < 0 ? 0 : lo, gr->tile[k]);
 		s->last_tile[k] = s->ntile[k] > 0 ? (s->ext[k] - 1) / gr->tile[k] : 0;
-		(void)s->last_tile[k];
 	}
 	for (int i = 0; i < cost_group_nmembers(s->cg); i++)
 		s->unit_of[cost_group_member(s->cg, i)] = s->res.unit[i];
@@ -1138,11 +1140,25 @@ static void dim_range(st *s, const gten *gt, int k, int cat, sx *lo, sx *hi)
 	}
 }
 
+/* A MODE instruction unless the array is known to be in that mode. */
+static void ensure_mode(st *s, int mode)
+{
+	if (s->t->concurrent)
+		return; /* two arrays need no switch */
+	if ((s->mode_fixed || s->mode_epoch == s->epoch) && s->mode_known == mode)
+		return;
+	emit(s, MLB_MODE, mode, 0, 0, 0, 0);
+	s->mode_known = mode;
+	s->mode_epoch = s->epoch;
+}
+
 /* Box of descriptor rank n into consecutive registers, then the
  * instruction. */
 static void emit_box_op(st *s, int op, int desc, int n, const sx *ext, int naddr, const sx *addr)
 {
 	int mark = s->rtop;
+	if (op == MLB_VEXPR || op == MLB_MMA)
+		ensure_mode(s, op == MLB_MMA);
 	int re = ralloc_block(s, n);
 	int ra = ralloc_block(s, naddr);
 	for (int j = 0; j < n; j++)
@@ -2524,6 +2540,7 @@ static void scan_deferred(st *s, __isl_keep isl_ast_node *node, uint32_t bound)
 static void emit_group(st *s, int gi)
 {
 	s->rtop = 0;
+	s->epoch++; /* a group starts with the array's mode unknown */
 	int at = emit(s, MLB_GROUP, 0, 0, 0, (uint32_t)gi, 0);
 	isl_ast_node *ast = cg_lowered_ast(s->l, gi);
 	s->nband = s->p->groups[gi].nband;
@@ -2536,6 +2553,17 @@ static void emit_group(st *s, int gi)
 		return;
 	memset(s->bound, 0, sizeof(s->bound));
 	s->m->insns[at].imm = s->alloc;
+	/* A group with no Einsum on the 2D array runs every array
+	 * instruction as a vexpr: one MODE at its start serves them all,
+	 * instead of one after every branch target and loop boundary. */
+	s->mode_fixed = 0;
+	int any2d = 0;
+	for (int i = 0; i < cost_group_nmembers(s->cg); i++)
+		any2d |= s->unit_of[cost_group_member(s->cg, i)] == PLAN_UNIT_2D;
+	if (!any2d) {
+		ensure_mode(s, 0);
+		s->mode_fixed = 1;
+	}
 	/* Band loops isl dropped run once, at their first tile. */
 	for (int j = 0; j < s->nband; j++) {
 		if (s->loop_exists[j])

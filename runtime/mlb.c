@@ -28,7 +28,7 @@ static const char *const opcode_names[MLB_NOPCODES] = {
 	"nop", "halt", "li", "add", "sub", "mul", "addi", "muli", "divf", "modf",
 	"min", "max", "slt", "sle", "seq", "and", "or", "sel", "loop", "endloop",
 	"bz", "jmp", "group", "tile", "sync", "load", "store", "move", "vexpr",
-	"mma", "fill"};
+	"mma", "fill", "mode"};
 
 static const char *const fn_names[MLB_NFN] = {
 	"exp", "log", "sqrt", "rsqrt", "sigmoid", "silu", "softplus", "tanh",
@@ -430,13 +430,19 @@ static int check_desc(const mlb_module *m, int di, char *err, size_t errlen)
 		return -1;
 	}
 	for (int s = 0; s < MLB_MAX_STREAMS; s++)
-		for (int k = 0; k < MLB_MAX_DIMS; k++)
+		for (int k = 0; k < MLB_MAX_DIMS; k++) {
+			if (d->stride[s][k] == INT32_MIN) {
+				seterr(err, errlen, "descriptor %d: stride of stream %d, dimension %d is "
+						    "-2^31; strides lie in (-2^31, 2^31)", di, s, k);
+				return -1;
+			}
 			if ((s >= d->nstreams || k >= d->ndim) && d->stride[s][k]) {
 				seterr(err, errlen, "descriptor %d: stride of stream %d, dimension %d is "
 						    "beyond its %d streams and %d dimensions",
 				       di, s, k, d->nstreams, d->ndim);
 				return -1;
 			}
+		}
 	int allowed_flags = 0, want_streams = -1;
 	int uses_tensor = 0, uses_uops = 0, uses_cls = 0, uses_value = 0;
 	switch (d->kind) {
@@ -634,6 +640,14 @@ static int check_code(const mlb_module *m, char *err, size_t errlen)
 				goto done;
 			}
 			break;
+		case MLB_MODE:
+			a = 1;
+			if (in->a > 1) {
+				seterr(err, errlen, "instruction %d: mode %u is neither 0 (1D) nor 1 (2D)", i,
+				       in->a);
+				goto done;
+			}
+			break;
 		case MLB_LOAD: case MLB_STORE: case MLB_MOVE: case MLB_VEXPR: case MLB_MMA:
 		case MLB_FILL: {
 			a = b = x = 1;
@@ -679,7 +693,8 @@ static int check_code(const mlb_module *m, char *err, size_t errlen)
 				goto done;
 			}
 			in_group = 0;
-		} else if (!in_group && (in->op == MLB_TILE || desc_kind_for(in->op))) {
+		} else if (!in_group &&
+			   (in->op == MLB_TILE || in->op == MLB_MODE || desc_kind_for(in->op))) {
 			seterr(err, errlen, "instruction %d: %s outside a group", i,
 			       mlb_opcode_name(in->op));
 			goto done;

@@ -80,7 +80,8 @@ typedef enum mlb_opcode {
 	MLB_VEXPR = 28,	 /* 1D array: a kernel over a box */
 	MLB_MMA = 29,	 /* 2D array: C (+)= alpha X Y over a box */
 	MLB_FILL = 30,	 /* a box set to a constant */
-	MLB_NOPCODES = 31
+	MLB_MODE = 31,	 /* the array to mode a: 0 1D, 1 2D (a switch if it changes) */
+	MLB_NOPCODES = 32
 } mlb_opcode;
 
 /* Descriptor kinds. */

@@ -223,13 +223,12 @@ static void trace_recs(sim *s, const recs *r, double start, int concurrent_split
 	for (int i = 0; i < r->n; i++) {
 		const rec *e = &r->v[i];
 		int lane = concurrent_split ? e->track : 0;
-		if (e->sw) {
-			trace_event(s, "mode switch", NULL, e->track, at[lane],
-				    s->m->target.switch_cycles, -1);
-			at[lane] += s->m->target.switch_cycles;
-		}
-		trace_event(s, insn_label(s, e->insn, buf, sizeof(buf)), NULL, e->track, at[lane],
-			    e->dur, e->insn);
+		if (e->sw)
+			trace_event(s, e->track == 1 ? "mode switch to 2D" : "mode switch to 1D", NULL,
+				    e->track, at[lane], e->dur, e->insn);
+		else
+			trace_event(s, insn_label(s, e->insn, buf, sizeof(buf)), NULL, e->track,
+				    at[lane], e->dur, e->insn);
 		at[lane] += e->dur;
 	}
 }
@@ -378,19 +377,33 @@ static void time_move(sim *s, int insn)
 	s->t.has = 1;
 }
 
-static void time_array(sim *s, int insn, int mode, double cyc, double useful)
+/* MODE: the array reconfigures when the mode changes within a group (a
+ * group starts in no mode: its predecessor's sync drained the array). */
+static void exec_mode(sim *s, int insn, int mode)
 {
 	timing *t = &s->t;
 	const mlb_target *tg = &s->m->target;
-	int sw = 0;
-	if (!tg->concurrent && t->mode >= 0 && t->mode != mode) {
-		sw = 1;
+	if (tg->concurrent)
+		return; /* two arrays: nothing to switch */
+	if (t->mode >= 0 && t->mode != mode) {
 		t->C += tg->switch_cycles;
 		t->g_sw += tg->switch_cycles;
 		s->st->switch_cycles += tg->switch_cycles;
 		s->st->switches++;
+		t->has = 1;
+		push(s, &t->comp, insn, mode ? 1 : 2, tg->switch_cycles, 1);
 	}
 	t->mode = mode;
+}
+
+static void time_array(sim *s, int insn, int mode, double cyc, double useful)
+{
+	timing *t = &s->t;
+	if (!s->m->target.concurrent && t->mode != mode) {
+		fault(s, "the array is in %s mode: a mode %s instruction is missing",
+		      t->mode < 0 ? "no" : t->mode ? "2D" : "1D", mode ? "2d" : "1d");
+		return;
+	}
 	t->C += cyc;
 	t->computed = 1;
 	if (mode) {
@@ -405,7 +418,7 @@ static void time_array(sim *s, int insn, int mode, double cyc, double useful)
 		s->st->lane_ops_1d += useful;
 	}
 	t->has = 1;
-	push(s, &t->comp, insn, mode ? 1 : 2, cyc, sw);
+	push(s, &t->comp, insn, mode ? 1 : 2, cyc, 0);
 }
 
 /* ---------------------------------------------------------- the boxes */
@@ -1293,6 +1306,9 @@ int sim_run(sim *s, sim_stats *st, char *err, size_t errlen)
 		case MLB_FILL:
 			st->box_ops++;
 			exec_fill(s, in, &m->descs[in->x]);
+			break;
+		case MLB_MODE:
+			exec_mode(s, pc, in->a);
 			break;
 		default:
 			fault(s, "unknown opcode %d", in->op);

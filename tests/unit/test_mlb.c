@@ -19,8 +19,8 @@
 #include "sim.h"
 
 /* Y = relu(X W) with X 4x8, W 8x4: both loaded, C zeroed, two MMAs over
- * halves of k in a loop, a relu kernel, a skipped branch, an empty move,
- * the store. */
+ * halves of k in a loop (2D mode), a relu kernel (1D mode: one switch), a
+ * skipped branch, an empty move, the store. */
 static const char program[] =
 	".version 1.0\n"
 	".module \"t\" \"test_mlb.c\"\n"
@@ -52,6 +52,7 @@ static const char program[] =
 	"\tli r0, 4\n\tli r1, 4\n\tli r2, 64\n"
 	"\tfill d2, r0, r2\n"
 	"\tli r10, 0\n\tli r11, 1\n"
+	"\tmode 2d\n"
 	"\tloop r10, r11, 1\n"
 	"\t\ttile\n"
 	"\t\tli r0, 4\n\t\tli r1, 4\n\t\tli r2, 4\n\t\tli r3, 64\n"
@@ -59,6 +60,7 @@ static const char program[] =
 	"\t\tmma d3, r0, r3\n"
 	"\tendloop\n"
 	"\tli r0, 4\n\tli r1, 4\n\tli r2, 80\n\tli r3, 64\n"
+	"\tmode 1d\n"
 	"\tvexpr d4, r0, r2\n"
 	"\tli r6, 0\n"
 	"\tbz r6, Lskip\n"

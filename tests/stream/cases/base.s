@@ -1,5 +1,5 @@
 ; matmul_relu: Mambalaya accelerator stream, format 1.0 (docs/isa.md)
-; 4 tensors, 1 groups, 5 descriptors, 7 micro-ops, 33 instructions
+; 4 tensors, 1 groups, 5 descriptors, 7 micro-ops, 38 instructions
 .version 1.0
 .module "matmul_relu" "examples/matmul_relu.ein"
 .target "mambalaya" rows=256 cols=256 cores=1 drain=256 lanes=65536 buffer=16777216 bpv=2 concurrent=0 double_buffer=1 switch=256 dram_gbps=2039 clock_ghz=1.75
@@ -23,36 +23,41 @@
 .uop 5 un relu #0 mask=0x03 cost=relu
 .uop 6 st #1 mask=0x03 cost=none
 .code
-	group 0, 1536	; C,R
-	li r6, 16
-	li r7, 32
-	li r8, 0
-	li r9, 0
+	group 0, 1280	; C,R
+	li r1, 1
+	li r3, 1
+	li r8, 16
+	li r9, 32
 	li r10, 0
-	load d0, r6, r8	; A
-	li r6, 32
-	li r7, 16
-	li r8, 512
-	li r9, 0
-	li r10, 0
-	load d1, r6, r8	; B
-	li r6, 16
-	li r7, 16
+	li r11, 0
+	li r12, 0
+	load d0, r8, r10	; A
+	li r1, 0
 	li r8, 32
-	li r9, 1024
+	li r9, 16
+	li r10, 512
+	li r11, 0
+	li r12, 0
+	load d1, r8, r10	; B
+	li r3, 0
+	mode 1d
+	li r8, 16
+	li r9, 16
+	li r10, 32
+	li r11, 1024
+	li r12, 0
+	li r13, 512
+	vexpr d2, r8, r11
+	li r8, 16
+	li r9, 16
 	li r10, 0
-	li r11, 512
-	vexpr d2, r6, r9
-	li r6, 16
-	li r7, 16
-	li r8, 1280
-	li r9, 1024
-	vexpr d3, r6, r8
-	li r6, 16
-	li r7, 16
-	li r8, 1280
-	li r9, 0
+	li r11, 1024
+	vexpr d3, r8, r10
+	li r8, 16
+	li r9, 16
 	li r10, 0
-	store d4, r6, r8	; R
+	li r11, 0
+	li r12, 0
+	store d4, r8, r10	; R
 	sync
 	halt

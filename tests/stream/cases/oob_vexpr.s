@@ -11,6 +11,7 @@
 .uop 1 st #0 mask=0x01 cost=none
 .code
 	group 0, 64
+	mode 1d
 	li r0, 128
 	li r1, 0
 	li r2, 0

@@ -12,6 +12,7 @@
 .uop 1 st #0 mask=0x01 cost=none
 .code
 	group 0, 64
+	mode 1d
 	li r0, 32
 	li r1, 0
 	li r2, 32
