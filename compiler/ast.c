@@ -6,6 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+int ast_grow(void *v, int n, size_t elem)
+{
+	void **p = v;
+	if (n > 0 && (n < 4 || (n & (n - 1)) != 0))
+		return 0; /* 1 to 3, or not a power of two: there is room */
+	void *b = realloc(*p, (n > 0 ? 2 * (size_t)n : 4) * elem);
+	if (!b)
+		return -1;
+	*p = b;
+	return 0;
+}
+
 static ast_node *node_new(ast_kind kind, ein_loc loc)
 {
 	ast_node *n = calloc(1, sizeof(*n));
@@ -139,8 +151,7 @@ ast_cond *ast_cond_new(ast_node *a, const char *op, ast_node *b)
 	ast_cond *c = calloc(1, sizeof(*c));
 	if (!c)
 		goto fail;
-	c->e = malloc(sizeof(*c->e));
-	if (!c->e)
+	if (ast_grow(&c->e, 0, sizeof(*c->e)) < 0)
 		goto fail;
 	c->e[0] = a;
 	c->n = 1;
@@ -160,14 +171,10 @@ fail:
 
 int ast_cond_push(ast_cond *c, const char *op, ast_node *b)
 {
-	ast_node **e = realloc(c->e, (size_t)(c->n + 1) * sizeof(*e));
-	if (!e)
+	/* n operands and n - 1 operators so far */
+	if (ast_grow(&c->e, c->n, sizeof(*c->e)) < 0 ||
+	    ast_grow(&c->ops, c->n - 1, sizeof(*c->ops)) < 0)
 		goto fail;
-	c->e = e;
-	char(*ops)[3] = realloc(c->ops, (size_t)c->n * sizeof(*ops));
-	if (!ops)
-		goto fail;
-	c->ops = ops;
 	snprintf(c->ops[c->n - 1], 3, "%s", op);
 	c->e[c->n++] = b;
 	if (b) {
@@ -205,42 +212,35 @@ ast_stmt *ast_stmt_new(ast_stmt_kind kind, ein_loc loc)
 int ast_stmt_add_dim(ast_stmt *s, char *rank, ein_loc rank_loc, ast_node *extent)
 {
 	int n = s->ndims < 0 ? 0 : s->ndims;
-	ast_dim *d = realloc(s->dims, (size_t)(n + 1) * sizeof(*d));
-	if (!d) {
+	if (ast_grow(&s->dims, n, sizeof(*s->dims)) < 0) {
 		free(rank);
 		ast_node_free(extent);
 		return -1;
 	}
-	s->dims = d;
-	d[n].rank = rank;
-	d[n].rank_loc = rank_loc;
-	d[n].extent = extent;
+	s->dims[n].rank = rank;
+	s->dims[n].rank_loc = rank_loc;
+	s->dims[n].extent = extent;
 	s->ndims = n + 1;
 	return 0;
 }
 
 int ast_stmt_add_spec(ast_stmt *s, ast_spec_item *item)
 {
-	ast_spec_item *v = realloc(s->spec, (size_t)(s->nspec + 1) * sizeof(*v));
-	if (!v) {
+	if (ast_grow(&s->spec, s->nspec, sizeof(*s->spec)) < 0) {
 		ast_spec_item_clear(item);
 		return -1;
 	}
-	s->spec = v;
-	v[s->nspec++] = *item;
+	s->spec[s->nspec++] = *item;
 	return 0;
 }
 
 int ast_stmt_add_filter(ast_stmt *s, ast_cond *c)
 {
-	ast_cond **v =
-		realloc(s->filters, (size_t)(s->nfilters + 1) * sizeof(*v));
-	if (!v) {
+	if (ast_grow(&s->filters, s->nfilters, sizeof(*s->filters)) < 0) {
 		ast_cond_free(c);
 		return -1;
 	}
-	s->filters = v;
-	v[s->nfilters++] = c;
+	s->filters[s->nfilters++] = c;
 	return 0;
 }
 

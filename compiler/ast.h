@@ -114,6 +114,15 @@ ast_node *ast_binary(ein_loc loc, char op, ast_node *a, ast_node *b);
 ast_node *ast_juxt(ein_loc loc, ast_node *a, ast_node *b);
 int ast_list_push(ast_list *l, ast_node *n);
 
+/* Makes room for element n of *v, an array of n elements of elem bytes
+ * that is appended to one element at a time and stores no capacity: its
+ * block is doubled when full (room for 4, 8, 16, ... elements), so that
+ * appending stays linear (growing it by one element at a time made long
+ * lists quadratic: minutes for a few megabytes of source under ASan).
+ * Returns -1 if out of memory, *v unchanged.  For the syntax tree and the
+ * checker's IR lists (reads, filters). */
+int ast_grow(void *v, int n, size_t elem);
+
 ast_cond *ast_cond_new(ast_node *a, const char *op, ast_node *b);
 int ast_cond_push(ast_cond *c, const char *op, ast_node *b);
 

@@ -943,13 +943,13 @@ static void check_spec(chk *k)
 static int add_read(chk *k, const ein_access *a)
 {
 	ein_einsum *es = k->es;
-	ein_access *r = realloc(es->reads, (size_t)(es->nreads + 1) * sizeof(*r));
-	if (!r) {
+	/* An access is kilobytes: growing the list one at a time was
+	 * quadratic (seconds for 1000 reads). */
+	if (ast_grow(&es->reads, es->nreads, sizeof(*es->reads)) < 0) {
 		k->oom = 1;
 		return -1;
 	}
-	es->reads = r;
-	r[es->nreads] = *a;
+	es->reads[es->nreads] = *a;
 	return es->nreads++;
 }
 
@@ -1258,13 +1258,11 @@ static int cond_to_ir(chk *k, const ast_cond *cd, ein_cond **conds, int *n)
 			bad = 1;
 			continue;
 		}
-		ein_cond *v = realloc(*conds, (size_t)(*n + 1) * sizeof(*v));
-		if (!v) {
+		if (ast_grow(conds, *n, sizeof(**conds)) < 0) {
 			k->oom = 1;
 			return -1;
 		}
-		*conds = v;
-		v[(*n)++] = c;
+		(*conds)[(*n)++] = c;
 	}
 	return bad ? -1 : 0;
 }

@@ -9,6 +9,9 @@ struct diag_ctx;
 
 #define LEX_MAX_NEST 64
 #define LEX_MAX_NAME 255 /* characters in an identifier */
+/* Tokens in a source: with the 10 MiB limit alone, a file of one-character
+ * expressions would make a syntax tree of about a gigabyte. */
+#define LEX_MAX_TOKENS (1L << 20)
 
 struct lex_state {
 	struct diag_ctx *diag;
@@ -17,6 +20,8 @@ struct lex_state {
 	int can_end;  /* a newline now ends the statement */
 	int pending;  /* a token was returned since the last EOL */
 	char last[40]; /* text of the last token, for messages */
+	long ntokens;  /* returned so far */
+	int stopped;   /* over LEX_MAX_TOKENS: the rest reads as the end */
 	struct {
 		char ch;
 		ein_loc loc;

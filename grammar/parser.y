@@ -373,20 +373,16 @@ spec_open
 		if (!$$) { free($1); free($3); CHECK(0); }
 		$$->name = $1;
 		$$->loc = @1;
-		$$->args = malloc(sizeof(char *));
-		$$->arg_locs = malloc(sizeof(ein_loc));
-		if (!$$->args || !$$->arg_locs) { free($3); CHECK(0); }
+		if (ast_grow(&$$->args, 0, sizeof(char *)) < 0 ||
+		    ast_grow(&$$->arg_locs, 0, sizeof(ein_loc)) < 0) { free($3); CHECK(0); }
 		$$->args[0] = $3;
 		$$->arg_locs[0] = @3;
 		$$->nargs = 1;
 	}
 	| spec_open ',' spec_arg {
 		$$ = $1;
-		char **a = realloc($$->args, (size_t)($$->nargs + 1) * sizeof(char *));
-		if (a) $$->args = a;
-		ein_loc *l = realloc($$->arg_locs, (size_t)($$->nargs + 1) * sizeof(ein_loc));
-		if (l) $$->arg_locs = l;
-		if (!a || !l) { free($3); CHECK(0); }
+		if (ast_grow(&$$->args, $$->nargs, sizeof(char *)) < 0 ||
+		    ast_grow(&$$->arg_locs, $$->nargs, sizeof(ein_loc)) < 0) { free($3); CHECK(0); }
 		$$->args[$$->nargs] = $3;
 		$$->arg_locs[$$->nargs] = @3;
 		$$->nargs++;
@@ -520,6 +516,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
 	(void)scanner;
 	struct lex_state *lx = ps->lex;
 	yysymbol_kind_t tok = yypcontext_token(ctx);
+	/* The scanner stopped at its token limit and said so: the end of
+	 * input it then gives is not the user's mistake. */
+	if (lx->stopped)
+		return 0;
 	char found[80];
 	/* The lexer ends the last statement with an EOL token of empty text
 	 * at the end of the file: call it what it is. */

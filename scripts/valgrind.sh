@@ -91,6 +91,10 @@ fi
 echo "ok   \$name (\$nproc processes under valgrind)"
 EOR
 
+# Tests that bound their programs' time (tests/limits) allow for memcheck's
+# slowdown.
+export LIMIT_TIMEOUT="${LIMIT_TIMEOUT:-3600}"
+
 total=$(ls "$VG/tests" | grep -c '\.sh$')
 echo "valgrind: $total tests, $JOBS at a time; logs in $VG/logs"
 ls "$VG/tests" | sed -n 's/\.sh$//p' | xargs -P "$JOBS" -n 1 sh "$VG/runner.sh"

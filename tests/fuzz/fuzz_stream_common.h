@@ -39,23 +39,21 @@ static char *stream_capture_stderr(int (*f)(void *), void *arg, int *ret)
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
-	long n = ftell(tmp);
-	if (n < 0)
-		n = lseek(fileno(tmp), 0, SEEK_END);
 	off_t end = lseek(fileno(tmp), 0, SEEK_END);
-	char *buf = malloc((size_t)end + 1);
+	char *buf = end < 0 ? NULL : malloc((size_t)end + 1);
 	if (!buf)
 		abort();
 	if (pread(fileno(tmp), buf, (size_t)end, 0) != (ssize_t)end)
 		abort();
 	buf[end] = '\0';
-	(void)n;
 	return buf;
 }
 
-/* Every line of out that says "error" must be FILE:LINE:COL: error: with
- * LINE, COL >= 1, and there must be one. */
-static void __attribute__((unused)) stream_check_positions(const char *out, const char *file)
+/* A rejection says why, and where: there is an error line, and every
+ * error line is FILE:LINE:COL: error: with LINE, COL >= 1 (also for the
+ * checks the assembler makes after parsing: regressions/asm/). */
+static __attribute__((unused)) void stream_check_positions(const char *out,
+							   const char *file)
 {
 	size_t fl = strlen(file);
 	int errors = 0;
@@ -67,7 +65,7 @@ static void __attribute__((unused)) stream_check_positions(const char *out, cons
 			int line = 0, col = 0;
 			if (sscanf(p + fl, ":%d:%d: error: ", &line, &col) != 2 ||
 			    line < 1 || col < 1)
-				stream_bug("an error without a line and column", out);
+				stream_bug("an error without a valid line and column", out);
 			errors++;
 		}
 		p = nl ? nl + 1 : p + ll;
@@ -98,6 +96,23 @@ static uint8_t *stream_write(const mlb_module *m, size_t *len)
 	return buf;
 }
 
+/* Known bug (tests/fuzz/known/mlb/tensor_name_not_in_text_form.mlb): the
+ * reader accepts tensor names (";", "", ...) that the text form cannot
+ * write.  Until it refuses them, such modules skip the text round trip. */
+static int names_expressible(const mlb_module *m)
+{
+	for (int t = 0; t < m->ntensors; t++) {
+		const char *n = m->tensors[t].name;
+		if (!((n[0] >= 'A' && n[0] <= 'Z') || (n[0] >= 'a' && n[0] <= 'z')))
+			return 0;
+		for (; *n; n++)
+			if (!((*n >= 'A' && *n <= 'Z') || (*n >= 'a' && *n <= 'z') ||
+			      (*n >= '0' && *n <= '9') || *n == '_'))
+				return 0;
+	}
+	return 1;
+}
+
 /* m was accepted: it writes, reads back, disassembles and assembles back to
  * the same bytes, and the simulator runs it to an end. */
 static void stream_accepted(const mlb_module *m)
@@ -117,6 +132,8 @@ static void stream_accepted(const mlb_module *m)
 	free(bytes2);
 	mlb_free(m2);
 
+	if (!names_expressible(m))
+		goto simulate;
 	char *text = NULL;
 	size_t tlen = 0;
 	FILE *f = open_memstream(&text, &tlen);
@@ -136,6 +153,7 @@ static void stream_accepted(const mlb_module *m)
 	free(bytes2);
 	mlb_free(a.m);
 	free(text);
+simulate:
 	free(bytes);
 
 	/* The simulator, under small limits: it must stop, with a result or

@@ -63,6 +63,22 @@ truncate -s 10485760 big.ein
 run source_at_limit 0 '' "$BIN" check big.ein --quiet
 echo "#" >>big.ein
 run source_over_limit 1 '^big\.ein: error: the source is larger than 10485760 bytes' "$BIN" check big.ein
+# 10 MiB of content, not comments, under 1 GB of address space: the worst
+# case for memory found (statements `x=1;`: 1.4 s, 160 MB in a release
+# build, stopped by the token limit), and a million one-line errors (each
+# reported, 200 printed).
+big10() {
+    { echo "$HEAD"; awk -v p="$1" 'BEGIN { s = p; while (length(out) < 100000) out = out s; for (i = 0; i < 106; i++) printf "%s", out }'; } >"$2"
+    truncate -s 10485760 "$2"
+}
+mem_saved=${LIMIT_MEM_KB:-4000000}
+LIMIT_MEM_KB=1000000
+big10 'x=1;' big_stmts.ein
+run source_10mib_statements 1 '^big_stmts\.ein:5:[0-9]+: error: the source has more than 1048576 tokens' "$BIN" check big_stmts.ein
+big10 'x
+' big_errors.ein
+run source_10mib_errors 1 '^big_errors\.ein:5:2: error: unexpected end of line' "$BIN" check big_errors.ein
+LIMIT_MEM_KB=$mem_saved
 
 # Nesting: 100000 open parentheses, a sum of 1001 terms, 1001 nested calls.
 awk 'BEGIN { printf "param N = 4\ninput A[N]\noutput C[N]\nC_{i} = "; for (i = 0; i < 100000; i++) printf "("; print "A_{i}" }' >parens.ein
@@ -83,6 +99,22 @@ awk 'BEGIN { printf "param N = 4\ninput A[N]\noutput C[N]\nC_{i} = "; for (i = 0
 run calls_1001_deep 1 '^calls\.ein:4:[0-9]+: error: expression nested too deeply' "$BIN" check calls.ein
 awk 'BEGIN { printf "param N = 4\ninput A[N]\noutput C[N]\nC_{i} = "; for (i = 0; i < 200000; i++) printf "-"; print "A_{i}" }' >minus.ein
 run minus_200000 1 '^minus\.ein:4:[0-9]+: error: brackets or operators nested too deeply' "$BIN" check minus.ein
+
+# Long lists: they grew one element at a time (quadratic: minutes under
+# ASan); now by doubling.  400000 comparisons in one chain, 400001
+# dimensions, 200001 filters, 400001 spec arguments.
+awk 'BEGIN { printf "param N = 4\ninput A[N]\noutput C[N]\nC_{i} = A_{i} where "; for (i = 0; i < 400000; i++) printf "0<"; print "1" }' >chain.ein
+run comparison_chain_400000 1 '^chain\.ein:4:1: error: too many comparisons in filters' "$BIN" check chain.ein
+awk 'BEGIN { printf "input A["; for (i = 0; i < 400000; i++) printf "1,"; print "1]" }' >dims.ein
+run dims_400001 1 "^dims\\.ein:1:7: error: 'A' has 400001 ranks; the limit is 8" "$BIN" check dims.ein
+awk 'BEGIN { printf "param N = 4\ninput A[N]\noutput C[N]\nC_{i} = A_{i} where i < 4"; for (i = 0; i < 200000; i++) printf ", i < 4"; print "" }' >filters.ein
+run filters_200001 1 '^filters\.ein:4:1: error: too many comparisons in filters' "$BIN" check filters.ein
+awk 'BEGIN { printf "output C[4]\nC_{i} = 1 :: map(+"; for (i = 0; i < 400000; i++) printf ",+"; print ")" }' >specargs.ein
+run spec_args_400001 1 '^specargs\.ein:2:[0-9]+: error: ' "$BIN" check specargs.ein
+# Tokens: at most 2^20 (else a 10 MiB file of one-character expressions
+# makes a syntax tree of a gigabyte).
+awk 'BEGIN { printf "input A["; for (i = 0; i < 600000; i++) printf "1,"; print "1]" }' >tokens.ein
+run tokens_over_2_20 1 '^tokens\.ein:1:[0-9]+: error: the source has more than 1048576 tokens' "$BIN" check tokens.ein
 
 # A long name, a long line, huge numbers.
 awk 'BEGIN { n = "T"; for (i = 0; i < 255; i++) n = n "x"; printf "param N = 4\ninput A[N]\noutput %s[N]\n%s_{i} = A_{i}\n", n, n }' >name256.ein
@@ -137,6 +169,24 @@ i=0
 while [ $i -lt 65 ]; do defs="$defs -D N=4"; i=$((i + 1)); done
 # shellcheck disable=SC2086
 run defines_65 2 'too many -D options \(the limit is 64\)' "$BIN" check d.ein $defs
+
+# Accelerator streams: a loop of 2^62 iterations is refused by the
+# simulator before it runs (its limit is 2^32 a loop), naming the
+# instruction; a damaged .mlb is refused with the byte offset.  The stream
+# is the compiler's own for a small matrix product (so that its header
+# follows the current format), its code replaced by the loop.
+if "$BIN" asm --help >/dev/null 2>&1; then
+    printf 'input A[16, 32]\nweight B[32, 16]\noutput R[16, 16]\nC_{m,n} = A_{m,k} * B_{k,n}\nR_{m,n} = relu(C_{m,n})\n' >mm.ein
+    run mm_compile 0 '' "$BIN" compile mm.ein -o mmc --emit stream
+    run mm_inputs 0 '' "$BIN" eval mm.ein --random 1 --out mmout --save-inputs mmin
+    "$BIN" disasm mmc/mm.mlb >mm.s 2>/dev/null
+    { sed '/^\.code/q' mm.s
+      printf '\tli r1, 0\n\tli r2, 4611686018427387904\n\tloop r1, r2, 1\n\tnop\n\tendloop\n\thalt\n'; } >loop62.s
+    run asm_loop_2_62 0 '' "$BIN" asm loop62.s -o loop62.mlb
+    run sim_loop_2_62 1 '^loop62\.mlb: error: instruction 2 \(loop\): the loop would run 4611686018427387905 times; the limit is' "$BIN" sim loop62.mlb --in mmin --out simout
+    head -c 100 mmc/mm.mlb >trunc.mlb
+    run mlb_truncated 1 '^trunc\.mlb: error: offset 12: the header says [0-9]+ bytes, the file has 100' "$BIN" sim trunc.mlb --in mmin --out simout
+fi
 
 if [ "$fails" -ne 0 ]; then
     echo "$fails limit test(s) FAILED" >&2

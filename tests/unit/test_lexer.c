@@ -410,6 +410,56 @@ static void test_long_token(void **state)
 	free(s.diags);
 }
 
+/* Past LEX_MAX_TOKENS the scanner reports the next token once, at its
+ * position, and ends the input there: nothing after it is read (a name
+ * over the length limit is not reported) and no token text is left to
+ * free (ASan's leak check in the sanitized build). */
+static void test_token_limit(void **state)
+{
+	(void)state;
+	size_t n = (size_t)LEX_MAX_TOKENS;
+	size_t len = 2 * n + 2 + 300 + 1;
+	char *src = malloc(len + 1);
+	assert_non_null(src);
+	for (size_t i = 0; i < n; i++)
+		memcpy(src + 2 * i, "x ", 2);
+	memcpy(src + 2 * n, "y ", 2);
+	memset(src + 2 * n + 2, 'a', 300);
+	src[len - 1] = '\n';
+	src[len] = '\0';
+	diag_ctx *d = diag_new("t.ein", src, len);
+	free(src);
+	assert_non_null(d);
+	struct lex_state st;
+	memset(&st, 0, sizeof(st));
+	st.diag = d;
+	yyscan_t sc = NULL;
+	assert_int_equal(lex_init(&st, &sc), 0);
+	YYSTYPE v;
+	YYLTYPE l;
+	size_t count = 0;
+	int t;
+	while ((t = ein_yylex(&v, &l, sc)) != 0) {
+		assert_int_equal(t, T_IDENT);
+		free(v.str);
+		count++;
+	}
+	assert_int_equal(count, n);
+	assert_int_equal(ein_yylex(&v, &l, sc), 0); /* and it stays there */
+	lex_destroy(sc);
+	assert_int_equal(diag_error_count(d), 1);
+	char *out = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&out, &sz);
+	assert_non_null(f);
+	diag_flush(d, f);
+	fclose(f);
+	diag_free(d);
+	assert_non_null(strstr(out, "t.ein:1:2097153: error: the source has more "
+				    "than 1048576 tokens"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_unclosed_at_eof),
 		cmocka_unit_test(test_stray_closer),
 		cmocka_unit_test(test_long_token),
+		cmocka_unit_test(test_token_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

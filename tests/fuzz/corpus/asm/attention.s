@@ -1,5 +1,5 @@
 ; attention: Mambalaya accelerator stream, format 1.0 (docs/isa.md)
-; 9 tensors, 1 groups, 12 descriptors, 21 micro-ops, 78 instructions
+; 9 tensors, 1 groups, 12 descriptors, 21 micro-ops, 76 instructions
 .version 1.0
 .module "attention" "examples/attention.ein"
 .target "mambalaya" rows=256 cols=256 cores=1 drain=256 lanes=65536 buffer=16777216 bpv=2 concurrent=0 double_buffer=1 switch=256 dram_gbps=2039 clock_ghz=1.75
@@ -53,7 +53,6 @@
 	li r2, 1
 	li r8, 1
 	li r1, 1
-	bz r1, L12
 	li r10, 16
 	li r11, 8
 	li r12, 0
@@ -61,8 +60,6 @@
 	li r14, 0
 	load d0, r10, r12	; Q
 	li r1, 0
-L12:
-	bz r2, L20
 	li r10, 8
 	li r11, 32
 	li r12, 128
@@ -70,7 +67,7 @@ L12:
 	li r14, 0
 	load d1, r10, r12	; K
 	li r2, 0
-L20:
+	mode 1d
 	li r10, 16
 	li r11, 32
 	li r12, 8
@@ -106,7 +103,6 @@ L20:
 	li r13, 896
 	li r14, 0
 	vexpr d8, r10, r12
-	bz r8, L63
 	li r10, 8
 	li r11, 32
 	li r12, 544
@@ -114,7 +110,6 @@ L20:
 	li r14, 0
 	load d9, r10, r12	; V
 	li r8, 0
-L63:
 	li r10, 16
 	li r11, 8
 	li r12, 32

@@ -1,5 +1,5 @@
 ; attention_1pass: Mambalaya accelerator stream, format 1.0 (docs/isa.md)
-; 8 tensors, 1 groups, 12 descriptors, 43 micro-ops, 83 instructions
+; 8 tensors, 1 groups, 12 descriptors, 43 micro-ops, 81 instructions
 .version 1.0
 .module "attention_1pass" "examples/attention_1pass.ein"
 .target "mambalaya" rows=256 cols=256 cores=1 drain=256 lanes=65536 buffer=16777216 bpv=2 concurrent=0 double_buffer=1 switch=256 dram_gbps=2039 clock_ghz=1.75
@@ -74,7 +74,6 @@
 	li r2, 1
 	li r7, 1
 	li r1, 1
-	bz r1, L12
 	li r9, 16
 	li r10, 8
 	li r11, 0
@@ -82,8 +81,6 @@
 	li r13, 0
 	load d0, r9, r11	; Q
 	li r1, 0
-L12:
-	bz r2, L20
 	li r9, 8
 	li r10, 32
 	li r11, 128
@@ -91,7 +88,7 @@ L12:
 	li r13, 0
 	load d1, r9, r11	; K
 	li r2, 0
-L20:
+	mode 1d
 	li r9, 16
 	li r10, 32
 	li r11, 8
@@ -123,7 +120,6 @@ L20:
 	li r10, 8
 	li r11, 1984
 	vexpr d7, r9, r11
-	bz r7, L59
 	li r9, 8
 	li r10, 32
 	li r11, 0
@@ -131,7 +127,6 @@ L20:
 	li r13, 0
 	load d8, r9, r11	; V
 	li r7, 0
-L59:
 	li r9, 32
 	li r10, 16
 	li r11, 8

@@ -1,5 +1,5 @@
 ; mamba1: Mambalaya accelerator stream, format 1.0 (docs/isa.md)
-; 39 tensors, 1 groups, 48 descriptors, 102 micro-ops, 442 instructions
+; 39 tensors, 1 groups, 48 descriptors, 102 micro-ops, 362 instructions
 .version 1.0
 .module "mamba1" "examples/mamba1.ein"
 .target "mambalaya" rows=256 cols=256 cores=1 drain=256 lanes=65536 buffer=16777216 bpv=2 concurrent=0 double_buffer=1 switch=256 dram_gbps=2039 clock_ghz=1.75
@@ -214,7 +214,6 @@
 	li r3, 1
 	li r13, 1
 	li r34, 1
-	bz r1, L28
 	li r43, 1
 	li r44, 4
 	li r45, 16
@@ -224,8 +223,6 @@
 	li r49, 0
 	load d0, r43, r46	; LX
 	li r1, 0
-L28:
-	bz r3, L38
 	li r43, 1
 	li r44, 4
 	li r45, 16
@@ -235,7 +232,7 @@ L28:
 	li r49, 0
 	load d1, r43, r46	; RES
 	li r3, 0
-L38:
+	mode 1d
 	li r43, 4
 	li r44, 16
 	li r45, 128
@@ -250,13 +247,11 @@ L38:
 	li r45, 0
 	li r46, 128
 	vexpr d4, r43, r45
-	bz r6, L58
 	li r43, 16
 	li r44, 32
 	li r45, 0
 	load d5, r43, r44	; NW
 	li r6, 0
-L58:
 	li r43, 4
 	li r44, 16
 	li r45, 64
@@ -264,7 +259,6 @@ L58:
 	li r47, 0
 	li r48, 32
 	vexpr d6, r43, r45
-	bz r8, L73
 	li r43, 16
 	li r44, 32
 	li r45, 192
@@ -272,20 +266,10 @@ L58:
 	li r47, 0
 	load d7, r43, r45	; WX
 	li r8, 0
-L73:
 	li r43, 4
 	li r44, 32
 	li r45, 704
 	fill d8, r43, r45
-	bz r8, L85
-	li r43, 16
-	li r44, 32
-	li r45, 192
-	li r46, 0
-	li r47, 0
-	load d7, r43, r45	; WX
-	li r8, 0
-L85:
 	li r43, 4
 	li r44, 32
 	li r45, 16
@@ -293,7 +277,6 @@ L85:
 	li r47, 64
 	li r48, 192
 	vexpr d9, r43, r46
-	bz r10, L100
 	li r43, 16
 	li r44, 32
 	li r45, 192
@@ -301,20 +284,10 @@ L85:
 	li r47, 0
 	load d10, r43, r45	; WZ
 	li r10, 0
-L100:
 	li r43, 4
 	li r44, 32
 	li r45, 832
 	fill d8, r43, r45
-	bz r10, L112
-	li r43, 16
-	li r44, 32
-	li r45, 192
-	li r46, 0
-	li r47, 0
-	load d10, r43, r45	; WZ
-	li r10, 0
-L112:
 	li r43, 4
 	li r44, 32
 	li r45, 16
@@ -322,7 +295,6 @@ L112:
 	li r47, 64
 	li r48, 192
 	vexpr d11, r43, r46
-	bz r13, L129
 	li r43, 1
 	li r44, 3
 	li r45, 32
@@ -332,7 +304,6 @@ L112:
 	li r49, 0
 	load d12, r43, r46	; CS
 	li r13, 0
-L129:
 	li r43, 3
 	li r44, 32
 	li r45, 192
@@ -348,7 +319,6 @@ L129:
 	li r45, 0
 	li r46, 320
 	vexpr d15, r43, r45
-	bz r16, L152
 	li r43, 32
 	li r44, 4
 	li r45, 416
@@ -356,20 +326,10 @@ L129:
 	li r47, 0
 	load d16, r43, r45	; WCV
 	li r16, 0
-L152:
 	li r43, 4
 	li r44, 32
 	li r45, 544
 	fill d8, r43, r45
-	bz r16, L164
-	li r43, 32
-	li r44, 4
-	li r45, 416
-	li r46, 0
-	li r47, 0
-	load d16, r43, r45	; WCV
-	li r16, 0
-L164:
 	li r43, 4
 	li r44, 32
 	li r45, 4
@@ -377,20 +337,17 @@ L164:
 	li r47, 192
 	li r48, 416
 	vexpr d17, r43, r46
-	bz r18, L177
 	li r43, 32
 	li r44, 96
 	li r45, 0
 	load d18, r43, r44	; BCV
 	li r18, 0
-L177:
 	li r43, 4
 	li r44, 32
 	li r45, 192
 	li r46, 544
 	li r47, 96
 	vexpr d19, r43, r45
-	bz r20, L191
 	li r43, 32
 	li r44, 1
 	li r45, 96
@@ -398,26 +355,15 @@ L177:
 	li r47, 0
 	load d20, r43, r45	; WTTD
 	li r20, 0
-L191:
 	li r43, 4
 	li r44, 320
 	fill d3, r43, r44
-	bz r20, L202
-	li r43, 32
-	li r44, 1
-	li r45, 96
-	li r46, 0
-	li r47, 0
-	load d20, r43, r45	; WTTD
-	li r20, 0
-L202:
 	li r43, 4
 	li r44, 32
 	li r45, 320
 	li r46, 192
 	li r47, 96
 	vexpr d21, r43, r45
-	bz r22, L216
 	li r43, 32
 	li r44, 16
 	li r45, 960
@@ -425,20 +371,10 @@ L202:
 	li r47, 0
 	load d22, r43, r45	; WB
 	li r22, 0
-L216:
 	li r43, 4
 	li r44, 16
 	li r45, 352
 	fill d23, r43, r45
-	bz r22, L228
-	li r43, 32
-	li r44, 16
-	li r45, 960
-	li r46, 0
-	li r47, 0
-	load d22, r43, r45	; WB
-	li r22, 0
-L228:
 	li r43, 4
 	li r44, 16
 	li r45, 32
@@ -446,7 +382,6 @@ L228:
 	li r47, 192
 	li r48, 960
 	vexpr d24, r43, r46
-	bz r24, L243
 	li r43, 32
 	li r44, 16
 	li r45, 960
@@ -454,20 +389,10 @@ L228:
 	li r47, 0
 	load d25, r43, r45	; WC
 	li r24, 0
-L243:
 	li r43, 4
 	li r44, 16
 	li r45, 416
 	fill d23, r43, r45
-	bz r24, L255
-	li r43, 32
-	li r44, 16
-	li r45, 960
-	li r46, 0
-	li r47, 0
-	load d25, r43, r45	; WC
-	li r24, 0
-L255:
 	li r43, 4
 	li r44, 16
 	li r45, 32
@@ -475,7 +400,6 @@ L255:
 	li r47, 192
 	li r48, 960
 	vexpr d26, r43, r46
-	bz r26, L270
 	li r43, 1
 	li r44, 32
 	li r45, 96
@@ -483,40 +407,27 @@ L255:
 	li r47, 0
 	load d27, r43, r45	; WTD
 	li r26, 0
-L270:
 	li r43, 4
 	li r44, 32
 	li r45, 480
 	fill d8, r43, r45
-	bz r26, L282
-	li r43, 1
-	li r44, 32
-	li r45, 96
-	li r46, 0
-	li r47, 0
-	load d27, r43, r45	; WTD
-	li r26, 0
-L282:
 	li r43, 4
 	li r44, 32
 	li r45, 480
 	li r46, 320
 	li r47, 96
 	vexpr d28, r43, r45
-	bz r28, L294
 	li r43, 32
 	li r44, 96
 	li r45, 0
 	load d29, r43, r44	; BTD
 	li r28, 0
-L294:
 	li r43, 4
 	li r44, 32
 	li r45, 608
 	li r46, 480
 	li r47, 96
 	vexpr d30, r43, r45
-	bz r30, L308
 	li r43, 32
 	li r44, 16
 	li r45, 960
@@ -524,7 +435,6 @@ L294:
 	li r47, 0
 	load d31, r43, r45	; A
 	li r30, 0
-L308:
 	li r43, 4
 	li r44, 32
 	li r45, 16
@@ -540,7 +450,6 @@ L308:
 	li r48, 352
 	li r49, 192
 	vexpr d33, r43, r46
-	bz r34, L333
 	li r43, 1
 	li r44, 32
 	li r45, 16
@@ -550,7 +459,6 @@ L308:
 	li r49, 0
 	load d34, r43, r46	; H0
 	li r34, 0
-L333:
 	li r43, 32
 	li r44, 16
 	li r45, 5568
@@ -580,13 +488,11 @@ L333:
 	li r47, 6080
 	li r48, 416
 	vexpr d38, r43, r46
-	bz r38, L368
 	li r43, 32
 	li r44, 96
 	li r45, 0
 	load d39, r43, r44	; DS
 	li r38, 0
-L368:
 	li r43, 4
 	li r44, 32
 	li r45, 320
@@ -600,7 +506,6 @@ L368:
 	li r46, 320
 	li r47, 832
 	vexpr d41, r43, r45
-	bz r41, L389
 	li r43, 32
 	li r44, 16
 	li r45, 320
@@ -608,20 +513,10 @@ L368:
 	li r47, 0
 	load d42, r43, r45	; WO
 	li r41, 0
-L389:
 	li r43, 4
 	li r44, 16
 	li r45, 832
 	fill d23, r43, r45
-	bz r41, L401
-	li r43, 32
-	li r44, 16
-	li r45, 320
-	li r46, 0
-	li r47, 0
-	load d42, r43, r45	; WO
-	li r41, 0
-L401:
 	li r43, 4
 	li r44, 16
 	li r45, 32

@@ -1,5 +1,5 @@
 ; matmul_relu: Mambalaya accelerator stream, format 1.0 (docs/isa.md)
-; 4 tensors, 1 groups, 5 descriptors, 7 micro-ops, 39 instructions
+; 4 tensors, 1 groups, 5 descriptors, 7 micro-ops, 38 instructions
 .version 1.0
 .module "matmul_relu" "examples/matmul_relu.ein"
 .target "mambalaya" rows=256 cols=256 cores=1 drain=256 lanes=65536 buffer=16777216 bpv=2 concurrent=0 double_buffer=1 switch=256 dram_gbps=2039 clock_ghz=1.75
@@ -26,7 +26,6 @@
 	group 0, 1280	; C,R
 	li r1, 1
 	li r3, 1
-	bz r1, L11
 	li r8, 16
 	li r9, 32
 	li r10, 0
@@ -34,8 +33,6 @@
 	li r12, 0
 	load d0, r8, r10	; A
 	li r1, 0
-L11:
-	bz r3, L19
 	li r8, 32
 	li r9, 16
 	li r10, 512
@@ -43,7 +40,7 @@ L11:
 	li r12, 0
 	load d1, r8, r10	; B
 	li r3, 0
-L19:
+	mode 1d
 	li r8, 16
 	li r9, 16
 	li r10, 32

@@ -1,5 +1,5 @@
 ; mlp: Mambalaya accelerator stream, format 1.0 (docs/isa.md)
-; 10 tensors, 1 groups, 11 descriptors, 31 micro-ops, 81 instructions
+; 10 tensors, 1 groups, 11 descriptors, 31 micro-ops, 77 instructions
 .version 1.0
 .module "mlp" "examples/mlp.ein"
 .target "mambalaya" rows=256 cols=256 cores=1 drain=256 lanes=65536 buffer=16777216 bpv=2 concurrent=0 double_buffer=1 switch=256 dram_gbps=2039 clock_ghz=1.75
@@ -65,7 +65,6 @@
 	li r7, 1
 	li r9, 1
 	li r1, 1
-	bz r1, L14
 	li r11, 16
 	li r12, 32
 	li r13, 0
@@ -73,8 +72,6 @@
 	li r15, 0
 	load d0, r11, r13	; X
 	li r1, 0
-L14:
-	bz r2, L22
 	li r11, 32
 	li r12, 128
 	li r13, 512
@@ -82,7 +79,7 @@ L14:
 	li r15, 0
 	load d1, r11, r13	; W1
 	li r2, 0
-L22:
+	mode 1d
 	li r11, 16
 	li r12, 128
 	li r13, 32
@@ -90,13 +87,11 @@ L22:
 	li r15, 0
 	li r16, 512
 	vexpr d2, r11, r14
-	bz r4, L35
 	li r11, 128
 	li r12, 0
 	li r13, 0
 	load d3, r11, r12	; B1
 	li r4, 0
-L35:
 	li r11, 16
 	li r12, 128
 	li r13, 128
@@ -108,7 +103,6 @@ L35:
 	li r13, 2176
 	li r14, 128
 	vexpr d5, r11, r13
-	bz r7, L54
 	li r11, 128
 	li r12, 32
 	li r13, 4224
@@ -116,7 +110,6 @@ L35:
 	li r15, 0
 	load d6, r11, r13	; W2
 	li r7, 0
-L54:
 	li r11, 16
 	li r12, 32
 	li r13, 128
@@ -124,13 +117,11 @@ L54:
 	li r15, 2176
 	li r16, 4224
 	vexpr d7, r11, r14
-	bz r9, L67
 	li r11, 32
 	li r12, 512
 	li r13, 0
 	load d8, r11, r12	; B2
 	li r9, 0
-L67:
 	li r11, 16
 	li r12, 32
 	li r13, 544

@@ -1,5 +1,5 @@
 ; transposed: Mambalaya accelerator stream, format 1.0 (docs/isa.md)
-; 4 tensors, 1 groups, 5 descriptors, 7 micro-ops, 39 instructions
+; 4 tensors, 1 groups, 5 descriptors, 7 micro-ops, 38 instructions
 .version 1.0
 .module "transposed" "examples/transposed.ein"
 .target "mambalaya" rows=256 cols=256 cores=1 drain=256 lanes=65536 buffer=16777216 bpv=2 concurrent=0 double_buffer=1 switch=256 dram_gbps=2039 clock_ghz=1.75
@@ -26,7 +26,6 @@
 	group 0, 1280	; C,T
 	li r0, 1
 	li r1, 1
-	bz r0, L11
 	li r2, 16
 	li r3, 32
 	li r4, 0
@@ -34,8 +33,6 @@
 	li r6, 0
 	load d0, r2, r4	; A
 	li r0, 0
-L11:
-	bz r1, L19
 	li r2, 32
 	li r3, 16
 	li r4, 512
@@ -43,7 +40,7 @@ L11:
 	li r6, 0
 	load d1, r2, r4	; B
 	li r1, 0
-L19:
+	mode 1d
 	li r2, 16
 	li r3, 16
 	li r4, 32
