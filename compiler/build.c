@@ -24,6 +24,9 @@ const char build_options_help[] =
 	"                    repeatable; the other Einsums keep the policy's plan\n"
 	"  --name NAME       C name of the kernel and its files (default: the\n"
 	"                    source file's base name)\n"
+	"  --retile cpu      keep the plan's groups but retile them for a CPU: a\n"
+	"                    lone GEMM untiled, other tiles raised to 128 where\n"
+	"                    still legal (C only; see docs/codegen.md)\n"
 	"  --no-blas         never call a BLAS (portable loops only)\n"
 	"  --no-openmp       no OpenMP pragmas\n"
 	"  --cflags FLAGS    compiler flags for the generated Makefile's build\n"
@@ -43,6 +46,8 @@ int build_take_option(const char *cmd, int argc, char **argv, int *i,
 	if ((r = cli_take_value(cmd, "--policy", argc, argv, i, &o->policy)))
 		return r;
 	if ((r = cli_take_value(cmd, "--name", argc, argv, i, &o->name)))
+		return r;
+	if ((r = cli_take_value(cmd, "--retile", argc, argv, i, &o->retile)))
 		return r;
 	if ((r = cli_take_value(cmd, "--cflags", argc, argv, i, &o->cflags)))
 		return r;
@@ -246,6 +251,15 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan *
 	target *t = NULL;
 	cost_model *m = NULL;
 	int status = CLI_EXIT_INTERNAL;
+	if (o->retile && strcmp(o->retile, "cpu") != 0) {
+		cli_usage_error("compile", "unknown --retile '%s' (the only one is cpu)", o->retile);
+		return CLI_EXIT_USAGE;
+	}
+	if (o->retile && o->emit && strstr(o->emit, "stream")) {
+		cli_usage_error("compile", "--retile cpu changes the tiles of the C kernels only; "
+					   "the accelerator stream follows the plan as made");
+		return CLI_EXIT_USAGE;
+	}
 	if (o->plan_file) {
 		pl = read_plan(o->plan_file, g, err, sizeof(err));
 		if (!pl) {
@@ -291,6 +305,11 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan *
 	if (from_plan(pl, g, p, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mambalaya compile: error: %s\n", err);
 		status = CLI_EXIT_USER;
+		cg_plan_clear(p);
+		goto done;
+	}
+	if (o->retile && cg_plan_retile_cpu(g, p, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mambalaya: internal error: retiling: %s\n", err);
 		cg_plan_clear(p);
 		goto done;
 	}

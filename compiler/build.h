@@ -22,6 +22,7 @@ typedef struct build_opts {
 	const char *name;		      /* --name */
 	int no_blas, no_openmp;
 	const char *cflags; /* --cflags: passed to make as CFLAGS */
+	const char *retile; /* --retile: "cpu" or NULL */
 	const char *emit;   /* --emit: "c", "stream" or "c,stream" (compile) */
 } build_opts;
 

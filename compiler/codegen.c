@@ -686,6 +686,61 @@ static gemm_info gemm_match(const ein_einsum *es)
 	return g;
 }
 
+/* ------------------------------------------------------ CPU retiling */
+
+/* The accelerator's plans tile for a 256x256 array and a 16 MiB buffer:
+ * GEMMs cut into blocks whose K is a fraction of the reduction, and the
+ * SSM group into tiles of 16 or 32 tokens, which on a CPU make small BLAS
+ * calls.  Keeping each group's members and order, a group that is one
+ * GEMM-shaped Einsum becomes one call (split across the threads by
+ * ml_sgemm), and every other fused rank with a tile below 128 gets 128 (or
+ * its extent) when fusion_check accepts the group at the new tiles. */
+int cg_plan_retile_cpu(const deps_graph *g, cg_plan *p, char *err, size_t errlen)
+{
+	const ein_cascade *c = g->c;
+	for (int gi = 0; gi < p->ngroups; gi++) {
+		cg_group *gr = &p->groups[gi];
+		int n = 0, last = -1;
+		for (int e = 0; e < c->neinsums; e++)
+			if (gr->members[e]) {
+				n++;
+				last = e;
+			}
+		if (n == 1 && gemm_match(&c->einsums[last]).ok) {
+			gr->nband = 0;
+			continue;
+		}
+		for (int j = 0; j < gr->nband; j++) {
+			int64_t ext = 0;
+			for (int e = 0; e < c->neinsums; e++) {
+				int v = gr->members[e] ? g->var_of[e][gr->band[j]] : -1;
+				if (v >= 0 && c->einsums[e].vars[v].size > ext)
+					ext = c->einsums[e].vars[v].size;
+			}
+			int64_t want = ext < 128 ? ext : 128;
+			if (gr->tile[j] >= want)
+				continue;
+			fusion_req req = {0};
+			fusion_result res = {0};
+			req.members = gr->members;
+			req.nband = gr->nband;
+			for (int q = 0; q < gr->nband; q++) {
+				req.band[q] = gr->band[q];
+				req.tile[q] = q == j ? want : gr->tile[q];
+			}
+			req.verdict_only = 1;
+			int rc = fusion_check(g, &req, 0, &res, err, errlen);
+			int legal = rc == 0 && res.legal;
+			fusion_result_clear(&res);
+			if (rc == -1)
+				return -1;
+			if (legal)
+				gr->tile[j] = want;
+		}
+	}
+	return 0;
+}
+
 /* Range of var v of member e in the tile whose indices are the C
  * expressions tj_0.. (names "tile_j"): prints lo and hi into buffers. */
 static void var_range(const cg *k, int e, int v, char *lo, char *hi, size_t len)

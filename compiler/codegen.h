@@ -50,6 +50,11 @@ int cg_plan_unfused(const deps_graph *g, cg_plan *p);
 int cg_plan_set_group(const deps_graph *g, cg_plan *p, const char *members,
 		      int nband, const int *band, const int64_t *tile);
 void cg_plan_clear(cg_plan *p);
+/* Adapts the tiles of a plan made for the accelerator to a CPU, keeping
+ * its groups and their order: a lone GEMM-shaped Einsum untiled, other
+ * tiles raised to 128 where still legal (compile --retile cpu).  Returns 0
+ * or -1 (message in err). */
+int cg_plan_retile_cpu(const deps_graph *g, cg_plan *p, char *err, size_t errlen);
 
 /* Checks the plan (each group legal at its tiles, the order respecting the
  * dependences) and writes the files into dir (which must exist).  Returns 0,
