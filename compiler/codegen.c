@@ -1559,6 +1559,31 @@ static int is_parallel_mark(__isl_keep isl_ast_node *node)
 	return par;
 }
 
+/* "for (long it = init; cond; it += inc) {" of a for node. */
+static void for_header(cg *k, __isl_keep isl_ast_node *node)
+{
+	sb *s = &k->out;
+	isl_ast_expr *it = isl_ast_node_for_get_iterator(node);
+	isl_ast_expr *init = isl_ast_node_for_get_init(node);
+	isl_ast_expr *cond = isl_ast_node_for_get_cond(node);
+	isl_ast_expr *inc = isl_ast_node_for_get_inc(node);
+	sb_printf(s, "for (long ");
+	print_expr(k, it);
+	sb_printf(s, " = ");
+	print_expr(k, init);
+	sb_printf(s, "; ");
+	print_expr(k, cond);
+	sb_printf(s, "; ");
+	print_expr(k, it);
+	sb_printf(s, " += ");
+	print_expr(k, inc);
+	sb_printf(s, ") {\n");
+	isl_ast_expr_free(it);
+	isl_ast_expr_free(init);
+	isl_ast_expr_free(cond);
+	isl_ast_expr_free(inc);
+}
+
 /* Does expression e use identifier id? */
 static int expr_uses(__isl_keep isl_ast_expr *e, __isl_keep isl_id *id)
 {
@@ -1630,9 +1655,6 @@ static int emit_acc_loop(cg *k, __isl_keep isl_ast_node *node, int depth)
 			const char *op = es->reduce_op == EIN_OP_MAX	 ? "ml_max"
 					 : es->reduce_op == EIN_OP_MIN ? "ml_min"
 								       : NULL;
-			isl_ast_expr *init = isl_ast_node_for_get_init(node);
-			isl_ast_expr *cond = isl_ast_node_for_get_cond(node);
-			isl_ast_expr *inc = isl_ast_node_for_get_inc(node);
 			sb_indent(s, depth);
 			sb_printf(s, "{\n");
 			emit_var_defs(k, es, call, 0, no, depth + 1);
@@ -1641,17 +1663,7 @@ static int emit_acc_loop(cg *k, __isl_keep isl_ast_node *node, int depth)
 			offset_c(s, k, es, &es->out);
 			sb_printf(s, "];\n");
 			sb_indent(s, depth + 1);
-			sb_printf(s, "for (long ");
-			print_expr(k, it);
-			sb_printf(s, " = ");
-			print_expr(k, init);
-			sb_printf(s, "; ");
-			print_expr(k, cond);
-			sb_printf(s, "; ");
-			print_expr(k, it);
-			sb_printf(s, " += ");
-			print_expr(k, inc);
-			sb_printf(s, ") {\n");
+			for_header(k, node);
 			emit_var_defs(k, es, call, no, es->nvars, depth + 2);
 			sb_indent(s, depth + 2);
 			sb_printf(s, op ? "acc = %s(acc, " : "acc = acc + (", op ? op : "");
@@ -1665,9 +1677,6 @@ static int emit_acc_loop(cg *k, __isl_keep isl_ast_node *node, int depth)
 			sb_printf(s, "] = acc;\n");
 			sb_indent(s, depth);
 			sb_printf(s, "}\n");
-			isl_ast_expr_free(init);
-			isl_ast_expr_free(cond);
-			isl_ast_expr_free(inc);
 			done = 1;
 		}
 	}
@@ -1686,10 +1695,6 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 	if (!parallel && emit_acc_loop(k, node, depth))
 		return;
 	sb *s = &k->out;
-	isl_ast_expr *it = isl_ast_node_for_get_iterator(node);
-	isl_ast_expr *init = isl_ast_node_for_get_init(node);
-	isl_ast_expr *cond = isl_ast_node_for_get_cond(node);
-	isl_ast_expr *inc = isl_ast_node_for_get_inc(node);
 	isl_ast_node *body = isl_ast_node_for_get_body(node);
 	int pfor = 0;
 	if (is_parallel_mark(body)) {
@@ -1736,17 +1741,7 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 		sb_printf(s, "#endif\n");
 	}
 	sb_indent(s, depth);
-	sb_printf(s, "for (long ");
-	print_expr(k, it);
-	sb_printf(s, " = ");
-	print_expr(k, init);
-	sb_printf(s, "; ");
-	print_expr(k, cond);
-	sb_printf(s, "; ");
-	print_expr(k, it);
-	sb_printf(s, " += ");
-	print_expr(k, inc);
-	sb_printf(s, ") {\n");
+	for_header(k, node);
 	if (parallel && tiles) {
 		sb_indent(s, depth + 1);
 		sb_printf(s, "if (!ok) continue;\n");
@@ -1763,10 +1758,6 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 	} else if (parallel && tiles) {
 		emit_tile_frees(k, depth, k->cur);
 	}
-	isl_ast_expr_free(it);
-	isl_ast_expr_free(init);
-	isl_ast_expr_free(cond);
-	isl_ast_expr_free(inc);
 	isl_ast_node_free(body);
 }
 
