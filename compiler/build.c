@@ -222,9 +222,21 @@ static plan *read_plan(const char *path, const deps_graph *g, char *err,
 		goto done;
 	}
 	buf[len] = '\0';
-	j = cJSON_ParseWithLength(buf, len);
+	const char *end = NULL;
+	j = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (!j) {
-		snprintf(err, errlen, "not valid JSON");
+		/* Where the parser stopped, as line:col (the caller prefixes
+		 * the path). */
+		int line = 1, col = 1;
+		for (const char *q = buf; end && q < end && q < buf + len; q++) {
+			if (*q == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+		snprintf(err, errlen, "%d:%d: error: invalid JSON", line, col);
 		goto done;
 	}
 	pl = plan_from_json(j, g->c, err, errlen);
@@ -263,7 +275,9 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan *
 	if (o->plan_file) {
 		pl = read_plan(o->plan_file, g, err, sizeof(err));
 		if (!pl) {
-			fprintf(stderr, "%s: error: %s\n", o->plan_file, err);
+			/* "L:C: error: ..." for a JSON syntax error. */
+			int pos = err[0] >= '0' && err[0] <= '9';
+			fprintf(stderr, pos ? "%s:%s\n" : "%s: error: %s\n", o->plan_file, err);
 			return CLI_EXIT_USER;
 		}
 	} else {

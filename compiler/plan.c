@@ -1,6 +1,7 @@
 /* plan.c - plans as JSON, and their checks (see plan.h, docs/plan.md). */
 #include "plan.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -228,7 +229,8 @@ static int read_params(reader *r, const cJSON *j, const ein_cascade *c,
 			ferr(r, f, "the cascade has no parameter '%s'", it->string);
 			return -1;
 		}
-		if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble)) {
+		if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
+		    fabs(it->valuedouble) > 9007199254740992.0) {
 			ftype(r, f, "an integer", it);
 			return -1;
 		}
@@ -481,6 +483,13 @@ static int check_order(reader *r, const ein_cascade *c, const int *group_of)
 	return 0;
 }
 
+/* Is v a whole number in [0, max]?  (A count of the search record.) */
+static int record_count(const cJSON *v, int64_t max)
+{
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= (double)max &&
+	       v->valuedouble == floor(v->valuedouble);
+}
+
 plan *plan_from_json(const cJSON *j, const ein_cascade *c, char *err,
 		     size_t errlen)
 {
@@ -551,17 +560,19 @@ plan *plan_from_json(const cJSON *j, const ein_cascade *c, char *err,
 		const cJSON *v;
 		if (cJSON_IsNumber(v = item(se, "seconds")))
 			p->search_seconds = v->valuedouble;
-		if (cJSON_IsNumber(v = item(se, "mappings")))
+		/* Counts out of range (a hand-edited file) are not kept:
+		 * converting them would be undefined. */
+		if (record_count(v = item(se, "mappings"), INT64_C(1) << 53))
 			p->candidates = (int64_t)v->valuedouble;
-		if (cJSON_IsNumber(v = item(se, "groups_considered")))
+		if (record_count(v = item(se, "groups_considered"), INT64_C(1) << 53))
 			p->groups_considered = (int64_t)v->valuedouble;
 		if (cJSON_IsBool(v = item(se, "complete")))
 			p->complete = cJSON_IsTrue(v);
 		if (cJSON_IsNumber(v = item(se, "time_budget_seconds")))
 			p->time_budget = v->valuedouble;
-		if (cJSON_IsNumber(v = item(se, "footprints_checked")))
+		if (record_count(v = item(se, "footprints_checked"), INT_MAX))
 			p->footprints_checked = (int)v->valuedouble;
-		if (cJSON_IsNumber(v = item(se, "footprints_differed")))
+		if (record_count(v = item(se, "footprints_differed"), INT_MAX))
 			p->footprints_differed = (int)v->valuedouble;
 	}
 	free(group_of);

@@ -2645,6 +2645,16 @@ static int build_tables(st *s, const stream_options *o)
 		if (b->kind != CG_BUF_TILE || s->need_dram[t]) {
 			mt->dram = off;
 			off = ck_add(s, off, (tt->nelems + 15) / 16 * 16);
+			/* A user's sizes, not a compiler bug: say which tensor. */
+			if (off > MLB_MAX_ELEMS) {
+				fail(s, -2,
+				     "%s:%d:%d: tensor '%s' (%lld values) does not fit in the "
+				     "accelerator's DRAM address space (2^40 values for all "
+				     "tensors; %lld needed up to it)",
+				     c->file, tt->loc.line, tt->loc.col, tt->name,
+				     (long long)tt->nelems, (long long)off);
+				return -2;
+			}
 		} else {
 			mt->dram = -1;
 		}

@@ -134,6 +134,7 @@ run param_over_2_40 1 '^param41\.ein:1:11: error: parameter .N. = 1099511627777 
 printf 'param N = 1048576\ninput A[N, N]\noutput C[N, N]\nC_{i,j} = A_{i,j} * 2\n' >t40.ein
 run tensor_2_40_check 0 '' "$BIN" check t40.ein --quiet
 run tensor_2_40_eval 1 "^t40\\.ein:2:7: error: tensor 'A' has 1099511627776 elements, more than --max-memory" "$BIN" eval t40.ein --random 1 --out out40
+run tensor_2_40_stream 1 "error: t40\\.ein:3:8: tensor 'C' \\(1099511627776 values\\) does not fit in the accelerator's DRAM" "$BIN" compile t40.ein --emit stream -o out40s
 run tensor_2_40_eval_huge_budget 1 "^t40\\.ein:2:7: error: tensor 'A' has 1099511627776 elements" "$BIN" eval t40.ein --random 1 --out out40 --max-memory 4G
 printf 'param N = 1048576\ninput A[N, N, N, N]\noutput C[N, N, N, N]\nC_{i,j,k,l} = A_{i,j,k,l}\n' >t80.ein
 run tensor_2_80 1 "^t80\\.ein:2:7: error: 'A' has more than 2\\^62 elements" "$BIN" check t80.ein
