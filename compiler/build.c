@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "cost.h"
+#include "diag.h"
 #include "mapper.h"
 #include "plan.h"
 #include "target.h"
@@ -227,15 +228,8 @@ static plan *read_plan(const char *path, const deps_graph *g, char *err,
 	if (!j) {
 		/* Where the parser stopped, as line:col (the caller prefixes
 		 * the path). */
-		int line = 1, col = 1;
-		for (const char *q = buf; end && q < end && q < buf + len; q++) {
-			if (*q == '\n') {
-				line++;
-				col = 1;
-			} else {
-				col++;
-			}
-		}
+		int line, col;
+		diag_line_col(buf, end ? (size_t)(end - buf) : 0, &line, &col);
 		snprintf(err, errlen, "%d:%d: error: invalid JSON", line, col);
 		goto done;
 	}

@@ -351,15 +351,8 @@ static plan *read_plan(const char *path, const ein_cascade *c, int *status)
 	const char *end = NULL;
 	cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!j) {
-		int line = 1, col = 1;
-		for (const char *q = text; end && q < end && q < text + len; q++) {
-			if (*q == '\n') {
-				line++;
-				col = 1;
-			} else {
-				col++;
-			}
-		}
+		int line, col;
+		diag_line_col(text, end ? (size_t)(end - text) : 0, &line, &col);
 		fprintf(stderr, "%s:%d:%d: error: invalid JSON\n", path, line, col);
 		diag_free(d);
 		*status = CLI_EXIT_USER;

@@ -686,6 +686,19 @@ static gemm_info gemm_match(const ein_einsum *es)
 	return g;
 }
 
+/* The largest extent of rank r among the Einsums flagged in members that
+ * have it (0 when none has). */
+static int64_t members_extent(const deps_graph *g, const char *members, int r)
+{
+	int64_t ext = 0;
+	for (int e = 0; e < g->c->neinsums; e++) {
+		int v = members[e] ? g->var_of[e][r] : -1;
+		if (v >= 0 && g->c->einsums[e].vars[v].size > ext)
+			ext = g->c->einsums[e].vars[v].size;
+	}
+	return ext;
+}
+
 /* ------------------------------------------------------ CPU retiling */
 
 /* The accelerator's plans tile for a 256x256 array and a 16 MiB buffer:
@@ -711,12 +724,7 @@ int cg_plan_retile_cpu(const deps_graph *g, cg_plan *p, char *err, size_t errlen
 			continue;
 		}
 		for (int j = 0; j < gr->nband; j++) {
-			int64_t ext = 0;
-			for (int e = 0; e < c->neinsums; e++) {
-				int v = gr->members[e] ? g->var_of[e][gr->band[j]] : -1;
-				if (v >= 0 && c->einsums[e].vars[v].size > ext)
-					ext = c->einsums[e].vars[v].size;
-			}
+			int64_t ext = members_extent(g, gr->members, gr->band[j]);
 			int64_t want = ext < 128 ? ext : 128;
 			if (gr->tile[j] >= want)
 				continue;
@@ -1030,11 +1038,7 @@ typedef struct cg_strip {
 static int64_t rank_extent(const cg *k, int gi, const char *members, int r)
 {
 	const cg_group *gr = &k->p->groups[gi];
-	int64_t ext = 0;
-	for (int e = 0; e < k->c->neinsums; e++)
-		if (members[e] && k->g->var_of[e][r] >= 0 &&
-		    k->c->einsums[e].vars[k->g->var_of[e][r]].size > ext)
-			ext = k->c->einsums[e].vars[k->g->var_of[e][r]].size;
+	int64_t ext = members_extent(k->g, members, r);
 	for (int j = 0; j < gr->nband; j++)
 		if (gr->band[j] == r && gr->tile[j] < ext)
 			ext = gr->tile[j];
@@ -1859,13 +1863,7 @@ static void choose_parallel(cg *k, int gi)
 			continue;
 		/* A band member of one tile has no loop: the mark below it
 		 * would land in an outer loop's body. */
-		int64_t ext = 0;
-		for (int e = 0; e < c->neinsums; e++)
-			if (gr->members[e]) {
-				int v = k->g->var_of[e][gr->band[j]];
-				if (c->einsums[e].vars[v].size > ext)
-					ext = c->einsums[e].vars[v].size;
-			}
+		int64_t ext = members_extent(k->g, gr->members, gr->band[j]);
 		if (ext <= gr->tile[j])
 			continue;
 		int ok = 1;

@@ -369,3 +369,17 @@ ein_loc diag_span(ein_loc a, ein_loc b)
 	}
 	return r;
 }
+
+void diag_line_col(const char *text, size_t off, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && text[i]; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}

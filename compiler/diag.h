@@ -28,6 +28,9 @@ void diag_free(diag_ctx *d);
 
 const char *diag_file(const diag_ctx *d);
 const char *diag_source(const diag_ctx *d, size_t *len);
+/* 1-based line and column of byte offset off in text (for positions that
+ * a parser reports as offsets, e.g. cJSON's). */
+void diag_line_col(const char *text, size_t off, int *line, int *col);
 
 /* Records a diagnostic at loc (loc.line == 0: no position, e.g. a -D
  * option).  Returns nothing; the message is formatted now. */

@@ -439,21 +439,6 @@ fail:
 	return NULL;
 }
 
-/* 1-based line and column of offset off in text. */
-static void line_col(const char *text, size_t off, int *line, int *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off && text[i]; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
 static target *from_text(const char *text, size_t len, char *err, size_t errlen)
 {
 	const char *end = NULL;
@@ -461,7 +446,7 @@ static target *from_text(const char *text, size_t len, char *err, size_t errlen)
 	if (!j) {
 		int line, col;
 		size_t off = end ? (size_t)(end - text) : 0;
-		line_col(text, off, &line, &col);
+		diag_line_col(text, off, &line, &col);
 		snprintf(err, errlen, "%d:%d: invalid JSON", line, col);
 		return NULL;
 	}
