@@ -260,3 +260,31 @@ void ein_aff_str(const ein_cascade *c, const ein_aff *a,
 #undef PUT
 }
 
+
+uint32_t ein_access_vars(const ein_access *a)
+{
+	uint32_t v = 0;
+	for (int k = 0; k < a->nidx; k++)
+		for (int i = 0; i < EIN_MAX_VARS; i++)
+			if (a->idx[k].vc[i])
+				v |= 1u << i;
+	return v;
+}
+
+uint32_t ein_expr_vars(const ein_einsum *es, const ein_expr *x)
+{
+	if (!x)
+		return 0;
+	switch (x->kind) {
+	case EIN_X_ACCESS:
+		return ein_access_vars(&es->reads[x->id]);
+	case EIN_X_VAR:
+		return 1u << x->id;
+	case EIN_X_UNARY:
+		return ein_expr_vars(es, x->a);
+	case EIN_X_BINARY:
+		return ein_expr_vars(es, x->a) | ein_expr_vars(es, x->b);
+	default:
+		return 0;
+	}
+}

@@ -227,5 +227,9 @@ double ein_apply_fn(ein_fn f, double x);
 double ein_apply_binop(ein_binop op, double x, double y);
 /* Identity of a reduction operator: 0, -inf or +inf. */
 double ein_reduce_identity(ein_binop op);
+/* The variables (bit v) an access indexes with, and an expression
+ * depends on. */
+uint32_t ein_access_vars(const ein_access *a);
+uint32_t ein_expr_vars(const ein_einsum *es, const ein_expr *x);
 
 #endif

@@ -67,33 +67,6 @@ void cost_model_free(cost_model *m)
 
 /* ---- Per-Einsum analysis ------------------------------------------------ */
 
-static uint32_t access_vars(const ein_access *a)
-{
-	uint32_t v = 0;
-	for (int k = 0; k < a->nidx; k++)
-		for (int i = 0; i < EIN_MAX_VARS; i++)
-			if (a->idx[k].vc[i])
-				v |= 1u << i;
-	return v;
-}
-
-static uint32_t expr_vars(const ein_einsum *es, const ein_expr *x)
-{
-	if (!x)
-		return 0;
-	switch (x->kind) {
-	case EIN_X_ACCESS:
-		return access_vars(&es->reads[x->id]);
-	case EIN_X_VAR:
-		return 1u << x->id;
-	case EIN_X_UNARY:
-		return expr_vars(es, x->a);
-	case EIN_X_BINARY:
-		return expr_vars(es, x->a) | expr_vars(es, x->b);
-	default:
-		return 0;
-	}
-}
 
 static void add_term(cost_einsum_info *in, uint32_t vars, double ops)
 {
@@ -131,7 +104,7 @@ static void charge(cost_einsum_info *in, const target *t, const ein_einsum *es,
 	if (!x)
 		return;
 	if (x->kind == EIN_X_UNARY) {
-		add_term(in, expr_vars(es, x), t->op_cycles[x->op]);
+		add_term(in, ein_expr_vars(es, x), t->op_cycles[x->op]);
 		charge(in, t, es, x->a, 0);
 		return;
 	}
@@ -144,13 +117,13 @@ static void charge(cost_einsum_info *in, const target *t, const ein_einsum *es,
 	}
 	if ((x->op == EIN_OP_ADD || x->op == EIN_OP_SUB) &&
 	    (is_mul(x->a) || is_mul(x->b))) {
-		add_term(in, expr_vars(es, x), t->op_cycles[TARGET_OP_MAC]);
+		add_term(in, ein_expr_vars(es, x), t->op_cycles[TARGET_OP_MAC]);
 		int fa = is_mul(x->a);
 		charge(in, t, es, x->a, fa);
 		charge(in, t, es, x->b, !fa && is_mul(x->b));
 		return;
 	}
-	add_term(in, expr_vars(es, x), t->op_cycles[TARGET_OP_BINOP0 + x->op]);
+	add_term(in, ein_expr_vars(es, x), t->op_cycles[TARGET_OP_BINOP0 + x->op]);
 	charge(in, t, es, x->a, 0);
 	charge(in, t, es, x->b, 0);
 }
@@ -191,8 +164,8 @@ static void analyse_ops(cost_einsum_info *in, const target *t,
 	int acc[2], nacc = 0;
 	if (red && es->reduce_op == EIN_OP_ADD && es->rhs &&
 	    product_reads(es->rhs, acc, &nacc) == 0 && nacc == 2) {
-		uint32_t va = access_vars(&es->reads[acc[0]]);
-		uint32_t vb = access_vars(&es->reads[acc[1]]);
+		uint32_t va = ein_access_vars(&es->reads[acc[0]]);
+		uint32_t vb = ein_access_vars(&es->reads[acc[1]]);
 		uint32_t out = all & ~red;
 		in->gemm = 1;
 		in->mvars = out & va & ~vb;

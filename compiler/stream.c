@@ -1472,33 +1472,6 @@ static uint8_t vars_mask(const sbox *b, uint32_t vars)
 	return m;
 }
 
-static uint32_t access_vars(const ein_access *a)
-{
-	uint32_t v = 0;
-	for (int k = 0; k < a->nidx; k++)
-		for (int i = 0; i < EIN_MAX_VARS; i++)
-			if (a->idx[k].vc[i])
-				v |= 1u << i;
-	return v;
-}
-
-static uint32_t expr_vars(const ein_einsum *es, const ein_expr *x)
-{
-	if (!x)
-		return 0;
-	switch (x->kind) {
-	case EIN_X_ACCESS:
-		return access_vars(&es->reads[x->id]);
-	case EIN_X_VAR:
-		return 1u << x->id;
-	case EIN_X_UNARY:
-		return expr_vars(es, x->a);
-	case EIN_X_BINARY:
-		return expr_vars(es, x->a) | expr_vars(es, x->b);
-	default:
-		return 0;
-	}
-}
 
 /* The address of an access at the box origin, and its strides. */
 static void access_addr(st *s, const ein_access *a, const sbox *b, sx *addr, int32_t *stride)
@@ -1594,7 +1567,7 @@ static int kexpr(st *s, kbuild *k, const ein_einsum *es, const sbox *b, const ei
 {
 	if (s->rc)
 		return 0;
-	uint8_t mask = vars_mask(b, expr_vars(es, x));
+	uint8_t mask = vars_mask(b, ein_expr_vars(es, x));
 	switch (x->kind) {
 	case EIN_X_NUM:
 		return kput(s, k, MLB_U_CST, 0, 0, 0, 0, 0, (float)x->num);
@@ -1627,7 +1600,7 @@ static int kexpr(st *s, kbuild *k, const ein_einsum *es, const sbox *b, const ei
 		if (k->ld[si] < 0) {
 			int rd = a->tensor != es->out.tensor;
 			k->ld[si] = kput(s, k, MLB_U_LD, 0, rd ? MLB_COST_READ + 1 : 0,
-					 vars_mask(b, access_vars(a)), si, 0, 0);
+					 vars_mask(b, ein_access_vars(a)), si, 0, 0);
 		}
 		return k->ld[si];
 	}
@@ -1756,12 +1729,12 @@ static void stmt_vmac(st *s, int e, const sbox *b, int overwrite)
 	const ein_expr *x = es->rhs;
 	int sx_ = kstream(s, k, &es->reads[gm->x]);
 	int sy = kstream(s, k, &es->reads[gm->y]);
-	int lx = kput(s, k, MLB_U_LD, 0, MLB_COST_READ + 1, vars_mask(b, access_vars(&es->reads[gm->x])),
+	int lx = kput(s, k, MLB_U_LD, 0, MLB_COST_READ + 1, vars_mask(b, ein_access_vars(&es->reads[gm->x])),
 		      sx_, 0, 0);
 	int ly = sy == sx_ ? lx
 			   : kput(s, k, MLB_U_LD, 0, MLB_COST_READ + 1,
-				  vars_mask(b, access_vars(&es->reads[gm->y])), sy, 0, 0);
-	int mul = kput(s, k, MLB_U_BIN, EIN_OP_MUL, 0, vars_mask(b, expr_vars(es, x)), lx, ly, 0);
+				  vars_mask(b, ein_access_vars(&es->reads[gm->y])), sy, 0, 0);
+	int mul = kput(s, k, MLB_U_BIN, EIN_OP_MUL, 0, vars_mask(b, ein_expr_vars(es, x)), lx, ly, 0);
 	kput(s, k, MLB_U_ACC, EIN_OP_ADD, MLB_COST_MAC + 1, amask, mul, 0, 0);
 	emit_kernel(s, k, b, overwrite ? MLB_F_OVERWRITE : 0);
 	free(k);
