@@ -67,7 +67,6 @@ void cost_model_free(cost_model *m)
 
 /* ---- Per-Einsum analysis ------------------------------------------------ */
 
-
 static void add_term(cost_einsum_info *in, uint32_t vars, double ops)
 {
 	for (int j = 0; j < in->nterms; j++)
@@ -947,7 +946,6 @@ static void tensor_options(const cost_group *cg, const cg_tensor *ts,
 		}
 	}
 }
-
 
 /* One complete choice of levels and multi-pass handling, and its costs. */
 typedef struct eval_state {

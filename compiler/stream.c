@@ -1472,7 +1472,6 @@ static uint8_t vars_mask(const sbox *b, uint32_t vars)
 	return m;
 }
 
-
 /* The address of an access at the box origin, and its strides. */
 static void access_addr(st *s, const ein_access *a, const sbox *b, sx *addr, int32_t *stride)
 {
