@@ -706,8 +706,9 @@ static int64_t members_extent(const deps_graph *g, const char *members, int r)
  * SSM group into tiles of 16 or 32 tokens, which on a CPU make small BLAS
  * calls.  Keeping each group's members and order, a group that is one
  * GEMM-shaped Einsum becomes one call (split across the threads by
- * ml_sgemm), and every other fused rank with a tile below 128 gets 128 (or
- * its extent) when fusion_check accepts the group at the new tiles. */
+ * ml_sgemm), a fused rank that a GEMM member reduces over gets its whole
+ * extent, and every other fused rank with a tile below 128 gets 128 (or
+ * its extent), each when fusion_check accepts the group at the new tiles. */
 int cg_plan_retile_cpu(const deps_graph *g, cg_plan *p, char *err, size_t errlen)
 {
 	const ein_cascade *c = g->c;
@@ -726,6 +727,16 @@ int cg_plan_retile_cpu(const deps_graph *g, cg_plan *p, char *err, size_t errlen
 		for (int j = 0; j < gr->nband; j++) {
 			int64_t ext = members_extent(g, gr->members, gr->band[j]);
 			int64_t want = ext < 128 ? ext : 128;
+			/* A GEMM's reduction rank is not cut at all: BLAS blocks
+			 * K itself, and a thin K makes a matrix-vector product
+			 * (decoding one token) too short to share between
+			 * threads. */
+			for (int e = 0; e < c->neinsums; e++) {
+				int v = gr->members[e] ? g->var_of[e][gr->band[j]] : -1;
+				if (v >= 0 && c->einsums[e].vars[v].reduced &&
+				    gemm_match(&c->einsums[e]).ok)
+					want = ext;
+			}
 			if (gr->tile[j] >= want)
 				continue;
 			fusion_req req = {0};
@@ -1033,6 +1044,34 @@ typedef struct cg_strip {
 	int point[CG_MAX_BAND];
 } cg_strip;
 
+/* The points statements first..last-1 of group gi run (stmt_init 1: an
+ * initialisation, over the output ranks only), within one tile of the
+ * group's band when per_tile.  The generated code runs a parallel region
+ * on one thread when this is below ML_PAR_MIN: decoding one token has
+ * regions of a few thousand points, for which starting the team costs
+ * more than the work. */
+static int64_t stmt_points(const cg *k, int gi, const int *stmt_e, const int *stmt_init,
+			   int first, int last, int per_tile)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	double pts = 0;
+	for (int i = first; i < last; i++) {
+		const ein_einsum *es = &k->c->einsums[stmt_e[i]];
+		double n = 1;
+		for (int v = 0; v < es->nvars; v++) {
+			int64_t size = es->vars[v].size;
+			if (stmt_init[i] == 1 && es->vars[v].reduced)
+				continue;
+			for (int j = 0; per_tile && j < gr->nband; j++)
+				if (k->g->var_of[stmt_e[i]][gr->band[j]] == v && gr->tile[j] < size)
+					size = gr->tile[j];
+			n *= (double)size;
+		}
+		pts += n;
+	}
+	return pts >= 9e18 ? INT64_MAX : (int64_t)pts;
+}
+
 /* Extent of rank r inside one tile of group gi (the tile when r is fused,
  * else the largest extent among the members). */
 static int64_t rank_extent(const cg *k, int gi, const char *members, int r)
@@ -1052,6 +1091,24 @@ static int64_t rank_extent(const cg *k, int gi, const char *members, int r)
  * and along which fusion_check finds the run legal and parallel.  The
  * strips then run in parallel, and each strip's intermediates stay in
  * cache.  Returns the number of strips written to out. */
+/* The ranks Einsum e could be strip-mined along in group gi: output ranks,
+ * not generational, of extent 2 or more in a tile (one bit per rank).
+ * members is scratch space of c->neinsums bytes. */
+static uint64_t strip_ranks(const cg *k, int gi, int e, char *members)
+{
+	const ein_einsum *es = &k->c->einsums[e];
+	uint64_t m = 0;
+	memset(members, 0, (size_t)k->c->neinsums);
+	members[e] = 1;
+	for (int r = 0; r < k->g->nranks && r < 64; r++) {
+		int v = k->g->var_of[e][r];
+		if (v >= 0 && !es->vars[v].reduced && v != es->gen_var &&
+		    rank_extent(k, gi, members, r) >= 2)
+			m |= (uint64_t)1 << r;
+	}
+	return m;
+}
+
 static int find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 		       int ns, cg_strip *out, int max)
 {
@@ -1068,9 +1125,23 @@ static int find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 			a++;
 			continue;
 		}
+		/* The run: from a, the statements (no GEMM) that still share
+		 * a rank they could be strip-mined along.  A statement with
+		 * none of the run's ranks (zeroing an output that the next
+		 * GEMM accumulates into, say) starts a run of its own. */
+		uint64_t shared = ~(uint64_t)0;
 		int b = a;
-		while (b < ns && stmt_init[b] != 2)
+		while (b < ns && stmt_init[b] != 2) {
+			uint64_t m = strip_ranks(k, gi, stmt_e[b], members);
+			if (!(m & shared))
+				break;
+			shared &= m;
 			b++;
+		}
+		if (b == a) {
+			a++;
+			continue;
+		}
 		memset(members, 0, (size_t)c->neinsums);
 		for (int i = a; i < b; i++)
 			members[stmt_e[i]] = 1;
@@ -1320,8 +1391,12 @@ static __isl_give isl_ast_node *group_ast(cg *k, int gi)
 			node = isl_schedule_node_insert_partial_schedule(
 				node, isl_multi_union_pw_aff_from_union_pw_aff(pu));
 		}
-		/* The strips' loop runs in parallel: its body is the mark. */
-		node = isl_schedule_node_insert_mark(node, isl_id_alloc(ctx, "pfor", NULL));
+		/* The strips' loop runs in parallel: its body is the mark,
+		 * whose name carries the points of one tile's strips. */
+		char pname[48];
+		snprintf(pname, sizeof(pname), "pfor %" PRId64,
+			 stmt_points(k, gi, stmt_e, stmt_init, st->first, st->last, 1));
+		node = isl_schedule_node_insert_mark(node, isl_id_alloc(ctx, pname, NULL));
 		node = isl_schedule_node_insert_partial_schedule(
 			node, isl_multi_union_pw_aff_from_union_pw_aff(upa));
 		node = isl_schedule_node_parent(isl_schedule_node_parent(node));
@@ -1693,6 +1768,20 @@ static int emit_acc_loop(cg *k, __isl_keep isl_ast_node *node, int depth)
 	return done;
 }
 
+/* All the points of group gi's members (see stmt_points). */
+static int64_t group_points(const cg *k, int gi)
+{
+	int64_t pts = 0;
+	for (int e = 0; e < k->c->neinsums; e++) {
+		int init = 0;
+		if (k->p->groups[gi].members[e]) {
+			int64_t n = stmt_points(k, gi, &e, &init, 0, 1, 0);
+			pts = n > INT64_MAX - pts ? INT64_MAX : pts + n;
+		}
+	}
+	return pts;
+}
+
 static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 		     int parallel)
 {
@@ -1701,6 +1790,7 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 	sb *s = &k->out;
 	isl_ast_node *body = isl_ast_node_for_get_body(node);
 	int pfor = 0;
+	long long pfor_points = 0;
 	if (is_parallel_mark(body)) {
 		isl_ast_node *inner = isl_ast_node_mark_get_node(body);
 		isl_ast_node_free(body);
@@ -1711,7 +1801,10 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 		 * sharing the group's buffers (the strips touch disjoint
 		 * parts of them). */
 		isl_id *id = isl_ast_node_mark_get_id(body);
-		pfor = strcmp(isl_id_get_name(id), "pfor") == 0 && k->o->openmp;
+		const char *name = isl_id_get_name(id);
+		pfor = strncmp(name, "pfor ", 5) == 0 && k->o->openmp;
+		if (pfor)
+			pfor_points = strtoll(name + 5, NULL, 10);
 		isl_id_free(id);
 		if (pfor) {
 			isl_ast_node *inner = isl_ast_node_mark_get_node(body);
@@ -1721,8 +1814,12 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 	}
 	int region = parallel && k->o->openmp;
 	int tiles = k->par_member >= 0 && group_has_tiles(k, k->cur);
+	/* The preprocessor decides whether a region runs in parallel (its
+	 * points against ML_PAR_MIN): an OpenMP if clause would still start
+	 * a team, of one thread. */
+	int64_t points = region ? group_points(k, k->cur) : 0;
 	if (region) {
-		sb_printf(s, "#ifdef _OPENMP\n");
+		sb_printf(s, "#if defined(_OPENMP) && %" PRId64 " >= ML_PAR_MIN\n", points);
 		sb_indent(s, depth);
 		sb_printf(s, "#pragma omp parallel\n");
 		sb_printf(s, "#endif\n");
@@ -1731,7 +1828,7 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 		depth++;
 		if (tiles)
 			emit_tile_allocs(k, depth, k->cur);
-		sb_printf(s, "#ifdef _OPENMP\n");
+		sb_printf(s, "#if defined(_OPENMP) && %" PRId64 " >= ML_PAR_MIN\n", points);
 		sb_indent(s, depth);
 		sb_printf(s, "#pragma omp for schedule(static)\n");
 		sb_printf(s, "#endif\n");
@@ -1739,7 +1836,7 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 		emit_tile_allocs(k, depth, k->cur);
 	}
 	if (pfor) {
-		sb_printf(s, "#ifdef _OPENMP\n");
+		sb_printf(s, "#if defined(_OPENMP) && %lld >= ML_PAR_MIN\n", pfor_points);
 		sb_indent(s, depth);
 		sb_printf(s, "#pragma omp parallel for schedule(static)\n");
 		sb_printf(s, "#endif\n");
@@ -2321,6 +2418,13 @@ static const char prelude[] =
 	"#include <stdlib.h>\n"
 	"#include <string.h>\n"
 	"\n"
+	"/* A parallel region of fewer points than this runs on one thread:\n"
+	" * starting the team would cost more than the work (-DML_PAR_MIN=0\n"
+	" * runs every region on all threads). */\n"
+	"#ifndef ML_PAR_MIN\n"
+	"#define ML_PAR_MIN 32768\n"
+	"#endif\n"
+	"\n"
 	"/* Loop-bound helpers used by isl's generated code. */\n"
 	"static inline long floord(long a, long b)\n"
 	"{\n"
@@ -2462,6 +2566,37 @@ static const char prelude[] =
 	"{\n"
 	"#ifdef _OPENMP\n"
 	"\tint nt = omp_in_parallel() ? 1 : omp_get_max_threads();\n"
+	"\t/* A matrix-vector product whose matrix is stored along K (a row\n"
+	"\t * times a row-major matrix, or the mirror of that): each thread\n"
+	"\t * sums one contiguous block of the matrix's rows into a part of its\n"
+	"\t * own, then the parts are added.  Split along the output instead,\n"
+	"\t * the threads would take turns within every row, which streams the\n"
+	"\t * weights of decoding a token 15 percent slower. */\n"
+	"\tlong len = M == 1 ? N : M;\n"
+	"\tif (nt > 1 && ((M == 1 && !yt) || (N == 1 && xt)) && K >= 16L * nt &&\n"
+	"\t    (double)len * (double)K >= 65536.0 && nt * len <= 16384) {\n"
+	"\t\tfloat part[nt * len];\n"
+	"\t\t#pragma omp parallel num_threads(nt)\n"
+	"\t\t{\n"
+	"\t\t\tint t = omp_get_thread_num();\n"
+	"\t\t\tlong lo = K * t / nt, hi = K * (t + 1) / nt;\n"
+	"\t\t\tif (M == 1)\n"
+	"\t\t\t\tml_sgemm1(xt, 0, 1, N, hi - lo, xt ? X + lo * ldx : X + lo, ldx,\n"
+	"\t\t\t\t\t  Y + lo * ldy, ldy, 0.0f, part + t * len, len);\n"
+	"\t\t\telse\n"
+	"\t\t\t\tml_sgemm1(1, yt, M, 1, hi - lo, X + lo * ldx, ldx,\n"
+	"\t\t\t\t\t  yt ? Y + lo : Y + lo * ldy, ldy, 0.0f, part + t * len, 1);\n"
+	"\t\t\t#pragma omp barrier\n"
+	"\t\t\tlong c = M == 1 ? 1 : ldc;\n"
+	"\t\t\tfor (long j = len * t / nt; j < len * (t + 1) / nt; j++) {\n"
+	"\t\t\t\tfloat s = beta == 0.0f ? 0.0f : beta * C[j * c];\n"
+	"\t\t\t\tfor (int u = 0; u < nt; u++)\n"
+	"\t\t\t\t\ts += part[u * len + j];\n"
+	"\t\t\t\tC[j * c] = s;\n"
+	"\t\t\t}\n"
+	"\t\t}\n"
+	"\t\treturn;\n"
+	"\t}\n"
 	"\tif (nt > 1 && (double)M * (double)N * (double)K >= 262144.0) {\n"
 	"\t\tint rows = M >= N;\n"
 	"\t\tlong len = rows ? M : N, chunk = ((len + nt - 1) / nt + 15) / 16 * 16;\n"
