@@ -333,6 +333,33 @@ void diag_internal(const char *fmt, ...)
 	va_end(ap);
 }
 
+void diag_escape(const char *s, char *out, size_t outlen)
+{
+	size_t n = 0;
+	if (outlen == 0)
+		return;
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		char buf[8];
+		if (ch == '\n')
+			snprintf(buf, sizeof(buf), "\\n");
+		else if (ch == '\t')
+			snprintf(buf, sizeof(buf), "\\t");
+		else if (ch < 0x20 || ch == 0x7f)
+			snprintf(buf, sizeof(buf), "\\u%04x", ch);
+		else {
+			buf[0] = (char)ch;
+			buf[1] = '\0';
+		}
+		size_t k = strlen(buf);
+		if (n + k >= outlen)
+			break;
+		memcpy(out + n, buf, k);
+		n += k;
+	}
+	out[n] = '\0';
+}
+
 int diag_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

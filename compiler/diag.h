@@ -56,6 +56,11 @@ void diag_flush(diag_ctx *d, FILE *out);
  * with DIAG_EXIT_INTERNAL. */
 void diag_internal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Copies s into out (outlen bytes, always terminated, cut short if need
+ * be) with control characters escaped as in JSON (\n, \t, \u001b), so
+ * that text taken from the input keeps a message on one line. */
+void diag_escape(const char *s, char *out, size_t outlen);
+
 /* Edit distance, for "did you mean" hints. */
 int diag_edit_distance(const char *a, const char *b);
 

@@ -186,7 +186,11 @@ static void ferr(reader *r, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(r->err, r->errlen, "field \"%s\": %s", field, msg);
+	/* Both may hold the input's names: one line whatever they are. */
+	char name[256], line[1024];
+	diag_escape(field, name, sizeof(name));
+	diag_escape(msg, line, sizeof(line));
+	snprintf(r->err, r->errlen, "field \"%s\": %s", name, line);
 }
 
 static void ftype(reader *r, const char *field, const char *what,

@@ -144,11 +144,13 @@ static void field_error(char *err, size_t errlen, const char *field,
 			const char *expected, const cJSON *found)
 {
 	char *s = found ? cJSON_PrintUnformatted(found) : NULL;
+	char name[256]; /* sources.KEY holds the input's key */
+	diag_escape(field, name, sizeof(name));
 	if (found)
-		snprintf(err, errlen, "field \"%s\": expected %s, found %s", field,
+		snprintf(err, errlen, "field \"%s\": expected %s, found %s", name,
 			 expected, s ? s : "?");
 	else
-		snprintf(err, errlen, "field \"%s\": missing (expected %s)", field,
+		snprintf(err, errlen, "field \"%s\": missing (expected %s)", name,
 			 expected);
 	free(s);
 }
@@ -159,9 +161,9 @@ static int check_keys(const cJSON *o, const char *prefix,
 		      const char *const *keys, char *err, size_t errlen)
 {
 	for (const cJSON *it = o->child; it; it = it->next) {
-		char full[256];
-		snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "",
-			 it->string ? it->string : "");
+		char name[256], full[300];
+		diag_escape(it->string, name, sizeof(name));
+		snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", name);
 		int known = 0;
 		const char *best = NULL;
 		int bd = 3;
