@@ -150,6 +150,17 @@ static int text_ok(const char *s, size_t n)
 	return 1;
 }
 
+static int is_ident(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
 /* ---------------------------------------------------------- validate */
 
 /* Unused float fields must be +0.0 bit for bit (-0.0 compares equal to 0,
@@ -287,6 +298,15 @@ static int check_tensors(const mlb_module *m, char *err, size_t errlen)
 		size_t n = strlen(t->name);
 		if (!n || !text_ok(t->name, n)) {
 			seterr(err, errlen, "tensor %d: empty or non-printable name", i);
+			return -1;
+		}
+		if (!is_ident(t->name)) {
+			/* The assembly names tensors by words, and the compiler
+			 * by the language's identifiers: anything else (';' starts
+			 * a comment) would disassemble to a file asm rejects. */
+			seterr(err, errlen,
+			       "tensor %d: name '%s' is not an identifier (a letter or '_', then "
+			       "letters, digits or '_')", i, t->name);
 			return -1;
 		}
 		for (int j = 0; j < i; j++)
