@@ -6,7 +6,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+/* 16 floats: one AVX-512 register, or several narrower ones. */
+typedef float v16 __attribute__((vector_size(64)));
 
 static double now(void)
 {
@@ -29,7 +33,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bandwidth [ROUNDS]\n");
 		return 2;
 	}
-	float *a = malloc((size_t)n * sizeof(float));
+	float *a = aligned_alloc(64, (size_t)n * sizeof(float));
 	double *gbs = malloc((size_t)rounds * sizeof(double));
 	if (!a || !gbs) {
 		fprintf(stderr, "bandwidth: out of memory\n");
@@ -42,11 +46,30 @@ int main(int argc, char **argv)
 	for (int r = 0; r < rounds; r++) {
 		double t = now();
 		float s = 0;
-		/* simd: the sum may be reassociated, so that it is vectorised
-		 * and bound by memory, not by the latency of one add chain. */
-#pragma omp parallel for simd reduction(+ : s)
-		for (long i = 0; i < n; i++)
-			s += a[i];
+		/* Four independent vector accumulators per thread (GCC vector
+		 * extensions), so that the loop is bound by memory, not by the
+		 * latency of an add chain.  `omp parallel for simd reduction`
+		 * with one accumulator read about 44 GB/s where this reads
+		 * 55-75 on the same machine. */
+#pragma omp parallel reduction(+ : s)
+		{
+			v16 x0 = {0}, x1 = {0}, x2 = {0}, x3 = {0};
+#pragma omp for schedule(static)
+			for (long i = 0; i < n; i += 64) {
+				v16 y0, y1, y2, y3;
+				memcpy(&y0, a + i, sizeof(y0));
+				memcpy(&y1, a + i + 16, sizeof(y1));
+				memcpy(&y2, a + i + 32, sizeof(y2));
+				memcpy(&y3, a + i + 48, sizeof(y3));
+				x0 += y0;
+				x1 += y1;
+				x2 += y2;
+				x3 += y3;
+			}
+			x0 += x1 + x2 + x3;
+			for (int j = 0; j < 16; j++)
+				s += x0[j];
+		}
 		t = now() - t;
 		sink += s;
 		gbs[r] = (double)n * sizeof(float) / t / 1e9;
