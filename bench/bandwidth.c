@@ -2,11 +2,14 @@
  * 400 MB with OpenMP's threads, median of ROUNDS passes.  Decode is bound
  * by streaming weights, so bench/codegen.sh reports it beside this figure
  * (on a shared machine the bandwidth others leave varies from run to run).
- * Usage: bandwidth [ROUNDS] -> "bandwidth: read_gbs=X" */
-#define _POSIX_C_SOURCE 200809L
+ * The array is in transparent huge pages unless PAGES is "4k", as
+ * decode_stack places the weights.
+ * Usage: bandwidth [ROUNDS] [huge|4k] -> "bandwidth: read_gbs=X" */
+#define _DEFAULT_SOURCE /* madvise */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 /* 16 floats: one AVX-512 register, or several narrower ones. */
@@ -30,10 +33,14 @@ int main(int argc, char **argv)
 	int rounds = argc > 1 ? atoi(argv[1]) : 7;
 	long n = 100L << 20;
 	if (rounds < 1 || rounds > 1000) {
-		fprintf(stderr, "usage: bandwidth [ROUNDS]\n");
+		fprintf(stderr, "usage: bandwidth [ROUNDS] [huge|4k]\n");
 		return 2;
 	}
-	float *a = aligned_alloc(64, (size_t)n * sizeof(float));
+	float *a = aligned_alloc(2u << 20, (size_t)n * sizeof(float)); /* n: 2 MiB multiple */
+#ifdef MADV_HUGEPAGE
+	if (a && !(argc > 2 && strcmp(argv[2], "4k") == 0))
+		madvise(a, (size_t)n * sizeof(float), MADV_HUGEPAGE);
+#endif
 	double *gbs = malloc((size_t)rounds * sizeof(double));
 	if (!a || !gbs) {
 		fprintf(stderr, "bandwidth: out of memory\n");

@@ -92,13 +92,18 @@ for v in plan unfused; do
 done
 : > "$WORK/bw.txt"
 r=0
+# Weights (and the probe's array) in transparent huge pages, as a
+# decoding application would place them; the plan with 4 KiB pages too.
+: > "$WORK/decode-plan/t4k.txt"
 while [ $r -lt "$ROUNDS" ]; do
     for v in plan unfused; do
         dir=$WORK/decode-$v
-        "$dir/decode_stack" 24 20 > "$dir/run.txt"
+        "$dir/decode_stack" 24 20 huge > "$dir/run.txt"
         sed -n 's/.*median_ms_per_layer=\([0-9.]*\).*/\1/p' "$dir/run.txt" >> "$dir/t.txt"
     done
-    "$WORK/bandwidth" 5 | sed -n 's/.*read_gbs=\([0-9.]*\).*/\1/p' >> "$WORK/bw.txt"
+    "$WORK/decode-plan/decode_stack" 24 20 4k |
+        sed -n 's/.*median_ms_per_layer=\([0-9.]*\).*/\1/p' >> "$WORK/decode-plan/t4k.txt"
+    "$WORK/bandwidth" 5 huge | sed -n 's/.*read_gbs=\([0-9.]*\).*/\1/p' >> "$WORK/bw.txt"
     r=$((r + 1))
 done
 wb=$(sed -n 's/.*weight_bytes_per_layer=\([0-9]*\).*/\1/p' "$WORK/decode-plan/run.txt")
@@ -108,3 +113,5 @@ for v in plan unfused; do
     t=$(median < "$WORK/decode-$v/t.txt")
     echo "  $v ($([ $v = plan ] && echo "$PLAN" || echo --policy unfused)): $t ms per layer (median of $ROUNDS), $(awk -v t="$t" -v b="$wb" -v g="$bw" 'BEGIN{printf "%.2f", t/(b/g/1e6)}')x the bound measured now"
 done
+t=$(median < "$WORK/decode-plan/t4k.txt")
+echo "  plan, weights in 4 KiB pages: $t ms per layer (median of $ROUNDS), $(awk -v t="$t" -v b="$wb" -v g="$bw" 'BEGIN{printf "%.2f", t/(b/g/1e6)}')x"
