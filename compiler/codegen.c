@@ -1084,13 +1084,6 @@ static int64_t rank_extent(const cg *k, int gi, const char *members, int r)
 	return ext;
 }
 
-/* The strips of group gi (CPU back end with OpenMP, tile loops run
- * serially): each maximal run of members that are not matrix products is
- * cut into strips along the longest rank that every statement of the run
- * has as an output rank, that no member carries as its generational rank,
- * and along which fusion_check finds the run legal and parallel.  The
- * strips then run in parallel, and each strip's intermediates stay in
- * cache.  Returns the number of strips written to out. */
 /* The ranks Einsum e could be strip-mined along in group gi: output ranks,
  * not generational, of extent 2 or more in a tile (one bit per rank).
  * members is scratch space of c->neinsums bytes. */
@@ -1109,6 +1102,13 @@ static uint64_t strip_ranks(const cg *k, int gi, int e, char *members)
 	return m;
 }
 
+/* The strips of group gi (CPU back end with OpenMP, tile loops run
+ * serially): each maximal run of members that are not matrix products and
+ * that share a rank to strip along (strip_ranks) is cut into strips along the longest rank that every statement of the run
+ * has as an output rank, that no member carries as its generational rank,
+ * and along which fusion_check finds the run legal and parallel.  The
+ * strips then run in parallel, and each strip's intermediates stay in
+ * cache.  Returns the number of strips written to out. */
 static int find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 		       int ns, cg_strip *out, int max)
 {
@@ -2572,26 +2572,26 @@ static const char prelude[] =
 	"\t * own, then the parts are added.  Split along the output instead,\n"
 	"\t * the threads would take turns within every row, which streams the\n"
 	"\t * weights of decoding a token 15 percent slower. */\n"
-	"\tlong len = M == 1 ? N : M;\n"
+	"\tlong vlen = M == 1 ? N : M;\n"
 	"\tif (nt > 1 && ((M == 1 && !yt) || (N == 1 && xt)) && K >= 16L * nt &&\n"
-	"\t    (double)len * (double)K >= 65536.0 && nt * len <= 16384) {\n"
-	"\t\tfloat part[nt * len];\n"
+	"\t    (double)vlen * (double)K >= 65536.0 && nt * vlen <= 16384) {\n"
+	"\t\tfloat part[nt * vlen];\n"
 	"\t\t#pragma omp parallel num_threads(nt)\n"
 	"\t\t{\n"
 	"\t\t\tint t = omp_get_thread_num();\n"
 	"\t\t\tlong lo = K * t / nt, hi = K * (t + 1) / nt;\n"
 	"\t\t\tif (M == 1)\n"
 	"\t\t\t\tml_sgemm1(xt, 0, 1, N, hi - lo, xt ? X + lo * ldx : X + lo, ldx,\n"
-	"\t\t\t\t\t  Y + lo * ldy, ldy, 0.0f, part + t * len, len);\n"
+	"\t\t\t\t\t  Y + lo * ldy, ldy, 0.0f, part + t * vlen, vlen);\n"
 	"\t\t\telse\n"
 	"\t\t\t\tml_sgemm1(1, yt, M, 1, hi - lo, X + lo * ldx, ldx,\n"
-	"\t\t\t\t\t  yt ? Y + lo : Y + lo * ldy, ldy, 0.0f, part + t * len, 1);\n"
+	"\t\t\t\t\t  yt ? Y + lo : Y + lo * ldy, ldy, 0.0f, part + t * vlen, 1);\n"
 	"\t\t\t#pragma omp barrier\n"
 	"\t\t\tlong c = M == 1 ? 1 : ldc;\n"
-	"\t\t\tfor (long j = len * t / nt; j < len * (t + 1) / nt; j++) {\n"
+	"\t\t\tfor (long j = vlen * t / nt; j < vlen * (t + 1) / nt; j++) {\n"
 	"\t\t\t\tfloat s = beta == 0.0f ? 0.0f : beta * C[j * c];\n"
 	"\t\t\t\tfor (int u = 0; u < nt; u++)\n"
-	"\t\t\t\t\ts += part[u * len + j];\n"
+	"\t\t\t\t\ts += part[u * vlen + j];\n"
 	"\t\t\t\tC[j * c] = s;\n"
 	"\t\t\t}\n"
 	"\t\t}\n"
