@@ -78,6 +78,22 @@ static void sb_indent(sb *s, int depth)
 		sb_printf(s, "\t");
 }
 
+/* Appends text (n bytes) with `depth` more tabs on each line that is not
+ * empty or a preprocessor line. */
+static void sb_indented(sb *s, const char *text, size_t n, int depth)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && text[j] != '\n')
+			j++;
+		if (j > i && text[i] != '#')
+			sb_indent(s, depth);
+		sb_printf(s, "%.*s%s", (int)(j - i), text + i, j < n ? "\n" : "");
+		i = j + 1;
+	}
+}
+
 /* ---------------------------------------------------------------- plans */
 
 void cg_plan_clear(cg_plan *p)
@@ -248,6 +264,9 @@ typedef struct cg {
 	int group_gemm; /* the group has GEMM members */
 	int64_t ws_full;  /* workspace bytes of the full intermediates */
 	int64_t ws_tiles; /* and of the largest serial group's tile buffers */
+	int64_t ws_team;  /* and of the parts of a team's product */
+	int team;	  /* emit the GEMM call as ml_sgemm_team */
+	int in_team;	  /* emitting the groups beside a team's product */
 	/* Strips (find_strips) of all groups, and per Einsum the strip run
 	 * of its statement [0] and of its initialisation [1], or -1. */
 	struct cg_strip *strips;
@@ -823,6 +842,22 @@ static int64_t stride_of(const cg *k, const ein_access *a, int v)
 	return s;
 }
 
+/* The collapsed suffix of each block of member e's GEMM (M, N, K), valid
+ * in both tensors holding it; returns how many vars stay explicit loops. */
+static int gemm_collapsed(const cg *k, int e, int nc[3])
+{
+	const ein_einsum *es = &k->c->einsums[e];
+	const gemm_info *g = &k->gemm[e];
+	const ein_access *X = &es->reads[g->x], *Y = &es->reads[g->y], *C = &es->out;
+	int cm = collapsible(k, e, C, g->m, g->nm), cmx = collapsible(k, e, X, g->m, g->nm);
+	int cn = collapsible(k, e, C, g->n, g->nn), cny = collapsible(k, e, Y, g->n, g->nn);
+	int ck = collapsible(k, e, X, g->kk, g->nk), cky = collapsible(k, e, Y, g->kk, g->nk);
+	nc[0] = cm < cmx ? cm : cmx;
+	nc[1] = cn < cny ? cn : cny;
+	nc[2] = ck < cky ? ck : cky;
+	return g->nm - nc[0] + g->nn - nc[1] + g->nk - nc[2];
+}
+
 /* Emits the GEMM of member e for one tile (tile indices tile_j). */
 static void emit_gemm(cg *k, int e, int depth)
 {
@@ -830,18 +865,13 @@ static void emit_gemm(cg *k, int e, int depth)
 	const gemm_info *g = &k->gemm[e];
 	const ein_access *X = &es->reads[g->x], *Y = &es->reads[g->y], *C = &es->out;
 	sb *s = &k->out;
-	/* Collapsed suffix of each block, valid in both tensors holding it. */
-	int cm = collapsible(k, e, C, g->m, g->nm), cmx = collapsible(k, e, X, g->m, g->nm);
-	int cn = collapsible(k, e, C, g->n, g->nn), cny = collapsible(k, e, Y, g->n, g->nn);
-	int ck = collapsible(k, e, X, g->kk, g->nk), cky = collapsible(k, e, Y, g->kk, g->nk);
-	cm = cm < cmx ? cm : cmx;
-	cn = cn < cny ? cn : cny;
-	ck = ck < cky ? ck : cky;
+	int nc[3];
+	gemm_collapsed(k, e, nc);
 	char lo[160], hi[200];
 	int loops = 0;
 	/* Explicit loops over the vars not collapsed. */
 	const int *blocks[3] = {g->m, g->n, g->kk};
-	int nb[3] = {g->nm, g->nn, g->nk}, nc[3] = {cm, cn, ck};
+	int nb[3] = {g->nm, g->nn, g->nk};
 	for (int q = 0; q < 3; q++)
 		for (int i = 0; i < nb[q] - nc[q]; i++) {
 			int v = blocks[q][i];
@@ -891,8 +921,13 @@ static void emit_gemm(cg *k, int e, int depth)
 	sb_indent(s, d2);
 	const char *xn = k->c->tensors[X->tensor].name, *yn = k->c->tensors[Y->tensor].name,
 		   *cname = k->c->tensors[C->tensor].name;
+	if (k->team)
+		sb_printf(s, "ml_sgemm_team(&team_next, (float *)(ws + %" PRId64 "), ",
+			  k->ws_full + k->ws_tiles);
+	else
+		sb_printf(s, "ml_sgemm(");
 	if (!ct) {
-		sb_printf(s, "ml_sgemm(%d, %d, M, N, K, t_%s + (", xt, yt, xn);
+		sb_printf(s, "%d, %d, M, N, K, t_%s + (", xt, yt, xn);
 		offset_c(s, k, es, X);
 		sb_printf(s, "), %" PRId64 ", t_%s + (", lda, yn);
 		offset_c(s, k, es, Y);
@@ -901,7 +936,7 @@ static void emit_gemm(cg *k, int e, int depth)
 		sb_printf(s, "), %" PRId64 ");\n", ldc);
 	} else {
 		/* C^T = Y^T X^T. */
-		sb_printf(s, "ml_sgemm(%d, %d, N, M, K, t_%s + (", !yt, !xt, yn);
+		sb_printf(s, "%d, %d, N, M, K, t_%s + (", !yt, !xt, yn);
 		offset_c(s, k, es, Y);
 		sb_printf(s, "), %" PRId64 ", t_%s + (", ldb, xn);
 		offset_c(s, k, es, X);
@@ -1802,7 +1837,7 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 		 * parts of them). */
 		isl_id *id = isl_ast_node_mark_get_id(body);
 		const char *name = isl_id_get_name(id);
-		pfor = strncmp(name, "pfor ", 5) == 0 && k->o->openmp;
+		pfor = strncmp(name, "pfor ", 5) == 0 && k->o->openmp && !k->in_team;
 		if (pfor)
 			pfor_points = strtoll(name + 5, NULL, 10);
 		isl_id_free(id);
@@ -1812,7 +1847,8 @@ static void emit_for(cg *k, __isl_keep isl_ast_node *node, int depth,
 			body = inner;
 		}
 	}
-	int region = parallel && k->o->openmp;
+	/* Beside a team's product, on one thread: no regions. */
+	int region = parallel && k->o->openmp && !k->in_team;
 	int tiles = k->par_member >= 0 && group_has_tiles(k, k->cur);
 	/* The preprocessor decides whether a region runs in parallel (its
 	 * points against ML_PAR_MIN): an OpenMP if clause would still start
@@ -2382,7 +2418,85 @@ static int lower_group(cg *k, cg_glow *gl, int gi)
 	return 0;
 }
 
-static int emit_group(cg *k, const cg_glow *gl, int gi)
+/* Does Einsum f touch a tensor that Einsum e writes, or write one that e
+ * reads?  (Then they cannot run at the same time.) */
+static int einsums_conflict(const ein_einsum *e, const ein_einsum *f)
+{
+	if (f->out.tensor == e->out.tensor)
+		return 1;
+	for (int i = 0; i < f->nreads; i++)
+		if (f->reads[i].tensor == e->out.tensor)
+			return 1;
+	for (int i = 0; i < e->nreads; i++)
+		if (e->reads[i].tensor == f->out.tensor)
+			return 1;
+	return 0;
+}
+
+/* Decoding one token, the weights of a matrix-vector product stream from
+ * memory while the small groups between the products leave memory idle
+ * (and each core reads only about half the machine's bandwidth).  When
+ * group gi is one matrix-vector product and the groups after it neither
+ * read its result nor write its operands, one thread runs those groups
+ * while the others start on the matrix, and it joins them when done
+ * (ml_sgemm_team).  Returns the end (exclusive) of the groups run beside
+ * gi, or gi + 1 for none; *vlen: the product's output length.  The groups
+ * beside it must be small: at most half the matrix's elements in
+ * statement instances, so that a large product is never run by one
+ * thread. */
+enum { TEAM_BLOCKS = 8 }; /* ML_TEAM in the prelude */
+
+static int team_end(cg *k, const cg_glow *gls, int gi, int64_t *vlen)
+{
+	const ein_cascade *c = k->c;
+	const cg_group *gr = &k->p->groups[gi];
+	int e = -1, n = 0;
+	*vlen = 0;
+	for (int f = 0; f < c->neinsums; f++)
+		if (gr->members[f]) {
+			e = f;
+			n++;
+		}
+	if (!k->o->openmp || n != 1 || gr->nband || !gls[gi].group_gemm || !k->gemm[e].ok ||
+	    !k->gemm[e].beta0)
+		return gi + 1;
+	const ein_einsum *es = &c->einsums[e];
+	const gemm_info *g = &k->gemm[e];
+	int nc[3];
+	k->cur = gi;
+	if (gemm_collapsed(k, e, nc) != 0)
+		return gi + 1;
+	int64_t ext[3] = {1, 1, 1};
+	const int *blocks[3] = {g->m, g->n, g->kk};
+	int nb[3] = {g->nm, g->nn, g->nk};
+	for (int q = 0; q < 3; q++)
+		for (int i = 0; i < nb[q]; i++)
+			ext[q] *= es->vars[blocks[q][i]].size;
+	if (ext[0] != 1 && ext[1] != 1)
+		return gi + 1;
+	*vlen = ext[0] == 1 ? ext[1] : ext[0];
+	/* Blocks of K of at least 16, and a product worth sharing. */
+	if (ext[2] < 16 * TEAM_BLOCKS || *vlen * ext[2] < 65536)
+		return gi + 1;
+	int64_t budget = *vlen * ext[2] / 2, used = 0;
+	int end = gi + 1;
+	for (; end < k->p->ngroups; end++) {
+		const cg_group *o = &k->p->groups[end];
+		int free_of = 1;
+		for (int f = 0; f < c->neinsums && free_of; f++)
+			if (o->members[f] && einsums_conflict(es, &c->einsums[f]))
+				free_of = 0;
+		int64_t pts = group_points(k, end);
+		if (!free_of || pts > budget - used)
+			break;
+		used += pts;
+	}
+	return end;
+}
+
+/* guard: inside `if (ok)` (a team's product is not: every thread of
+ * the team must reach it). */
+static int emit_group(cg *k, const cg_glow *gl, int gi, int guard)
 {
 	const cg_group *gr = &k->p->groups[gi];
 	const ein_cascade *c = k->c;
@@ -2401,13 +2515,51 @@ static int emit_group(cg *k, const cg_glow *gl, int gi)
 			sb_printf(s, " %s (tile %" PRId64 ")", k->g->ranks[gr->band[j]],
 				  gr->tile[j]);
 	}
-	sb_printf(s, " */\n\tif (ok) {\n");
+	sb_printf(s, " */\n\t%s{\n", guard ? "if (ok) " : "");
 	int tiles = group_has_tiles(k, gi);
 	if (tiles && k->par_member < 0)
 		emit_tile_ws(k, 2, gi);
 	emit_node(k, gl->ast, 2, 0);
 	sb_printf(s, "\t}\n");
 	return 0;
+}
+
+/* Group gi's product with groups gi+1..end-1 beside it (team_end). */
+static void emit_team(cg *k, const cg_glow *gls, int gi, int end, int64_t points)
+{
+	sb outer = k->out;
+	if (end == gi + 2)
+		sb_printf(&outer, "\n\t/* Group %d runs beside group %d's matrix-vector product: one\n"
+				  "\t * thread takes it while the others start on the matrix. */\n",
+			  gi + 2, gi + 1);
+	else
+		sb_printf(&outer, "\n\t/* Groups %d-%d run beside group %d's matrix-vector product: one\n"
+				  "\t * thread takes them while the others start on the matrix. */\n",
+			  gi + 2, end, gi + 1);
+	sb_printf(&outer, "\t{\n\t\tlong team_next = 0;\n"
+			  "#if defined(_OPENMP) && %" PRId64 " >= ML_PAR_MIN\n"
+			  "\t\t#pragma omp parallel\n#endif\n\t\t{\n"
+			  "#if defined(_OPENMP) && %" PRId64 " >= ML_PAR_MIN\n"
+			  "\t\t\t#pragma omp single nowait\n#endif\n\t\t\t{",
+		  points, points);
+	/* Each part printed apart, then indented into place. */
+	memset(&k->out, 0, sizeof(k->out));
+	k->in_team = 1;
+	for (int j = gi + 1; j < end; j++)
+		emit_group(k, &gls[j], j, 1);
+	k->in_team = 0;
+	sb_indented(&outer, k->out.p, k->out.n, 3);
+	sb_printf(&outer, "\t\t\t}\n");
+	k->out.n = 0;
+	k->team = 1;
+	emit_group(k, &gls[gi], gi, 0);
+	k->team = 0;
+	sb_indented(&outer, k->out.p, k->out.n, 2);
+	sb_printf(&outer, "\t\t}\n\t}\n");
+	if (k->out.oom)
+		outer.oom = 1;
+	free(k->out.p);
+	k->out = outer;
 }
 
 /* ----------------------------------------------------------- the files */
@@ -2569,6 +2721,7 @@ static const char prelude[] =
 	"\tcblas_sgemm(101, xt ? 112 : 111, yt ? 112 : 111, (int)M, (int)N, (int)K,\n"
 	"\t\t    1.0f, X, (int)ldx, Y, (int)ldy, beta, C, (int)ldc);\n"
 	"}\n"
+	"#define ML_SGEMM_SERIAL ml_sgemm1\n"
 	"static inline void ml_sgemm(int xt, int yt, long M, long N, long K, const float *X, long ldx,\n"
 	"\t\t     const float *Y, long ldy, float beta, float *C, long ldc)\n"
 	"{\n"
@@ -2629,6 +2782,7 @@ static const char prelude[] =
 	"static inline void ml_blas_init(void)\n"
 	"{\n"
 	"}\n"
+	"#define ML_SGEMM_SERIAL ml_sgemm\n"
 	"static inline void ml_sgemm(int xt, int yt, long M, long N, long K, const float *X, long ldx,\n"
 	"\t\t     const float *Y, long ldy, float beta, float *C, long ldc)\n"
 	"{\n"
@@ -2652,6 +2806,65 @@ static const char prelude[] =
 	"\t\t}\n"
 	"}\n"
 	"#endif\n"
+	"\n"
+	"/* A matrix-vector product that the threads of a team reach at\n"
+	" * different times (one of them first ran groups that do not depend on\n"
+	" * it): the matrix is cut into ML_TEAM blocks, each taken by whichever\n"
+	" * thread is free (*next counts the blocks handed out), so that the\n"
+	" * others stream the matrix meanwhile.  Blocks cut along K sum into\n"
+	" * parts of their own (part: ML_TEAM times the output's length), added\n"
+	" * once every block is done.  Every thread of the team calls it; outside\n"
+	" * a team of several threads it is ml_sgemm. */\n"
+	"#define ML_TEAM 8\n"
+	"#ifdef _OPENMP\n"
+	"#include <omp.h>\n"
+	"#endif\n"
+	"static inline void ml_sgemm_team(long *next, float *part, int xt, int yt, long M, long N,\n"
+	"\t\t\t\t long K, const float *X, long ldx, const float *Y, long ldy,\n"
+	"\t\t\t\t float beta, float *C, long ldc)\n"
+	"{\n"
+	"#ifdef _OPENMP\n"
+	"\tif (omp_get_num_threads() > 1) {\n"
+	"\t\tlong vlen = M == 1 ? N : M;\n"
+	"\t\tint alongk = (M == 1 && !yt) || (N == 1 && xt);\n"
+	"\t\tfor (;;) {\n"
+	"\t\t\tlong b;\n"
+	"\t\t\t#pragma omp atomic capture\n"
+	"\t\t\tb = (*next)++;\n"
+	"\t\t\tif (b >= ML_TEAM)\n"
+	"\t\t\t\tbreak;\n"
+	"\t\t\tlong len = alongk ? K : vlen, lo = len * b / ML_TEAM, hi = len * (b + 1) / ML_TEAM;\n"
+	"\t\t\tif (alongk && M == 1)\n"
+	"\t\t\t\tML_SGEMM_SERIAL(xt, 0, 1, N, hi - lo, xt ? X + lo * ldx : X + lo, ldx,\n"
+	"\t\t\t\t\t\tY + lo * ldy, ldy, 0.0f, part + b * vlen, vlen);\n"
+	"\t\t\telse if (alongk)\n"
+	"\t\t\t\tML_SGEMM_SERIAL(1, yt, M, 1, hi - lo, X + lo * ldx, ldx,\n"
+	"\t\t\t\t\t\tyt ? Y + lo : Y + lo * ldy, ldy, 0.0f, part + b * vlen, 1);\n"
+	"\t\t\telse if (M == 1)\n"
+	"\t\t\t\tML_SGEMM_SERIAL(xt, yt, 1, hi - lo, K, X, ldx, yt ? Y + lo * ldy : Y + lo,\n"
+	"\t\t\t\t\t\tldy, beta, C + lo, ldc);\n"
+	"\t\t\telse\n"
+	"\t\t\t\tML_SGEMM_SERIAL(xt, yt, hi - lo, 1, K, xt ? X + lo : X + lo * ldx, ldx,\n"
+	"\t\t\t\t\t\tY, ldy, beta, C + lo * ldc, ldc);\n"
+	"\t\t}\n"
+	"\t\tif (alongk) {\n"
+	"\t\t\t#pragma omp barrier\n"
+	"\t\t\tint t = omp_get_thread_num(), nt = omp_get_num_threads();\n"
+	"\t\t\tlong c = M == 1 ? 1 : ldc;\n"
+	"\t\t\tfor (long j = vlen * t / nt; j < vlen * (t + 1) / nt; j++) {\n"
+	"\t\t\t\tfloat s = beta == 0.0f ? 0.0f : beta * C[j * c];\n"
+	"\t\t\t\tfor (int u = 0; u < ML_TEAM; u++)\n"
+	"\t\t\t\t\ts += part[u * vlen + j];\n"
+	"\t\t\t\tC[j * c] = s;\n"
+	"\t\t\t}\n"
+	"\t\t}\n"
+	"\t\treturn;\n"
+	"\t}\n"
+	"#endif\n"
+	"\t(void)next;\n"
+	"\t(void)part;\n"
+	"\tml_sgemm(xt, yt, M, N, K, X, ldx, Y, ldy, beta, C, ldc);\n"
+	"}\n"
 	"\n"
 	"static inline float *ml_alloc(int64_t n)\n"
 	"{\n"
@@ -2720,9 +2933,10 @@ static void emit_header(cg *k, sb *h)
 		     "\t * 64-byte aligned; NULL: the kernel allocates its own */\n"
 		     "\tvoid *workspace;\n\tint64_t workspace_bytes;\n", n);
 	sb_printf(h, "} %s_args;\n\n", n);
-	int64_t ws = k->ws_full + k->ws_tiles;
-	sb_printf(h, "/* Scratch memory for the intermediates that cross fusion groups\n"
-		     " * and the tile buffers of the groups that run serially. */\n"
+	int64_t ws = k->ws_full + k->ws_tiles + k->ws_team;
+	sb_printf(h, "/* Scratch memory for the intermediates that cross fusion groups,\n"
+		     " * the tile buffers of the groups that run serially, and the parts\n"
+		     " * of a matrix-vector product shared by a team. */\n"
 		     "#define %s_WORKSPACE_BYTES %" PRId64 "\n\n", n, ws);
 	sb_printf(h, "/* Returns 0, 1 if a size differs from the compiled one, 2 if\n"
 		     " * scratch memory cannot be allocated. */\n"
@@ -2742,7 +2956,7 @@ static void emit_kernel(cg *k)
 	for (int p = 0; p < c->nparams; p++)
 		sb_printf(s, "\tif (a->%s != %" PRId64 ")\n\t\treturn 1;\n",
 			  c->params[p].name, c->params[p].value);
-	int64_t ws = k->ws_full + k->ws_tiles;
+	int64_t ws = k->ws_full + k->ws_tiles + k->ws_team;
 	sb_printf(s, "\tchar *ws = a->workspace;\n"
 		     "\tint own = !ws || a->workspace_bytes < %" PRId64 ";\n"
 		     "\tif (own && !(ws = aligned_alloc(64, %" PRId64 ")))\n"
@@ -2778,10 +2992,36 @@ static int emit_all(cg *k, const cg_glow *gls, const char *dir)
 		if (sum > k->ws_tiles)
 			k->ws_tiles = sum;
 	}
+	int *team = malloc((size_t)(k->p->ngroups > 0 ? k->p->ngroups : 1) * sizeof(int));
+	if (!team) {
+		snprintf(k->err, k->errlen, "out of memory");
+		return -1;
+	}
+	k->ws_team = 0;
+	for (int gi = 0; gi < k->p->ngroups; gi++) {
+		int64_t vlen;
+		team[gi] = team_end(k, gls, gi, &vlen);
+		int64_t bytes = (TEAM_BLOCKS * vlen * 4 + 63) / 64 * 64;
+		if (team[gi] > gi + 1 && bytes > k->ws_team)
+			k->ws_team = bytes;
+	}
 	emit_kernel(k);
-	for (int gi = 0; gi < k->p->ngroups; gi++)
-		if (emit_group(k, &gls[gi], gi) < 0)
-			return -1;
+	for (int gi = 0; gi < k->p->ngroups; gi++) {
+		if (team[gi] > gi + 1) {
+			const ein_einsum *es = NULL;
+			for (int e = 0; e < k->c->neinsums && !es; e++)
+				if (k->p->groups[gi].members[e])
+					es = &k->c->einsums[e];
+			int64_t points = 1;
+			for (int v = 0; v < es->nvars; v++)
+				points *= es->vars[v].size;
+			emit_team(k, gls, gi, team[gi], points);
+			gi = team[gi] - 1;
+		} else {
+			emit_group(k, &gls[gi], gi, 1);
+		}
+	}
+	free(team);
 	sb *s = &k->out;
 	sb_printf(s, "\tif (own)\n\t\tfree(ws);\n");
 	sb_printf(s, "\treturn ok ? 0 : 2;\n}\n");
