@@ -79,6 +79,8 @@ echo "== decode (I=1) through 24 distinct mamba-130m layers"
 # token: every projection one matrix-vector product split across the
 # threads), interleaved with a probe of the read bandwidth available now.
 cc -O3 -march=native -fopenmp -o "$WORK/bandwidth" bench/bandwidth.c
+CFLAGS_GEN=$(make -s -C "$WORK/mamba-130m/full" -p -n 2>/dev/null | sed -n 's/^CFLAGS = //p' | head -1)
+CFLAGS_GEN=${CFLAGS_GEN:-"-O3 -march=native -fopenmp"}
 for v in plan unfused; do
     dir=$WORK/decode-$v
     rm -rf "$dir"
@@ -86,7 +88,9 @@ for v in plan unfused; do
     [ $v = unfused ] && opts="--policy unfused"
     # shellcheck disable=SC2086
     "$BIN" compile examples/mamba1.ein -D I=1 $opts -o "$dir" >/dev/null
-    cc -O3 -march=native -fopenmp -DML_BLAS -I"$dir" -o "$dir/decode_stack" \
+    # The generated Makefile's flags (without them gcc leaves some of the
+    # kernel's loops scalar).
+    cc $CFLAGS_GEN -DML_BLAS -I"$dir" -o "$dir/decode_stack" \
         bench/decode_stack.c "$dir/mamba1.c" -lopenblas -lm
     : > "$dir/t.txt"
 done
