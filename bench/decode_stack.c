@@ -22,16 +22,39 @@
  * gives huge pages only on request (transparent_hugepage=madvise). */
 static int huge = 1;
 
-static float *fill(int64_t n, uint64_t *s)
+/* Memory in 2 MiB-aligned regions (huge pages unless "4k"); tensors below
+ * 1 MiB share a region per layer instead of taking a huge page each. */
+static char *arena;
+static size_t arena_left;
+
+static void *region(size_t bytes)
 {
-	size_t bytes = ((size_t)n * sizeof(float) + (2u << 20) - 1) / (2u << 20) * (2u << 20);
-	float *p = aligned_alloc(2u << 20, bytes);
-	if (!p)
-		return NULL;
+	bytes = (bytes + (2u << 20) - 1) / (2u << 20) * (2u << 20);
+	void *p = aligned_alloc(2u << 20, bytes);
 #ifdef MADV_HUGEPAGE
-	if (huge)
+	if (p && huge)
 		madvise(p, bytes, MADV_HUGEPAGE);
 #endif
+	return p;
+}
+
+static float *fill(int64_t n, uint64_t *s)
+{
+	size_t bytes = ((size_t)n * sizeof(float) + 63) / 64 * 64;
+	float *p;
+	if (bytes >= (1u << 20)) {
+		p = region(bytes);
+	} else {
+		if (bytes > arena_left) {
+			arena = region(2u << 20);
+			arena_left = arena ? 2u << 20 : 0;
+		}
+		p = bytes <= arena_left ? (float *)arena : NULL;
+		arena += p ? bytes : 0;
+		arena_left -= p ? bytes : 0;
+	}
+	if (!p)
+		return NULL;
 	for (int64_t i = 0; i < n; i++) {
 		*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
 		p[i] = ((float)(*s >> 40) / (float)(1 << 24) - 0.5f) * 0.05f;
