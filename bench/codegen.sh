@@ -76,8 +76,10 @@ echo "  unfused driver peak RSS $((rss / 1024)) MB"
 
 echo "== decode (I=1) through 24 distinct mamba-130m layers"
 # The plan under test and the unfused plan (on a CPU the best for one
-# token: every projection one matrix-vector product split across the
-# threads), interleaved with a probe of the read bandwidth available now.
+# token: every projection a lone matrix-vector product, split across the
+# threads or run as a team beside the small groups; `--retile cpu` makes
+# the mapper's decode plan into it), interleaved with a probe of the read
+# bandwidth available now.
 cc -O3 -march=native -fopenmp -o "$WORK/bandwidth" bench/bandwidth.c
 CFLAGS_GEN=$(make -s -C "$WORK/mamba-130m/full" -p -n 2>/dev/null | sed -n 's/^CFLAGS = //p' | head -1)
 CFLAGS_GEN=${CFLAGS_GEN:-"-O3 -march=native -fopenmp"}
