@@ -1225,11 +1225,11 @@ static uint64_t strip_ranks(const cg *k, int gi, int e, char *members)
 
 /* The strips of group gi (CPU back end with OpenMP, tile loops run
  * serially): each maximal run of members that are not matrix products and
- * that share a rank to strip along (strip_ranks) is cut into strips along the longest rank that every statement of the run
- * has as an output rank, that no member carries as its generational rank,
- * and along which fusion_check finds the run legal and parallel.  The
- * strips then run in parallel, and each strip's intermediates stay in
- * cache.  Returns the number of strips written to out. */
+ * that share a rank to strip along (strip_ranks) is cut into strips along
+ * the longest rank that every statement of the run has as an output rank,
+ * that no member carries as its generational rank, and along which
+ * fusion_check finds the run legal and parallel.  The strips then run in
+ * parallel, and each strip's intermediates stay in cache.  Returns the number of strips written to out. */
 static int find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 		       int ns, cg_strip *out, int max)
 {
@@ -1814,8 +1814,8 @@ static int expr_uses(__isl_keep isl_ast_expr *e, __isl_keep isl_id *id)
  * that the iterations write distinct elements; every read of e's own
  * output tensor indexes the dimensions that involve that var exactly as
  * the write does, so that no iteration reads what another writes (the
- * scan reads generation i and writes i + 1 of the same state element).  Other tensors never share
- * memory with it (the API's restrict). */
+ * scan reads generation i and writes i + 1 of the same state element).
+ * Other tensors never share memory with it (the API's restrict). */
 static int simd_loop(const cg *k, __isl_keep isl_ast_node *node, __isl_keep isl_ast_node *body)
 {
 	if (isl_ast_node_get_type(body) == isl_ast_node_block) {
@@ -2592,18 +2592,19 @@ static int einsums_conflict(const ein_einsum *e, const ein_einsum *f)
  * read its result nor write its operands, one thread runs those groups
  * while the others start on the matrix, and it joins them when done
  * (ml_sgemm_team).  Returns the end (exclusive) of the groups run beside
- * gi, or gi + 1 for none; *vlen: the product's output length.  The groups
+ * gi, or gi + 1 for none; *vlen: the product's output length, *elems: its
+ * matrix's elements.  The groups
  * beside it must be small: at most half the matrix's elements in
  * statement instances, so that a large product is never run by one
  * thread. */
 enum { TEAM_BLOCKS = 8 }; /* ML_TEAM in the prelude */
 
-static int team_end(cg *k, const cg_glow *gls, int gi, int64_t *vlen)
+static int team_end(cg *k, const cg_glow *gls, int gi, int64_t *vlen, int64_t *elems)
 {
 	const ein_cascade *c = k->c;
 	const cg_group *gr = &k->p->groups[gi];
 	int e = -1, n = 0;
-	*vlen = 0;
+	*vlen = *elems = 0;
 	for (int f = 0; f < c->neinsums; f++)
 		if (gr->members[f]) {
 			e = f;
@@ -2627,10 +2628,11 @@ static int team_end(cg *k, const cg_glow *gls, int gi, int64_t *vlen)
 	if (ext[0] != 1 && ext[1] != 1)
 		return gi + 1;
 	*vlen = ext[0] == 1 ? ext[1] : ext[0];
+	*elems = *vlen * ext[2];
 	/* Blocks of K of at least 16, and a product worth sharing. */
-	if (ext[2] < 16 * TEAM_BLOCKS || *vlen * ext[2] < 65536)
+	if (ext[2] < 16 * TEAM_BLOCKS || *elems < 65536)
 		return gi + 1;
-	int64_t budget = *vlen * ext[2] / 2, used = 0;
+	int64_t budget = *elems / 2, used = 0;
 	int end = gi + 1;
 	for (; end < k->p->ngroups; end++) {
 		const cg_group *o = &k->p->groups[end];
@@ -2648,7 +2650,7 @@ static int team_end(cg *k, const cg_glow *gls, int gi, int64_t *vlen)
 
 /* guard: inside `if (ok)` (a team's product is not: every thread of
  * the team must reach it). */
-static int emit_group(cg *k, const cg_glow *gl, int gi, int guard)
+static void emit_group(cg *k, const cg_glow *gl, int gi, int guard)
 {
 	const cg_group *gr = &k->p->groups[gi];
 	const ein_cascade *c = k->c;
@@ -2673,7 +2675,6 @@ static int emit_group(cg *k, const cg_glow *gl, int gi, int guard)
 		emit_tile_ws(k, 2, gi);
 	emit_node(k, gl->ast, 2, 0);
 	sb_printf(s, "\t}\n");
-	return 0;
 }
 
 /* Group gi's product with groups gi+1..end-1 beside it (team_end). */
@@ -3167,15 +3168,21 @@ static int emit_all(cg *k, const cg_glow *gls, const char *dir)
 		if (sum > k->ws_tiles)
 			k->ws_tiles = sum;
 	}
-	int *team = malloc((size_t)(k->p->ngroups > 0 ? k->p->ngroups : 1) * sizeof(int));
-	if (!team) {
+	/* Per group: where the groups run beside its product end, and the
+	 * product's matrix elements (team_end). */
+	int ng = k->p->ngroups > 0 ? k->p->ngroups : 1;
+	int *team = malloc((size_t)ng * sizeof(int));
+	int64_t *elems = malloc((size_t)ng * sizeof(int64_t));
+	if (!team || !elems) {
+		free(team);
+		free(elems);
 		snprintf(k->err, k->errlen, "out of memory");
 		return -1;
 	}
 	k->ws_team = 0;
 	for (int gi = 0; gi < k->p->ngroups; gi++) {
 		int64_t vlen;
-		team[gi] = team_end(k, gls, gi, &vlen);
+		team[gi] = team_end(k, gls, gi, &vlen, &elems[gi]);
 		int64_t bytes = (TEAM_BLOCKS * vlen * 4 + 63) / 64 * 64;
 		if (team[gi] > gi + 1 && bytes > k->ws_team)
 			k->ws_team = bytes;
@@ -3183,20 +3190,14 @@ static int emit_all(cg *k, const cg_glow *gls, const char *dir)
 	emit_kernel(k);
 	for (int gi = 0; gi < k->p->ngroups; gi++) {
 		if (team[gi] > gi + 1) {
-			const ein_einsum *es = NULL;
-			for (int e = 0; e < k->c->neinsums && !es; e++)
-				if (k->p->groups[gi].members[e])
-					es = &k->c->einsums[e];
-			int64_t points = 1;
-			for (int v = 0; v < es->nvars; v++)
-				points *= es->vars[v].size;
-			emit_team(k, gls, gi, team[gi], points);
+			emit_team(k, gls, gi, team[gi], elems[gi]);
 			gi = team[gi] - 1;
 		} else {
 			emit_group(k, &gls[gi], gi, 1);
 		}
 	}
 	free(team);
+	free(elems);
 	sb *s = &k->out;
 	sb_printf(s, "\tif (own)\n\t\tfree(ws);\n");
 	sb_printf(s, "\treturn ok ? 0 : 2;\n}\n");
