@@ -1,9 +1,10 @@
 /* lex_state.h - state shared by the scanner (lexer.l) and the parser
- * (parser.y).  Private to the grammar. */
+ * (parser.y).  Private to the grammar.  The parser's caller owns it; the
+ * AST it builds is returned to that caller (front/ast.h). */
 #ifndef MAMBALAYA_LEX_STATE_H
 #define MAMBALAYA_LEX_STATE_H
 
-#include "cascade.h"
+#include "front/cascade.h"
 
 struct diag_ctx;
 

@@ -40,7 +40,7 @@
 %parse-param {struct parse_state *ps}
 
 %code requires {
-#include "ast.h"
+#include "front/ast.h"
 #include "lex_state.h"
 
 struct parse_state {
@@ -76,7 +76,7 @@ typedef struct parse_dim {
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 int ein_yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner);
 #define yylex ein_yylex

@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "diag.h"
-#include "eval.h"
-#include "ir_json.h"
+#include "front/check.h"
+#include "base/diag.h"
+#include "eval/eval.h"
+#include "front/ir_json.h"
 
 /* Cascades evaluated by the fuzzers: at most this many tensor elements in
  * all, and this many points in the iteration space of every Einsum, so that

@@ -14,10 +14,10 @@
 #include <string.h>
 
 
-#include "check.h"
-#include "deps.h"
-#include "plan.h"
-#include "poly.h"
+#include "analysis/deps.h"
+#include "analysis/poly.h"
+#include "front/check.h"
+#include "mapping/plan.h"
 
 #ifndef MAMBALAYA_SRCDIR
 #define MAMBALAYA_SRCDIR "."

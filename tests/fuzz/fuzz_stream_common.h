@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "asm.h"
-#include "mlb.h"
-#include "sim.h"
+#include "isa/asm.h"
+#include "isa/mlb.h"
+#include "sim/sim.h"
 
 static void stream_bug(const char *what, const char *detail)
 {

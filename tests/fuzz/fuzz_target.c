@@ -16,7 +16,7 @@
 
 #include <math.h>
 
-#include "target.h"
+#include "mapping/target.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

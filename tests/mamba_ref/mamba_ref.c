@@ -29,8 +29,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "eval/rng.h"
 #include "npy.h"
-#include "rng.h"
 
 #define PROG "mamba_ref"
 #define MAX_SIZE ((int64_t)1 << 20) /* per size; keeps products in int64 */

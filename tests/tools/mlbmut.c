@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mlb.h"
+#include "isa/mlb.h"
 
 static uint8_t buf[1 << 24];
 static size_t len;

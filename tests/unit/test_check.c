@@ -1,4 +1,4 @@
-/* test_check.c - unit tests of the checker (compiler/check.c) through the
+/* test_check.c - unit tests of the checker (compiler/front/check.c) through the
  * library API: check_source on an in-memory source, diagnostics flushed to a
  * memory stream.
  *
@@ -21,10 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cascade.h"
-#include "check.h"
-#include "diag.h"
-#include "ir_json.h"
+#include "base/diag.h"
+#include "front/cascade.h"
+#include "front/check.h"
+#include "front/ir_json.h"
 
 #ifndef MAMBALAYA_SOURCE_DIR
 #error "MAMBALAYA_SOURCE_DIR must name the source tree"

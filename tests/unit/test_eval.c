@@ -1,4 +1,4 @@
-/* test_eval.c - unit tests of the reference evaluator (compiler/eval.c).
+/* test_eval.c - unit tests of the reference evaluator (compiler/eval/eval.c).
  *
  * Each test builds a small checked cascade by hand, owned the way cascade.h
  * says (so ein_cascade_free releases it), runs it, and compares with values
@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cascade.h"
-#include "eval.h"
+#include "eval/eval.h"
+#include "front/cascade.h"
 
 #define EPS 1e-12
 

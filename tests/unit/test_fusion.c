@@ -10,11 +10,11 @@
 
 #include <cmocka.h>
 
-#include "check.h"
-#include "deps.h"
-#include "fusion.h"
-#include "groups.h"
-#include "poly.h"
+#include "analysis/deps.h"
+#include "analysis/fusion.h"
+#include "analysis/groups.h"
+#include "analysis/poly.h"
+#include "front/check.h"
 
 typedef struct fixture {
 	ein_cascade *c;

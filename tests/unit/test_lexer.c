@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ast.h"
-#include "diag.h"
+#include "base/diag.h"
+#include "front/ast.h"
 #include "lex_state.h"
 #include "parser.h"
 

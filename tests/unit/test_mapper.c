@@ -12,14 +12,14 @@
 
 #include <cmocka.h>
 
-#include "check.h"
-#include "cost.h"
-#include "deps.h"
-#include "fusion.h"
-#include "mapper.h"
-#include "plan.h"
-#include "poly.h"
-#include "target.h"
+#include "analysis/deps.h"
+#include "analysis/fusion.h"
+#include "analysis/poly.h"
+#include "front/check.h"
+#include "mapping/cost.h"
+#include "mapping/mapper.h"
+#include "mapping/plan.h"
+#include "mapping/target.h"
 
 typedef struct fixture {
 	ein_cascade *c;

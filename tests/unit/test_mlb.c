@@ -1,5 +1,5 @@
-/* test_mlb.c - the .mlb format (runtime/mlb.c), its text form
- * (compiler/asm.c) and the simulator (runtime/sim.c) on a small program:
+/* test_mlb.c - the .mlb format (compiler/isa/mlb*.c), its text form
+ * (compiler/isa/asm.c) and the simulator (compiler/sim/sim.c) on a small program:
  * the CRC, byte-exact round trips through the writer and the assembler,
  * every truncation and every damaged byte refused or run without a crash
  * (run this under ASan), the program's results and timing. */
@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "asm.h"
-#include "mlb.h"
-#include "sim.h"
+#include "isa/asm.h"
+#include "isa/mlb.h"
+#include "sim/sim.h"
 
 /* Y = relu(X W) with X 4x8, W 8x4: both loaded, C zeroed, two MMAs over
  * halves of k in a loop (2D mode), a relu kernel (1D mode: one switch), a

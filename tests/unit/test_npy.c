@@ -20,8 +20,8 @@
 
 #include <cmocka.h>
 
+#include "eval/rng.h"
 #include "npy.h"
-#include "rng.h"
 
 /* Generated with numpy 1.24.2 (python3 -c ...); do not edit by hand. */
 /* np.save(np.array([[-1.0, -0.5, 0.0], [0.5, 1.0, 1.5]], dtype=np.float32)) */

@@ -1,4 +1,4 @@
-/* test_parser.c - unit tests of the parser (grammar/parser.y, compiler/ast.c).
+/* test_parser.c - unit tests of the parser (grammar/parser.y, compiler/front/ast.c).
  *
  * Accepted sources are parsed with ast_parse and the tree is printed in a
  * compact prefix form, one statement a line:
@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ast.h"
-#include "diag.h"
+#include "base/diag.h"
+#include "front/ast.h"
 
 /* ------------------------------------------------------------- printing */
 

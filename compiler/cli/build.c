@@ -1,0 +1,382 @@
+/* build.c - plans from the command line, building generated code (build.h). */
+#include "build.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "base/diag.h"
+#include "codegen/retile.h"
+#include "mapping/cost.h"
+#include "mapping/mapper.h"
+#include "mapping/plan.h"
+#include "mapping/target.h"
+
+const char build_options_help[] =
+	"  --policy P        the mapper's plan for policy P: full (default),\n"
+	"                    ssm-ri or unfused (see `mambalaya plan`)\n"
+	"  --plan FILE       use a plan saved by `mambalaya plan --json`\n"
+	"  --arch NAME|FILE  the target the mapper plans for (default mambalaya)\n"
+	"  --group SPEC      fuse a group: E1,E2,...:R1=T1,R2=T2 (Einsums, then the\n"
+	"                    fused ranks with their tile sizes, outermost first);\n"
+	"                    repeatable; the other Einsums keep the policy's plan\n"
+	"  --name NAME       C name of the kernel and its files (default: the\n"
+	"                    source file's base name)\n"
+	"  --retile cpu      retile the plan's groups for a CPU: a lone GEMM\n"
+	"                    untiled, a GEMM's reduction rank whole, other tiles\n"
+	"                    raised to 128, where still legal; a group left as\n"
+	"                    one tile with at most 1 MiB inside (decoding) split\n"
+	"                    into one group per Einsum (C only; docs/codegen.md)\n"
+	"  --no-blas         never call a BLAS (portable loops only)\n"
+	"  --no-openmp       no OpenMP pragmas\n"
+	"  --cflags FLAGS    compiler flags for the generated Makefile's build\n"
+	"  -D NAME=VALUE     override a parameter (repeatable)\n";
+
+int build_take_option(const char *cmd, int argc, char **argv, int *i,
+		      build_opts *o)
+{
+	const char *v = NULL;
+	int r = cli_take_define(cmd, argc, argv, i, &o->defs);
+	if (r)
+		return r;
+	if ((r = cli_take_value(cmd, "--plan", argc, argv, i, &o->plan_file)))
+		return r;
+	if ((r = cli_take_value(cmd, "--arch", argc, argv, i, &o->arch)))
+		return r;
+	if ((r = cli_take_value(cmd, "--policy", argc, argv, i, &o->policy)))
+		return r;
+	if ((r = cli_take_value(cmd, "--name", argc, argv, i, &o->name)))
+		return r;
+	if ((r = cli_take_value(cmd, "--retile", argc, argv, i, &o->retile)))
+		return r;
+	if ((r = cli_take_value(cmd, "--cflags", argc, argv, i, &o->cflags)))
+		return r;
+	if (strcmp(cmd, "compile") == 0 &&
+	    (r = cli_take_value(cmd, "--emit", argc, argv, i, &o->emit)))
+		return r;
+	if ((r = cli_take_value(cmd, "--group", argc, argv, i, &v))) {
+		if (r < 0)
+			return r;
+		if (o->ngroups == BUILD_MAX_GROUPS) {
+			cli_usage_error(cmd, "too many --group options");
+			return -1;
+		}
+		o->groups[o->ngroups++] = v;
+		return 1;
+	}
+	if (strcmp(argv[*i], "--no-blas") == 0) {
+		o->no_blas = 1;
+		(*i)++;
+		return 1;
+	}
+	if (strcmp(argv[*i], "--no-openmp") == 0) {
+		o->no_openmp = 1;
+		(*i)++;
+		return 1;
+	}
+	return 0;
+}
+
+void build_name(const build_opts *o, char *buf, size_t len)
+{
+	if (o->name) {
+		snprintf(buf, len, "%s", o->name);
+		return;
+	}
+	const char *b = strrchr(o->file, '/');
+	b = b ? b + 1 : o->file;
+	size_t j = 0;
+	for (size_t i = 0; b[i] && b[i] != '.' && j + 1 < len; i++)
+		buf[j++] = isalnum((unsigned char)b[i]) ? b[i] : '_';
+	buf[j] = '\0';
+	if (!j || isdigit((unsigned char)buf[0]))
+		snprintf(buf, len, "kernel");
+}
+
+/* Parses "E1,E2:r=t,q=u" into a group of p. */
+static int parse_group(const char *spec, const deps_graph *g, cg_plan *p)
+{
+	const ein_cascade *c = g->c;
+	char buf[1024];
+	char *members = calloc((size_t)(c->neinsums ? c->neinsums : 1), 1);
+	int band[CG_MAX_BAND];
+	int64_t tile[CG_MAX_BAND];
+	int nband = 0, rc = -1;
+	if (!members)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	char *colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	for (char *s = strtok(buf, ","); s; s = strtok(NULL, ",")) {
+		int e = ein_cascade_find_einsum(c, s);
+		if (e < 0) {
+			cli_usage_error("compile", "--group %s: no Einsum named '%s'", spec, s);
+			goto done;
+		}
+		members[e] = 1;
+	}
+	if (colon) {
+		char *save = NULL;
+		for (char *s = strtok_r(colon + 1, ",", &save); s;
+		     s = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(s, '=');
+			int64_t t = 1;
+			if (eq) {
+				*eq = '\0';
+				if (cli_parse_size(eq + 1, &t) < 0 || t < 1) {
+					cli_usage_error("compile", "--group %s: bad tile size '%s'",
+							spec, eq + 1);
+					goto done;
+				}
+			}
+			int r = deps_rank(g, s);
+			if (r < 0 || nband == CG_MAX_BAND) {
+				cli_usage_error("compile", "--group %s: no rank named '%s'", spec, s);
+				goto done;
+			}
+			band[nband] = r;
+			tile[nband++] = t;
+		}
+	}
+	if (cg_plan_set_group(g, p, members, nband, band, tile) < 0) {
+		fprintf(stderr, "mambalaya: internal error: out of memory\n");
+		goto done;
+	}
+	rc = 0;
+done:
+	free(members);
+	return rc;
+}
+
+/* Converts a mapper plan into the back end's groups. */
+static int from_plan(const plan *pl, const deps_graph *g, cg_plan *p, char *err,
+		     size_t errlen)
+{
+	int n = g->c->neinsums;
+	memset(p, 0, sizeof(*p));
+	p->groups = calloc((size_t)(pl->ngroups ? pl->ngroups : 1), sizeof(*p->groups));
+	if (!p->groups) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < pl->ngroups; i++) {
+		const plan_group *pg = &pl->groups[i];
+		cg_group *gr = &p->groups[p->ngroups++];
+		gr->members = calloc((size_t)(n ? n : 1), 1);
+		if (!gr->members) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		for (int m = 0; m < pg->nmembers; m++)
+			gr->members[pg->members[m].einsum] = 1;
+		if (pg->nband > CG_MAX_BAND) {
+			snprintf(err, errlen, "group %d has more than %d fused ranks", i + 1,
+				 CG_MAX_BAND);
+			return -1;
+		}
+		gr->nband = pg->nband;
+		for (int j = 0; j < pg->nband; j++) {
+			gr->band[j] = deps_rank(g, pg->band[j]);
+			gr->tile[j] = pg->tile[j] > 0 ? pg->tile[j] : 1;
+			if (gr->band[j] < 0) {
+				snprintf(err, errlen, "group %d: no rank named '%s'", i + 1,
+					 pg->band[j]);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static plan *read_plan(const char *path, const deps_graph *g, char *err,
+		       size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	plan *pl = NULL;
+	cJSON *j = NULL;
+	if (!f) {
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	size_t cap = 1 << 16, len = 0;
+	buf = malloc(cap + 1);
+	while (buf) {
+		size_t r = fread(buf + len, 1, cap - len, f);
+		len += r;
+		if (len < cap)
+			break;
+		if (cap >= ((size_t)64 << 20)) {
+			snprintf(err, errlen, "larger than 64 MiB");
+			goto done;
+		}
+		cap *= 2;
+		char *nb = realloc(buf, cap + 1);
+		if (!nb)
+			break;
+		buf = nb;
+	}
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	buf[len] = '\0';
+	const char *end = NULL;
+	j = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	if (!j) {
+		/* Where the parser stopped, as line:col (the caller prefixes
+		 * the path). */
+		int line, col;
+		diag_line_col(buf, end ? (size_t)(end - buf) : 0, &line, &col);
+		snprintf(err, errlen, "%d:%d: error: invalid JSON", line, col);
+		goto done;
+	}
+	pl = plan_from_json(j, g->c, err, errlen);
+	if (pl && plan_validate(pl, g, err, errlen) < 0) {
+		plan_free(pl);
+		pl = NULL;
+	}
+done:
+	cJSON_Delete(j);
+	free(buf);
+	fclose(f);
+	return pl;
+}
+
+int build_plan(const build_opts *o, const deps_graph *g, cg_plan *p)
+{
+	return build_plan_keep(o, g, p, NULL);
+}
+
+int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan **kept)
+{
+	char err[1024];
+	plan *pl = NULL;
+	target *t = NULL;
+	cost_model *m = NULL;
+	int status = CLI_EXIT_INTERNAL;
+	if (o->retile && strcmp(o->retile, "cpu") != 0) {
+		cli_usage_error("compile", "unknown --retile '%s' (the only one is cpu)", o->retile);
+		return CLI_EXIT_USAGE;
+	}
+	if (o->retile && o->emit && strstr(o->emit, "stream")) {
+		cli_usage_error("compile", "--retile cpu changes the tiles of the C kernels only; "
+					   "the accelerator stream follows the plan as made");
+		return CLI_EXIT_USAGE;
+	}
+	if (o->plan_file) {
+		pl = read_plan(o->plan_file, g, err, sizeof(err));
+		if (!pl) {
+			/* "L:C: error: ..." for a JSON syntax error. */
+			int pos = err[0] >= '0' && err[0] <= '9';
+			fprintf(stderr, pos ? "%s:%s\n" : "%s: error: %s\n", o->plan_file, err);
+			return CLI_EXIT_USER;
+		}
+	} else {
+		const char *policy = o->policy ? o->policy : "full";
+		int pol = mapper_policy_from_name(policy);
+		if (pol < 0) {
+			cli_usage_error("compile", "unknown policy '%s' (the policies are "
+						   "full, ssm-ri and unfused)", policy);
+			return CLI_EXIT_USAGE;
+		}
+		if (pol == MAPPER_UNFUSED && !o->arch) {
+			/* No target needed: one group per Einsum. */
+			if (cg_plan_unfused(g, p) < 0)
+				goto oom;
+			goto groups;
+		}
+		const char *arch = o->arch ? o->arch : "mambalaya";
+		t = target_builtin(arch);
+		if (!t && (strchr(arch, '/') || strchr(arch, '.'))) {
+			t = target_load_file(arch, err, sizeof(err));
+			if (!t) {
+				fprintf(stderr, "%s: error: %s\n", arch, err);
+				return CLI_EXIT_USER;
+			}
+		}
+		if (!t) {
+			cli_usage_error("compile", "unknown target '%s' (built in: mambalaya, "
+						   "marca-geens; or a JSON file)", arch);
+			return CLI_EXIT_USAGE;
+		}
+		m = cost_model_new(g, t, err, sizeof(err));
+		mapper_opts mo = {(mapper_policy)pol, 0};
+		pl = m ? mapper_run(m, &mo, err, sizeof(err)) : NULL;
+		if (!pl) {
+			fprintf(stderr, "mambalaya: internal error: mapper: %s\n", err);
+			goto done;
+		}
+	}
+	if (from_plan(pl, g, p, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mambalaya compile: error: %s\n", err);
+		status = CLI_EXIT_USER;
+		cg_plan_clear(p);
+		goto done;
+	}
+	if (o->retile && cg_plan_retile_cpu(g, p, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mambalaya: internal error: retiling: %s\n", err);
+		cg_plan_clear(p);
+		goto done;
+	}
+groups:
+	for (int i = 0; i < o->ngroups; i++)
+		if (parse_group(o->groups[i], g, p) < 0) {
+			cg_plan_clear(p);
+			status = CLI_EXIT_USAGE;
+			goto done;
+		}
+	status = 0;
+	goto done;
+oom:
+	fprintf(stderr, "mambalaya: internal error: out of memory\n");
+done:
+	if (kept) {
+		*kept = status ? NULL : pl;
+		if (!status)
+			pl = NULL;
+	}
+	plan_free(pl);
+	cost_model_free(m);
+	target_free(t);
+	return status;
+}
+
+int build_make(const char *dir, const char *cflags)
+{
+	char cmd[8192];
+	if (cflags)
+		snprintf(cmd, sizeof(cmd), "make -s -C '%s' CFLAGS='%s' 2>&1", dir, cflags);
+	else
+		snprintf(cmd, sizeof(cmd), "make -s -C '%s' 2>&1", dir);
+	FILE *f = popen(cmd, "r");
+	if (!f) {
+		fprintf(stderr, "mambalaya: error: cannot run make\n");
+		return -1;
+	}
+	char line[1024];
+	char *log = NULL;
+	size_t n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		size_t l = strlen(line);
+		char *nl = realloc(log, n + l + 1);
+		if (!nl)
+			break;
+		log = nl;
+		memcpy(log + n, line, l + 1);
+		n += l;
+	}
+	int st = pclose(f);
+	int ok = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	if (!ok) {
+		fprintf(stderr, "mambalaya: error: building the generated code in %s failed:\n%s",
+			dir, log ? log : "");
+	}
+	free(log);
+	return ok ? 0 : -1;
+}

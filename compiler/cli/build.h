@@ -1,0 +1,57 @@
+/* build.h - what `compile` and `run` share: choosing the plan from the
+ * command line, emitting the C files, building them with the system
+ * compiler, and running the result. */
+#ifndef MAMBALAYA_BUILD_H
+#define MAMBALAYA_BUILD_H
+
+#include "analysis/deps.h"
+#include "cli.h"
+#include "codegen/lower.h"
+
+#define BUILD_MAX_GROUPS 64
+
+/* Options common to `compile` and `run`. */
+typedef struct build_opts {
+	const char *file;
+	cli_defines defs;
+	const char *plan_file; /* --plan */
+	const char *arch;      /* --arch */
+	const char *policy;    /* --policy */
+	int ngroups;
+	const char *groups[BUILD_MAX_GROUPS]; /* --group E1,E2:r=t,... */
+	const char *name;		      /* --name */
+	int no_blas, no_openmp;
+	const char *cflags; /* --cflags: passed to make as CFLAGS */
+	const char *retile; /* --retile: "cpu" or NULL */
+	const char *emit;   /* --emit: "c", "stream" or "c,stream" (compile) */
+} build_opts;
+
+/* If argv[*i] is one of the options above, takes it and returns 1; 0 if
+ * not; -1 after a usage error. */
+int build_take_option(const char *cmd, int argc, char **argv, int *i,
+		      build_opts *o);
+
+/* Text for --help describing those options. */
+extern const char build_options_help[];
+
+/* Builds the plan the options ask for.  Returns 0, or a CLI exit status
+ * after printing the error. */
+int build_plan(const build_opts *o, const deps_graph *g, cg_plan *p);
+
+struct plan;
+/* The same; *kept receives the mapper's or the --plan file's plan (its
+ * bindings, retention and target, for the accelerator stream), or NULL
+ * for a plan made without the mapper.  The caller frees it with
+ * plan_free(). */
+int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p,
+		    struct plan **kept);
+
+/* The C identifier for the generated files: --name, or the source file's
+ * base name made an identifier. */
+void build_name(const build_opts *o, char *buf, size_t len);
+
+/* Runs `make -C dir` (quietly unless it fails).  Returns 0 or -1 (make's
+ * output has been printed). */
+int build_make(const char *dir, const char *cflags);
+
+#endif

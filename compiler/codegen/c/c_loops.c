@@ -1,0 +1,536 @@
+/* c_loops.c - C text of a group's isl AST: loops (parallel regions,
+ * strips, simd, accumulating reductions), statements, tile buffers (see
+ * cgc_impl.h). */
+#include "cgc_impl.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <isl/ast.h>
+#include <isl/id.h>
+
+void cgc_print_expr(cgc *k, __isl_keep isl_ast_expr *e)
+{
+	char *s = isl_ast_expr_to_C_str(e);
+	sbuf_printf(&k->out, "%s", s ? s : "0");
+	free(s);
+}
+
+static void emit_tile_allocs(cgc *k, int depth, int gi)
+{
+	for (int t = 0; t < k->c->ntensors; t++) {
+		const cg_buffer *b = &k->buf[t];
+		if (b->kind != CG_BUF_TILE || b->group != gi)
+			continue;
+		sbuf_indent(&k->out, depth);
+		sbuf_printf(&k->out,
+			    "float *restrict t_%s = ml_alloc(%" PRId64 "); /* tile buffer [",
+			    k->c->tensors[t].name, b->size);
+		for (int d = 0; d < b->ndims; d++)
+			sbuf_printf(&k->out, "%s%" PRId64 "%s", d ? "][" : "", b->ext[d],
+				    b->mod[d] ? " mod" : "");
+		sbuf_printf(&k->out, "] */\n");
+		sbuf_indent(&k->out, depth);
+		sbuf_printf(&k->out, "if (!t_%s) ok = 0;\n", k->c->tensors[t].name);
+	}
+}
+
+int64_t cgc_buf_bytes(const cg_buffer *b)
+{
+	return (b->size * 4 + 63) / 64 * 64;
+}
+
+/* The tile buffers of a group whose tile loops run serially live in the
+ * workspace, after the full intermediates (the groups run one after the
+ * other, so they share that space): no allocation, and no page faults,
+ * per call. */
+void cgc_emit_tile_ws(cgc *k, int depth, int gi)
+{
+	int64_t off = k->ws_full;
+	for (int t = 0; t < k->c->ntensors; t++) {
+		const cg_buffer *b = &k->buf[t];
+		if (b->kind != CG_BUF_TILE || b->group != gi)
+			continue;
+		sbuf_indent(&k->out, depth);
+		sbuf_printf(&k->out,
+			    "float *restrict t_%s = (float *)(ws + %" PRId64 "); /* tile buffer [",
+			    k->c->tensors[t].name, off);
+		for (int d = 0; d < b->ndims; d++)
+			sbuf_printf(&k->out, "%s%" PRId64 "%s", d ? "][" : "", b->ext[d],
+				    b->mod[d] ? " mod" : "");
+		sbuf_printf(&k->out, "] */\n");
+		off += cgc_buf_bytes(b);
+	}
+}
+
+static void emit_tile_frees(cgc *k, int depth, int gi)
+{
+	for (int t = 0; t < k->c->ntensors; t++)
+		if (k->buf[t].kind == CG_BUF_TILE && k->buf[t].group == gi) {
+			sbuf_indent(&k->out, depth);
+			sbuf_printf(&k->out, "free(t_%s);\n", k->c->tensors[t].name);
+		}
+}
+
+int cgc_group_has_tiles(const cgc *k, int gi)
+{
+	for (int t = 0; t < k->c->ntensors; t++)
+		if (k->buf[t].kind == CG_BUF_TILE && k->buf[t].group == gi)
+			return 1;
+	return 0;
+}
+
+static void emit_user(cgc *k, __isl_keep isl_ast_node *node, int depth)
+{
+	isl_ast_expr *call = isl_ast_node_user_get_expr(node);
+	isl_ast_expr *fn = isl_ast_expr_op_get_arg(call, 0);
+	isl_id *id = isl_ast_expr_get_id(fn);
+	const char *name = isl_id_get_name(id);
+	int init = name[0] == 'Z';
+	int e = atoi(name + 1);
+	const ein_einsum *es = &k->c->einsums[e];
+	int nargs = (int)isl_ast_expr_op_get_n_arg(call) - 1;
+	sbuf *s = &k->out;
+	if (name[0] == 'G') {
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "{\n");
+		for (int j = 0; j < nargs; j++) {
+			isl_ast_expr *a = isl_ast_expr_op_get_arg(call, j + 1);
+			sbuf_indent(s, depth + 1);
+			sbuf_printf(s, "const long tile_%d = ", j);
+			cgc_print_expr(k, a);
+			sbuf_printf(s, ";\n");
+			isl_ast_expr_free(a);
+		}
+		cgc_emit_gemm(k, e, depth + 1);
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "}\n");
+		isl_id_free(id);
+		isl_ast_expr_free(fn);
+		isl_ast_expr_free(call);
+		return;
+	}
+	sbuf_indent(s, depth);
+	sbuf_printf(s, "{");
+	for (int v = 0; v < nargs; v++) {
+		isl_ast_expr *a = isl_ast_expr_op_get_arg(call, v + 1);
+		sbuf_printf(s, "%sconst long v_%s = ", v ? " " : " ", es->vars[v].name);
+		cgc_print_expr(k, a);
+		sbuf_printf(s, ";");
+		isl_ast_expr_free(a);
+	}
+	sbuf_printf(s, "\n");
+	sbuf_indent(s, depth + 1);
+	const char *tn = k->c->tensors[es->out.tensor].name;
+	sbuf_printf(s, "t_%s[", tn);
+	cgc_offset(s, k, es, &es->out);
+	sbuf_printf(s, "] = ");
+	if (init) {
+		double id0 = ein_reduce_identity(es->reduce_op);
+		cgc_number(s, id0);
+	} else if (ein_einsum_reduces(es)) {
+		const char *op = es->reduce_op == EIN_OP_MAX	 ? "ml_max"
+				 : es->reduce_op == EIN_OP_MIN ? "ml_min"
+							       : NULL;
+		if (op)
+			sbuf_printf(s, "%s(", op);
+		sbuf_printf(s, "t_%s[", tn);
+		cgc_offset(s, k, es, &es->out);
+		sbuf_printf(s, "]%s", op ? ", " : " + ");
+		cgc_expr(s, k, es, es->rhs);
+		if (op)
+			sbuf_printf(s, ")");
+	} else {
+		cgc_expr(s, k, es, es->rhs);
+	}
+	sbuf_printf(s, ";\n");
+	sbuf_indent(s, depth);
+	sbuf_printf(s, "}\n");
+	isl_id_free(id);
+	isl_ast_expr_free(fn);
+	isl_ast_expr_free(call);
+}
+
+static void emit_node(cgc *k, __isl_keep isl_ast_node *node, int depth,
+		      int parallel);
+
+static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
+		     int parallel);
+
+static void emit_list(cgc *k, __isl_keep isl_ast_node_list *l, int depth,
+		      int parallel)
+{
+	isl_size n = isl_ast_node_list_n_ast_node(l);
+	for (int i = 0; i < n; i++) {
+		isl_ast_node *c = isl_ast_node_list_get_ast_node(l, i);
+		emit_node(k, c, depth, parallel);
+		isl_ast_node_free(c);
+	}
+}
+
+/* "for (long it = init; cond; it += inc) {" of a for node. */
+static void for_header(cgc *k, __isl_keep isl_ast_node *node)
+{
+	sbuf *s = &k->out;
+	isl_ast_expr *it = isl_ast_node_for_get_iterator(node);
+	isl_ast_expr *init = isl_ast_node_for_get_init(node);
+	isl_ast_expr *cond = isl_ast_node_for_get_cond(node);
+	isl_ast_expr *inc = isl_ast_node_for_get_inc(node);
+	sbuf_printf(s, "for (long ");
+	cgc_print_expr(k, it);
+	sbuf_printf(s, " = ");
+	cgc_print_expr(k, init);
+	sbuf_printf(s, "; ");
+	cgc_print_expr(k, cond);
+	sbuf_printf(s, "; ");
+	cgc_print_expr(k, it);
+	sbuf_printf(s, " += ");
+	cgc_print_expr(k, inc);
+	sbuf_printf(s, ") {\n");
+	isl_ast_expr_free(it);
+	isl_ast_expr_free(init);
+	isl_ast_expr_free(cond);
+	isl_ast_expr_free(inc);
+}
+
+/* Does expression e use identifier id? */
+static int expr_uses(__isl_keep isl_ast_expr *e, __isl_keep isl_id *id)
+{
+	if (isl_ast_expr_get_type(e) == isl_ast_expr_id) {
+		isl_id *x = isl_ast_expr_get_id(e);
+		int same = x == id;
+		isl_id_free(x);
+		return same;
+	}
+	if (isl_ast_expr_get_type(e) != isl_ast_expr_op)
+		return 0;
+	isl_size n = isl_ast_expr_op_get_n_arg(e);
+	int used = 0;
+	for (int i = 0; i < n && !used; i++) {
+		isl_ast_expr *a = isl_ast_expr_op_get_arg(e, i);
+		used = expr_uses(a, id);
+		isl_ast_expr_free(a);
+	}
+	return used;
+}
+
+/* May the loop `node` with body `body` carry `#pragma omp simd`?  Inside
+ * OpenMP's outlined functions the compiler loses `restrict` and guards
+ * each short inner loop with run-time alias checks (the SSM step's loops
+ * of 16 states: 6 percent of a prefill).  Only a loop around one statement
+ * instance, S<e>, whose iterator feeds one rank var of e: an output rank,
+ * indexing an output dimension that is not cyclic (mod) in its buffer, so
+ * that the iterations write distinct elements; every read of e's own
+ * output tensor indexes the dimensions that involve that var exactly as
+ * the write does, so that no iteration reads what another writes (the
+ * scan reads generation i and writes i + 1 of the same state element).
+ * Other tensors never share memory with it (the API's restrict). */
+static int simd_loop(const cgc *k, __isl_keep isl_ast_node *node, __isl_keep isl_ast_node *body)
+{
+	if (isl_ast_node_get_type(body) == isl_ast_node_block) {
+		isl_ast_node_list *l = isl_ast_node_block_get_children(body);
+		int ok = isl_ast_node_list_n_ast_node(l) == 1;
+		isl_ast_node *c = ok ? isl_ast_node_list_get_ast_node(l, 0) : NULL;
+		isl_ast_node_list_free(l);
+		ok = ok && simd_loop(k, node, c);
+		isl_ast_node_free(c);
+		return ok;
+	}
+	if (isl_ast_node_get_type(body) != isl_ast_node_user)
+		return 0;
+	isl_ast_expr *call = isl_ast_node_user_get_expr(body);
+	isl_ast_expr *fn = isl_ast_expr_op_get_arg(call, 0);
+	isl_id *fid = isl_ast_expr_get_id(fn);
+	isl_ast_expr *it = isl_ast_node_for_get_iterator(node);
+	isl_id *iid = isl_ast_expr_get_id(it);
+	const char *name = isl_id_get_name(fid);
+	int ok = name[0] == 'S', var = -1;
+	const ein_einsum *es = ok ? &k->c->einsums[atoi(name + 1)] : NULL;
+	for (int v = 0; ok && v < es->nvars; v++) {
+		isl_ast_expr *a = isl_ast_expr_op_get_arg(call, v + 1);
+		if (expr_uses(a, iid)) {
+			ok = var < 0 && !es->vars[v].reduced;
+			var = v;
+		}
+		isl_ast_expr_free(a);
+	}
+	ok = ok && var >= 0;
+	const ein_access *out = ok ? &es->out : NULL;
+	int distinct = 0;
+	for (int d = 0; ok && d < out->nidx; d++)
+		if (out->idx[d].vc[var]) {
+			ok = !k->buf[out->tensor].mod[d];
+			distinct = 1;
+		}
+	ok = ok && distinct;
+	for (int r = 0; ok && r < es->nreads; r++)
+		for (int d = 0; ok && es->reads[r].tensor == out->tensor && d < out->nidx; d++)
+			if (es->reads[r].idx[d].vc[var] || out->idx[d].vc[var])
+				ok = memcmp(&es->reads[r].idx[d], &out->idx[d], sizeof(ein_aff)) == 0;
+	isl_id_free(iid);
+	isl_ast_expr_free(it);
+	isl_id_free(fid);
+	isl_ast_expr_free(fn);
+	isl_ast_expr_free(call);
+	return ok;
+}
+
+static void emit_var_defs(cgc *k, const ein_einsum *es, __isl_keep isl_ast_expr *call,
+			  int from, int to, int depth)
+{
+	sbuf *s = &k->out;
+	for (int v = from; v < to; v++) {
+		isl_ast_expr *a = isl_ast_expr_op_get_arg(call, v + 1);
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "const long v_%s = ", es->vars[v].name);
+		cgc_print_expr(k, a);
+		sbuf_printf(s, ";\n");
+		isl_ast_expr_free(a);
+	}
+}
+
+/* A loop whose body is one instance of a reduction and which runs over its
+ * reduced ranks only (the output element is the same in every iteration)
+ * accumulates in a local: the compiler cannot keep the element in a
+ * register itself when it cannot prove that the output does not alias the
+ * operands (inside OpenMP's outlined functions restrict is lost), and
+ * would then neither vectorise the sum nor avoid a store per term.
+ * Returns 1 when it emitted the loop. */
+static int emit_acc_loop(cgc *k, __isl_keep isl_ast_node *node, int depth)
+{
+	isl_ast_node *body = isl_ast_node_for_get_body(node);
+	int done = 0;
+	if (isl_ast_node_get_type(body) != isl_ast_node_user) {
+		isl_ast_node_free(body);
+		return 0;
+	}
+	isl_ast_expr *call = isl_ast_node_user_get_expr(body);
+	isl_ast_expr *fn = isl_ast_expr_op_get_arg(call, 0);
+	isl_id *fid = isl_ast_expr_get_id(fn);
+	const char *name = isl_id_get_name(fid);
+	isl_ast_expr *it = isl_ast_node_for_get_iterator(node);
+	isl_id *iid = isl_ast_expr_get_id(it);
+	if (name[0] == 'S') {
+		int e = atoi(name + 1);
+		const ein_einsum *es = &k->c->einsums[e];
+		int no = ein_einsum_nout(es), ok = ein_einsum_reduces(es);
+		for (int v = 0; v < no && ok; v++) {
+			isl_ast_expr *a = isl_ast_expr_op_get_arg(call, v + 1);
+			ok = !expr_uses(a, iid);
+			isl_ast_expr_free(a);
+		}
+		if (ok) {
+			sbuf *s = &k->out;
+			const char *tn = k->c->tensors[es->out.tensor].name;
+			const char *op = es->reduce_op == EIN_OP_MAX	 ? "ml_max"
+					 : es->reduce_op == EIN_OP_MIN ? "ml_min"
+								       : NULL;
+			sbuf_indent(s, depth);
+			sbuf_printf(s, "{\n");
+			emit_var_defs(k, es, call, 0, no, depth + 1);
+			sbuf_indent(s, depth + 1);
+			sbuf_printf(s, "float acc = t_%s[", tn);
+			cgc_offset(s, k, es, &es->out);
+			sbuf_printf(s, "];\n");
+			sbuf_indent(s, depth + 1);
+			for_header(k, node);
+			emit_var_defs(k, es, call, no, es->nvars, depth + 2);
+			sbuf_indent(s, depth + 2);
+			sbuf_printf(s, op ? "acc = %s(acc, " : "acc = acc + (", op ? op : "");
+			cgc_expr(s, k, es, es->rhs);
+			sbuf_printf(s, ");\n");
+			sbuf_indent(s, depth + 1);
+			sbuf_printf(s, "}\n");
+			sbuf_indent(s, depth + 1);
+			sbuf_printf(s, "t_%s[", tn);
+			cgc_offset(s, k, es, &es->out);
+			sbuf_printf(s, "] = acc;\n");
+			sbuf_indent(s, depth);
+			sbuf_printf(s, "}\n");
+			done = 1;
+		}
+	}
+	isl_id_free(iid);
+	isl_ast_expr_free(it);
+	isl_id_free(fid);
+	isl_ast_expr_free(fn);
+	isl_ast_expr_free(call);
+	isl_ast_node_free(body);
+	return done;
+}
+
+static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
+		     int parallel)
+{
+	if (!parallel && emit_acc_loop(k, node, depth))
+		return;
+	sbuf *s = &k->out;
+	isl_ast_node *body = isl_ast_node_for_get_body(node);
+	int pfor = 0;
+	long long pfor_points = 0;
+	if (cg_is_parallel_mark(body)) {
+		isl_ast_node *inner = isl_ast_node_mark_get_node(body);
+		isl_ast_node_free(body);
+		body = inner;
+		parallel = !k->serial;
+	} else if (isl_ast_node_get_type(body) == isl_ast_node_mark) {
+		/* A loop of strips (cgl_find_strips): a parallel loop of its own,
+		 * sharing the group's buffers (the strips touch disjoint
+		 * parts of them). */
+		isl_id *id = isl_ast_node_mark_get_id(body);
+		const char *name = isl_id_get_name(id);
+		pfor = strncmp(name, "pfor ", 5) == 0 && k->o->openmp && !k->in_team;
+		if (pfor)
+			pfor_points = strtoll(name + 5, NULL, 10);
+		isl_id_free(id);
+		if (pfor) {
+			isl_ast_node *inner = isl_ast_node_mark_get_node(body);
+			isl_ast_node_free(body);
+			body = inner;
+		}
+	}
+	/* Beside a team's product, on one thread: no regions. */
+	int region = parallel && k->o->openmp && !k->in_team;
+	int tiles = k->par_member >= 0 && cgc_group_has_tiles(k, k->cur);
+	/* The preprocessor decides whether a region runs in parallel (its
+	 * points against ML_PAR_MIN): an OpenMP if clause would still start
+	 * a team, of one thread. */
+	int64_t points = region ? k->l->groups[k->cur].points : 0;
+	if (region) {
+		sbuf_printf(s, "#if defined(_OPENMP) && %" PRId64 " >= ML_PAR_MIN\n", points);
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "#pragma omp parallel\n");
+		sbuf_printf(s, "#endif\n");
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "{\n");
+		depth++;
+		if (tiles)
+			emit_tile_allocs(k, depth, k->cur);
+		sbuf_printf(s, "#if defined(_OPENMP) && %" PRId64 " >= ML_PAR_MIN\n", points);
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "#pragma omp for schedule(static)\n");
+		sbuf_printf(s, "#endif\n");
+	} else if (parallel && tiles) {
+		emit_tile_allocs(k, depth, k->cur);
+	}
+	if (pfor) {
+		sbuf_printf(s, "#if defined(_OPENMP) && %lld >= ML_PAR_MIN\n", pfor_points);
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "#pragma omp parallel for schedule(static)\n");
+		sbuf_printf(s, "#endif\n");
+	} else if (!region && k->o->openmp && simd_loop(k, node, body)) {
+		sbuf_printf(s, "#ifdef _OPENMP\n");
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "#pragma omp simd\n");
+		sbuf_printf(s, "#endif\n");
+	}
+	sbuf_indent(s, depth);
+	for_header(k, node);
+	if (parallel && tiles) {
+		sbuf_indent(s, depth + 1);
+		sbuf_printf(s, "if (!ok) continue;\n");
+	}
+	emit_node(k, body, depth + 1, 0);
+	sbuf_indent(s, depth);
+	sbuf_printf(s, "}\n");
+	if (region) {
+		if (tiles)
+			emit_tile_frees(k, depth, k->cur);
+		depth--;
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "}\n");
+	} else if (parallel && tiles) {
+		emit_tile_frees(k, depth, k->cur);
+	}
+	isl_ast_node_free(body);
+}
+
+static void emit_node(cgc *k, __isl_keep isl_ast_node *node, int depth,
+		      int parallel)
+{
+	sbuf *s = &k->out;
+	switch (isl_ast_node_get_type(node)) {
+	case isl_ast_node_for:
+		emit_for(k, node, depth, parallel);
+		return;
+	case isl_ast_node_if: {
+		isl_ast_expr *cond = isl_ast_node_if_get_cond(node);
+		isl_ast_node *then = isl_ast_node_if_get_then_node(node);
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "if (");
+		cgc_print_expr(k, cond);
+		sbuf_printf(s, ") {\n");
+		emit_node(k, then, depth + 1, parallel);
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "}");
+		if (isl_ast_node_if_has_else_node(node) == isl_bool_true) {
+			isl_ast_node *el = isl_ast_node_if_get_else_node(node);
+			sbuf_printf(s, " else {\n");
+			emit_node(k, el, depth + 1, parallel);
+			sbuf_indent(s, depth);
+			sbuf_printf(s, "}");
+			isl_ast_node_free(el);
+		}
+		sbuf_printf(s, "\n");
+		isl_ast_expr_free(cond);
+		isl_ast_node_free(then);
+		return;
+	}
+	case isl_ast_node_block: {
+		isl_ast_node_list *l = isl_ast_node_block_get_children(node);
+		emit_list(k, l, depth, 0);
+		isl_ast_node_list_free(l);
+		return;
+	}
+	case isl_ast_node_mark: {
+		isl_id *id = isl_ast_node_mark_get_id(node);
+		isl_ast_node *child = isl_ast_node_mark_get_node(node);
+		int par = strcmp(isl_id_get_name(id), "parallel") == 0;
+		/* The mark sits on the band: its loop is the child, or several
+		 * loops in a block when isl split it, or no loop at all when
+		 * the band has a single iteration. */
+		(void)par; /* bare marks only happen in serial groups */
+		emit_node(k, child, depth, 0);
+		isl_ast_node_free(child);
+		isl_id_free(id);
+		return;
+	}
+	case isl_ast_node_user:
+		emit_user(k, node, depth);
+		return;
+	default:
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "/* unsupported AST node */\n");
+		return;
+	}
+}
+
+/* guard: inside `if (ok)` (a team's product is not: every thread of
+ * the team must reach it). */
+void cgc_emit_group(cgc *k, const cg_glow *gl, int gi, int guard)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	const ein_cascade *c = k->c;
+	sbuf *s = &k->out;
+	k->cur = gi;
+	k->par_member = gl->par_member;
+	k->serial = gl->serial;
+	k->group_gemm = gl->group_gemm;
+	sbuf_printf(s, "\n\t/* group %d:", gi + 1);
+	for (int e = 0; e < c->neinsums; e++)
+		if (gr->members[e])
+			sbuf_printf(s, " %s", c->einsums[e].name);
+	if (gr->nband) {
+		sbuf_printf(s, "; fused on");
+		for (int j = 0; j < gr->nband; j++)
+			sbuf_printf(s, " %s (tile %" PRId64 ")", k->g->ranks[gr->band[j]],
+				    gr->tile[j]);
+	}
+	sbuf_printf(s, " */\n\t%s{\n", guard ? "if (ok) " : "");
+	int tiles = cgc_group_has_tiles(k, gi);
+	if (tiles && k->par_member < 0)
+		cgc_emit_tile_ws(k, 2, gi);
+	emit_node(k, gl->ast, 2, 0);
+	sbuf_printf(s, "\t}\n");
+}

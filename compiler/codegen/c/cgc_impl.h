@@ -1,0 +1,69 @@
+/* cgc_impl.h - the C printer's state, shared by the c_*.c files (private
+ * to compiler/codegen/c).
+ *
+ *   c_files.c  the files: header, kernel (workspace, groups), driver, Makefile
+ *   c_loops.c  a group's AST as C: loops, regions, statements, tile buffers
+ *   c_gemm.c   matrix products as calls, and teams beside them
+ *   c_expr.c   C text of index forms, offsets, numbers, right-hand sides
+ *
+ * Ownership: the state is a local of its public entry point, which frees
+ * what it allocated before it returns.
+ */
+#ifndef MAMBALAYA_CGC_IMPL_H
+#define MAMBALAYA_CGC_IMPL_H
+
+#include <stdint.h>
+
+#include <isl/ast.h>
+
+#include "base/sbuf.h"
+#include "cgc.h"
+
+/* Printing one lowered plan. */
+typedef struct cgc {
+	const cg_lowered *l;
+	const deps_graph *g;
+	const ein_cascade *c;
+	const cg_plan *p;
+	const cg_options *o;
+	const cg_buffer *buf; /* l->buf */
+	const cg_gemm *gemm;  /* l->gemm */
+	/* The group being printed. */
+	int cur;
+	int par_member; /* band member whose loop is parallel, or -1 */
+	int serial;	/* ignore the parallel marks of this group */
+	int group_gemm; /* the group has GEMM members */
+	int64_t ws_full;  /* workspace bytes of the full intermediates */
+	int64_t ws_tiles; /* and of the largest serial group's tile buffers */
+	int64_t ws_team;  /* and of the parts of a team's product */
+	int team;	  /* emit the GEMM call as ml_sgemm_team */
+	int in_team;	  /* emitting the groups beside a team's product */
+	sbuf out;
+	char *err;
+	size_t errlen;
+} cgc;
+
+/* c_expr.c */
+void cgc_offset(sbuf *s, const cgc *k, const ein_einsum *es, const ein_access *a);
+void cgc_number(sbuf *s, double x);
+void cgc_expr(sbuf *s, const cgc *k, const ein_einsum *es, const ein_expr *e);
+
+/* c_loops.c */
+void cgc_print_expr(cgc *k, __isl_keep isl_ast_expr *e);
+/* Bytes of a buffer in the workspace (rounded up to 64). */
+int64_t cgc_buf_bytes(const cg_buffer *b);
+int cgc_group_has_tiles(const cgc *k, int gi);
+/* Group gi's statements; guard: inside `if (ok)`. */
+void cgc_emit_group(cgc *k, const cg_glow *gl, int gi, int guard);
+
+/* c_gemm.c */
+enum { CGC_TEAM_BLOCKS = 8 }; /* ML_TEAM in runtime/ml_gemm.h */
+/* The call(s) of member e's product over one tile (tile indices tile_j). */
+void cgc_emit_gemm(cgc *k, int e, int depth);
+/* The end (exclusive) of the groups run beside group gi's product, or
+ * gi + 1 for none; *vlen: its output length, *elems: its matrix's
+ * elements. */
+int cgc_team_end(cgc *k, const cg_glow *gls, int gi, int64_t *vlen, int64_t *elems);
+void cgc_emit_team(cgc *k, const cg_glow *gls, int gi, int end, int64_t points);
+
+#endif

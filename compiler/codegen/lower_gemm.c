@@ -1,0 +1,247 @@
+/* lower_gemm.c - Einsums lowered to matrix products, and the shape of
+ * each call over a tile (see lower_impl.h). */
+#include "lower_impl.h"
+
+#include <string.h>
+
+/* Position of var v among the dims of access a (plain vars), or -1. */
+static int dim_of(const ein_access *a, int v)
+{
+	for (int d = 0; d < a->nidx; d++)
+		if (a->idx[d].vc[v] == 1)
+			return d;
+	return -1;
+}
+
+static int plain_access(const ein_access *a)
+{
+	for (int d = 0; d < a->nidx; d++) {
+		int nz = 0, one = -1;
+		for (int v = 0; v < EIN_MAX_VARS; v++)
+			if (a->idx[d].vc[v]) {
+				nz++;
+				one = a->idx[d].vc[v];
+			}
+		if (nz != 1 || one != 1 || a->idx[d].c)
+			return 0;
+		for (int p = 0; p < EIN_MAX_PARAMS; p++)
+			if (a->idx[d].pc[p])
+				return 0;
+	}
+	return 1;
+}
+
+/* Do the vars of `block` appear in a as consecutive dims, in this order? */
+static int block_in(const ein_access *a, const int *block, int nb)
+{
+	if (nb == 0)
+		return 1;
+	int d0 = dim_of(a, block[0]);
+	if (d0 < 0)
+		return 0;
+	for (int i = 1; i < nb; i++)
+		if (dim_of(a, block[i]) != d0 + i)
+			return 0;
+	return 1;
+}
+
+cg_gemm cg_gemm_match(const ein_einsum *es)
+{
+	cg_gemm g = {0};
+	const ein_expr *r = es->rhs;
+	if (!r || r->kind != EIN_X_BINARY || r->op != EIN_OP_MUL ||
+	    r->a->kind != EIN_X_ACCESS || r->b->kind != EIN_X_ACCESS ||
+	    es->reduce_op != EIN_OP_ADD || es->nconds || es->gen_var >= 0 ||
+	    !ein_einsum_reduces(es))
+		return g;
+	g.x = r->a->id;
+	g.y = r->b->id;
+	const ein_access *X = &es->reads[g.x], *Y = &es->reads[g.y], *C = &es->out;
+	if (!plain_access(X) || !plain_access(Y) || !plain_access(C))
+		return g;
+	/* Blocks in the order the vars appear in C (M, N) and in X (K). */
+	for (int d = 0; d < C->nidx; d++) {
+		int v = -1;
+		for (int q = 0; q < es->nvars; q++)
+			if (C->idx[d].vc[q])
+				v = q;
+		int inx = dim_of(X, v) >= 0, iny = dim_of(Y, v) >= 0;
+		if (inx == iny)
+			return g; /* a batch rank, or a rank of neither */
+		if (inx)
+			g.m[g.nm++] = v;
+		else
+			g.n[g.nn++] = v;
+	}
+	for (int d = 0; d < X->nidx; d++) {
+		int v = -1;
+		for (int q = 0; q < es->nvars; q++)
+			if (X->idx[d].vc[q])
+				v = q;
+		if (es->vars[v].reduced) {
+			if (dim_of(Y, v) < 0)
+				return g;
+			g.kk[g.nk++] = v;
+		}
+	}
+	/* Every var used exactly once per tensor, and nothing else. */
+	if (X->nidx != g.nm + g.nk || Y->nidx != g.nn + g.nk || C->nidx != g.nm + g.nn)
+		return g;
+	int nred = 0;
+	for (int v = 0; v < es->nvars; v++)
+		nred += es->vars[v].reduced;
+	if (nred != g.nk)
+		return g;
+	if (!block_in(C, g.m, g.nm) || !block_in(C, g.n, g.nn) ||
+	    !block_in(X, g.m, g.nm) || !block_in(X, g.kk, g.nk) ||
+	    !block_in(Y, g.n, g.nn) || !block_in(Y, g.kk, g.nk))
+		return g;
+	g.ok = 1;
+	return g;
+}
+
+/* The largest extent of rank r among the Einsums flagged in members that
+ * have it (0 when none has). */
+int64_t cg_members_extent(const deps_graph *g, const char *members, int r)
+{
+	int64_t ext = 0;
+	for (int e = 0; e < g->c->neinsums; e++) {
+		int v = members[e] ? g->var_of[e][r] : -1;
+		if (v >= 0 && g->c->einsums[e].vars[v].size > ext)
+			ext = g->c->einsums[e].vars[v].size;
+	}
+	return ext;
+}
+
+int cg_band_slot(const deps_graph *g, const cg_group *gr, int e, int v)
+{
+	for (int j = 0; j < gr->nband; j++)
+		if (g->var_of[e][gr->band[j]] == v)
+			return j;
+	return -1;
+}
+
+/* Is variable v of member e of the current group fused (band member
+ * *j_out)? */
+static int var_is_band(const cg *k, int e, int v, int *j_out)
+{
+	int j = cg_band_slot(k->g, &k->p->groups[k->cur], e, v);
+	if (j >= 0 && j_out)
+		*j_out = j;
+	return j >= 0;
+}
+
+/* How many trailing vars of a block can be collapsed into one matrix
+ * dimension in tensor t's buffer: inner vars must cover their whole
+ * (non-modular) buffer dimension; the outermost collapsed var may be a
+ * partial tile, modular only if tiles never wrap around its buffer. */
+static int collapsible(const cg *k, int e, const ein_access *a,
+		       const int *block, int nb)
+{
+	const cg_buffer *b = &k->buf[a->tensor];
+	const cg_group *gr = &k->p->groups[k->cur];
+	int n = 0;
+	for (int i = nb - 1; i >= 0; i--) {
+		int v = block[i], d = dim_of(a, v), j;
+		int band = var_is_band(k, e, v, &j);
+		int64_t size = k->c->einsums[e].vars[v].size;
+		if (b->mod[d] && (!band || b->ext[d] % gr->tile[j] != 0))
+			break;
+		n++;
+		int full = !b->mod[d] && (!band || gr->tile[j] >= size) && size == b->ext[d];
+		if (!full)
+			break; /* this one may be partial; nothing outside it */
+	}
+	return n;
+}
+
+static int64_t stride_of(const cg *k, const ein_access *a, int v)
+{
+	const cg_buffer *b = &k->buf[a->tensor];
+	int d = dim_of(a, v);
+	int64_t s = 1;
+	for (int q = b->ndims - 1; q > d; q--)
+		s *= b->ext[q];
+	return s;
+}
+
+/* The collapsed suffix of each block of member e's GEMM (M, N, K), valid
+ * in both tensors holding it; returns how many vars stay explicit loops. */
+static int gemm_collapsed(const cg *k, int e, int nc[3])
+{
+	const ein_einsum *es = &k->c->einsums[e];
+	const cg_gemm *g = &k->gemm[e];
+	const ein_access *X = &es->reads[g->x], *Y = &es->reads[g->y], *C = &es->out;
+	int cm = collapsible(k, e, C, g->m, g->nm), cmx = collapsible(k, e, X, g->m, g->nm);
+	int cn = collapsible(k, e, C, g->n, g->nn), cny = collapsible(k, e, Y, g->n, g->nn);
+	int ck = collapsible(k, e, X, g->kk, g->nk), cky = collapsible(k, e, Y, g->kk, g->nk);
+	nc[0] = cm < cmx ? cm : cmx;
+	nc[1] = cn < cny ? cn : cny;
+	nc[2] = ck < cky ? ck : cky;
+	return g->nm - nc[0] + g->nn - nc[1] + g->nk - nc[2];
+}
+
+/* Decides, per member of group gi, whether it becomes a GEMM call. */
+void cgl_plan_gemms(cg *k, int gi)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	k->cur = gi;
+	for (int e = 0; e < k->c->neinsums; e++) {
+		if (!gr->members[e])
+			continue;
+		k->gemm[e].ok = 0;
+		if (!k->o->blas)
+			continue;
+		cg_gemm g = cg_gemm_match(&k->c->einsums[e]);
+		if (!g.ok)
+			continue;
+		k->gemm[e] = g;
+		/* Worth a call only when the blocks are not tiny. */
+		const ein_einsum *es = &k->c->einsums[e];
+		int64_t work = 1;
+		for (int v = 0; v < es->nvars; v++)
+			work *= es->vars[v].size;
+		if (work < 4096)
+			k->gemm[e].ok = 0;
+		/* The whole K range in each call (no reduced rank in the band,
+		 * every reduced rank collapsed): C is written, not updated. */
+		int kband = 0;
+		for (int i = 0; i < g.nk; i++)
+			kband |= var_is_band(k, e, g.kk[i], NULL);
+		const ein_access *X = &es->reads[g.x], *Y = &es->reads[g.y];
+		int cx = collapsible(k, e, X, g.kk, g.nk), cy = collapsible(k, e, Y, g.kk, g.nk);
+		k->gemm[e].beta0 = !kband && cx == g.nk && cy == g.nk;
+	}
+}
+
+void cgl_gemm_layout(cg *k, int e)
+{
+	const ein_einsum *es = &k->c->einsums[e];
+	cg_gemm *g = &k->gemm[e];
+	const ein_access *X = &es->reads[g->x], *Y = &es->reads[g->y], *C = &es->out;
+	k->cur = k->group_of[e];
+	g->nloops = gemm_collapsed(k, e, g->ncol);
+	/* Leading dimensions: the stride of the innermost var of a matrix's
+	 * first block (an empty block has stride 1 and size 1). */
+	int64_t lda = g->nm ? stride_of(k, X, g->m[g->nm - 1]) : 1;
+	int64_t ldb = g->nk ? stride_of(k, Y, g->kk[g->nk - 1]) : 1;
+	int64_t ldc = g->nm ? stride_of(k, C, g->m[g->nm - 1]) : 1;
+	/* Row-major: X is [M, K] (NoTrans) or [K, M] (Trans). */
+	int xt = g->nm && g->nk && dim_of(X, g->kk[0]) < dim_of(X, g->m[0]);
+	int yt = g->nn && g->nk && dim_of(Y, g->n[0]) < dim_of(Y, g->kk[0]);
+	int ct = g->nm && g->nn && dim_of(C, g->n[0]) < dim_of(C, g->m[0]);
+	if (xt)
+		lda = g->nk ? stride_of(k, X, g->kk[g->nk - 1]) : 1;
+	if (yt)
+		ldb = g->nn ? stride_of(k, Y, g->n[g->nn - 1]) : 1;
+	if (ct)
+		ldc = g->nn ? stride_of(k, C, g->n[g->nn - 1]) : 1;
+	if (!g->nm)
+		lda = xt ? lda : (g->nk ? 1 : 1);
+	g->xt = xt;
+	g->yt = yt;
+	g->ct = ct;
+	g->ldx = lda;
+	g->ldy = ldb;
+	g->ldc = ldc;
+}

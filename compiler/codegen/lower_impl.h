@@ -1,0 +1,102 @@
+/* lower_impl.h - lowering's working state, shared by the lower_*.c files
+ * (private to compiler/codegen; the back ends see only lower.h).
+ *
+ *   lower.c           the entry point: validation, then the steps below
+ *   lower_buffers.c   where each tensor lives (cg_buffer)
+ *   lower_gemm.c      which Einsums become matrix products (cg_gemm)
+ *   lower_strips.c    strips: runs of elementwise members cut along a rank
+ *                     that run in parallel, and their point-sized buffers
+ *   lower_sched.c     per group: the parallel loop, the schedule tree, the AST
+ *   lower_contract.c  intermediates stored modulo a few slots (isl flow)
+ */
+#ifndef MAMBALAYA_LOWER_IMPL_H
+#define MAMBALAYA_LOWER_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <isl/ast.h>
+#include <isl/set.h>
+#include <isl/union_map.h>
+
+#include "analysis/fusion.h"
+#include "lower.h"
+
+/* A run of statements [first, last) of a group strip-mined along a rank:
+ * one band of strips of `size` along `rank` above the run's statements. */
+typedef struct cg_strip {
+	int first, last;
+	int anchor; /* global_schedule: position of its first statement */
+	int rank;
+	int64_t size;
+	int npoint; /* further ranks, one point at a time, inside a strip */
+	int point[CG_MAX_BAND];
+} cg_strip;
+
+/* The lowering of one plan in progress. */
+typedef struct cg {
+	const deps_graph *g;
+	const ein_cascade *c;
+	const cg_plan *p;
+	const cg_options *o;
+	isl_ctx *ctx;
+	/* The arrays of the cg_lowered being built (it owns them). */
+	cg_buffer *buf;
+	int *group_of;
+	cg_gemm *gemm;
+	/* The group being lowered. */
+	int cur;
+	fusion_req req;
+	fusion_result res;
+	int par_member; /* band member whose loop is parallel, or -1 */
+	int par_stmt;	/* unfused: parallelise the statement's first loop */
+	int par_split;	/* ... which is its par_split-th dimension */
+	int serial;	/* ignore the parallel marks of this group */
+	int group_gemm; /* the group has GEMM members */
+	/* Strips (cgl_find_strips) of all groups, and per Einsum the strip
+	 * run of its statement [0] and of its initialisation [1], or -1. */
+	cg_strip *strips;
+	int nstrips;
+	int (*stmt_run)[2];
+	/* Per Einsum: bit r set when its group runs rank r in parallel. */
+	uint32_t *par_ranks;
+	char *err;
+	size_t errlen;
+} cg;
+
+/* lower_buffers.c */
+fusion_req cgl_group_req(const cg *k, int gi);
+/* Is tensor t carried (a dependence between members crosses tiles) along
+ * band member j of group gi? */
+int cgl_carried_along(const cg *k, int gi, int t, int j);
+/* Fills k->buf: the caller's arrays, full arrays, tile buffers. */
+int cgl_plan_buffers(cg *k);
+
+/* lower_gemm.c */
+/* Decides, per member of group gi, whether it becomes a GEMM call. */
+void cgl_plan_gemms(cg *k, int gi);
+/* Sets the call fields of k->gemm[e] (ncol, nloops, xt, ..., ldc). */
+void cgl_gemm_layout(cg *k, int e);
+
+/* lower_strips.c */
+int64_t cgl_stmt_points(const cg *k, int gi, const int *stmt_e, const int *stmt_init,
+			int first, int last, int per_tile);
+int64_t cgl_group_points(const cg *k, int gi);
+int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init, int ns,
+		    cg_strip *out, int max);
+void cgl_contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
+			 const int *stmt_e, int ns);
+
+/* lower_sched.c */
+/* The domain of statement S<e> (init 1: Z<e>, the output points of a
+ * reduction; 2: G<e>, one point per tile), without parameters. */
+__isl_give isl_set *cgl_stmt_domain(cg *k, int e, int init);
+/* Lowers group gi: GEMM members, the parallel loop, the AST. */
+int cgl_lower_group(cg *k, cg_glow *gl, int gi);
+
+/* lower_contract.c */
+/* Stores intermediates that cross groups modulo a small extent where the
+ * whole program's schedule allows it. */
+int cgl_contract_buffers(cg *k);
+
+#endif

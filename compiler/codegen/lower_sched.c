@@ -1,0 +1,480 @@
+/* lower_sched.c - per group: the parallel loop, the schedule tree and the
+ * isl AST (see lower_impl.h). */
+#include "lower_impl.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <isl/aff.h>
+#include <isl/ast.h>
+#include <isl/ast_build.h>
+#include <isl/flow.h>
+#include <isl/id.h>
+#include <isl/ilp.h>
+#include <isl/local_space.h>
+#include <isl/schedule.h>
+#include <isl/schedule_node.h>
+#include <isl/set.h>
+#include <isl/space.h>
+#include <isl/union_set.h>
+#include <isl/val.h>
+
+#include "analysis/poly.h"
+
+/* The domain of statement S<e> (init: Z<e>, the output points of a
+ * reduction), without parameters. */
+__isl_give isl_set *cgl_stmt_domain(cg *k, int e, int init)
+{
+	const ein_einsum *es = &k->c->einsums[e];
+	isl_set *d = poly_domain(k->ctx, k->c, e, 1);
+	d = isl_set_project_out(d, isl_dim_param, 0,
+				(unsigned)isl_set_dim(d, isl_dim_param));
+	if (init == 2) {
+		/* G<e>: one instance per tile (the tile indices). */
+		const cg_group *gr = &k->p->groups[k->cur];
+		isl_space *sp = isl_set_get_space(d);
+		isl_space *rsp = isl_space_set_alloc(k->ctx, 0, (unsigned)gr->nband);
+		char name[32];
+		snprintf(name, sizeof(name), "G%d", e);
+		rsp = isl_space_set_tuple_name(rsp, isl_dim_set, name);
+		isl_local_space *ls = isl_local_space_from_space(isl_space_copy(sp));
+		isl_aff_list *l = isl_aff_list_alloc(k->ctx, gr->nband);
+		for (int j = 0; j < gr->nband; j++) {
+			int v = k->g->var_of[e][gr->band[j]];
+			isl_aff *a = isl_aff_var_on_domain(isl_local_space_copy(ls),
+							   isl_dim_set, (unsigned)v);
+			a = isl_aff_floor(isl_aff_scale_down_ui(a, (unsigned)gr->tile[j]));
+			l = isl_aff_list_add(l, a);
+		}
+		isl_local_space_free(ls);
+		isl_multi_aff *ma = isl_multi_aff_from_aff_list(
+			isl_space_map_from_domain_and_range(sp, rsp), l);
+		return isl_set_apply(d, isl_map_from_multi_aff(ma));
+	}
+	if (init) {
+		int no = ein_einsum_nout(es);
+		d = isl_set_project_out(d, isl_dim_set, (unsigned)no,
+					(unsigned)(es->nvars - no));
+		char name[32];
+		snprintf(name, sizeof(name), "Z%d", e);
+		d = isl_set_set_tuple_name(d, name);
+	}
+	return d;
+}
+
+/* floor(x_v / t) on the space of set dom (or 0 when v < 0). */
+static __isl_give isl_union_pw_aff *tile_upa(__isl_keep isl_set *dom, int v,
+					     int64_t t)
+{
+	isl_local_space *ls = isl_local_space_from_space(isl_set_get_space(dom));
+	isl_aff *a;
+	if (v < 0) {
+		a = isl_aff_zero_on_domain(ls);
+	} else {
+		a = isl_aff_var_on_domain(ls, isl_dim_set, (unsigned)v);
+		a = isl_aff_scale_down_ui(a, (unsigned)t);
+		a = isl_aff_floor(a);
+	}
+	isl_pw_aff *pa = isl_pw_aff_intersect_domain(isl_pw_aff_from_aff(a),
+						     isl_set_copy(dom));
+	return isl_union_pw_aff_from_pw_aff(pa);
+}
+
+/* The identity schedule of a statement: its dimensions in program order
+ * (generational rank first). */
+static __isl_give isl_multi_union_pw_aff *own_band(__isl_keep isl_set *dom,
+						   int gen)
+{
+	isl_size n = isl_set_dim(dom, isl_dim_set);
+	isl_space *sp = isl_set_get_space(dom);
+	isl_space *rsp = isl_space_set_alloc(isl_set_get_ctx(dom), 0, (unsigned)n);
+	isl_space *msp = isl_space_map_from_domain_and_range(isl_space_copy(sp), rsp);
+	isl_local_space *ls = isl_local_space_from_space(sp);
+	isl_aff_list *l = isl_aff_list_alloc(isl_set_get_ctx(dom), n);
+	int order[EIN_MAX_VARS], no = 0;
+	if (gen >= 0 && gen < n)
+		order[no++] = gen;
+	for (int v = 0; v < n; v++)
+		if (v != gen)
+			order[no++] = v;
+	for (int j = 0; j < n; j++)
+		l = isl_aff_list_add(l, isl_aff_var_on_domain(isl_local_space_copy(ls),
+							      isl_dim_set, (unsigned)order[j]));
+	isl_local_space_free(ls);
+	isl_multi_aff *ma = isl_multi_aff_from_aff_list(msp, l);
+	isl_pw_multi_aff *pma = isl_pw_multi_aff_intersect_domain(
+		isl_pw_multi_aff_from_multi_aff(ma), isl_set_copy(dom));
+	return isl_multi_union_pw_aff_from_union_pw_multi_aff(
+		isl_union_pw_multi_aff_from_pw_multi_aff(pma));
+}
+
+#define MAX_STMTS (2 * 64 + 2)
+
+/* The statements of a group in order: for each member, its init (Z<e>,
+ * if it reduces and no single product call covers the reduction) then
+ * itself (S<e>, or G<e> for a product); their domains (owned). */
+typedef struct gstmts {
+	int ns;
+	isl_set *doms[MAX_STMTS];
+	int stmt_e[MAX_STMTS], stmt_init[MAX_STMTS];
+} gstmts;
+
+static void gstmts_free(gstmts *st)
+{
+	for (int i = 0; i < st->ns; i++)
+		isl_set_free(st->doms[i]);
+	st->ns = 0;
+}
+
+static int collect_stmts(cg *k, const cg_group *gr, gstmts *st)
+{
+	const ein_cascade *c = k->c;
+	st->ns = 0;
+	for (int e = 0; e < c->neinsums; e++) {
+		if (!gr->members[e])
+			continue;
+		if (st->ns + 2 > MAX_STMTS) {
+			gstmts_free(st);
+			snprintf(k->err, k->errlen, "a group of more than 64 Einsums");
+			return -1;
+		}
+		if (ein_einsum_reduces(&c->einsums[e]) && !(k->gemm[e].ok && k->gemm[e].beta0)) {
+			st->stmt_e[st->ns] = e;
+			st->stmt_init[st->ns] = 1;
+			st->doms[st->ns++] = cgl_stmt_domain(k, e, 1);
+		}
+		st->stmt_e[st->ns] = e;
+		st->stmt_init[st->ns] = k->gemm[e].ok ? 2 : 0;
+		st->doms[st->ns] = cgl_stmt_domain(k, e, st->stmt_init[st->ns]);
+		st->ns++;
+	}
+	return 0;
+}
+
+/* Records group gi's strips in k (for contraction and the parallel
+ * ranks).  Returns 0 or -1. */
+static int record_strips(cg *k, const gstmts *st, const cg_strip *strips, int nstrips)
+{
+	if (!nstrips)
+		return 0;
+	cg_strip *all_st = realloc(k->strips, (size_t)(k->nstrips + nstrips) * sizeof(*all_st));
+	if (!all_st) {
+		snprintf(k->err, k->errlen, "out of memory");
+		return -1;
+	}
+	k->strips = all_st;
+	for (int q = 0; q < nstrips; q++) {
+		for (int i = strips[q].first; i < strips[q].last; i++) {
+			k->stmt_run[st->stmt_e[i]][st->stmt_init[i] == 1] = k->nstrips;
+			k->par_ranks[st->stmt_e[i]] |= 1u << strips[q].rank;
+		}
+		k->strips[k->nstrips++] = strips[q];
+	}
+	return 0;
+}
+
+/* The generational variable of statement i's own band, or -1. */
+static int stmt_gen(const cg *k, const gstmts *st, int i)
+{
+	const ein_einsum *es = &k->c->einsums[st->stmt_e[i]];
+	if (!st->stmt_init[i])
+		return es->gen_var;
+	return es->gen_var < ein_einsum_nout(es) ? es->gen_var : -1;
+}
+
+/* Below the filter node of a strip run (child ci of the group's
+ * sequence): a sequence of its statements, each with its own band, one
+ * band per point rank, the "pfor" mark and the strip band.  Returns the
+ * sequence node again. */
+static __isl_give isl_schedule_node *strip_subtree(cg *k, int gi, __isl_take isl_schedule_node *node,
+						   const gstmts *st, const cg_strip *sp, int ci)
+{
+	isl_ctx *ctx = k->ctx;
+	isl_union_set_list *sub = isl_union_set_list_alloc(ctx, sp->last - sp->first);
+	isl_union_pw_aff *upa = NULL;
+	for (int i = sp->first; i < sp->last; i++) {
+		sub = isl_union_set_list_add(sub, isl_union_set_from_set(isl_set_copy(st->doms[i])));
+		isl_union_pw_aff *u = tile_upa(st->doms[i], k->g->var_of[st->stmt_e[i]][sp->rank],
+					       sp->size);
+		upa = upa ? isl_union_pw_aff_union_add(upa, u) : u;
+	}
+	node = isl_schedule_node_child(isl_schedule_node_child(node, ci), 0);
+	node = isl_schedule_node_insert_sequence(node, sub);
+	for (int i = sp->first; i < sp->last; i++) {
+		node = isl_schedule_node_child(isl_schedule_node_child(node, i - sp->first), 0);
+		node = isl_schedule_node_insert_partial_schedule(
+			node, own_band(st->doms[i], stmt_gen(k, st, i)));
+		node = isl_schedule_node_parent(isl_schedule_node_parent(node));
+	}
+	for (int j = sp->npoint - 1; j >= 0; j--) {
+		isl_union_pw_aff *pu = NULL;
+		for (int i = sp->first; i < sp->last; i++) {
+			isl_union_pw_aff *u =
+				tile_upa(st->doms[i], k->g->var_of[st->stmt_e[i]][sp->point[j]], 1);
+			pu = pu ? isl_union_pw_aff_union_add(pu, u) : u;
+		}
+		node = isl_schedule_node_insert_partial_schedule(
+			node, isl_multi_union_pw_aff_from_union_pw_aff(pu));
+	}
+	/* The strips' loop runs in parallel: its body is the mark,
+	 * whose name carries the points of one tile's strips. */
+	char pname[48];
+	snprintf(pname, sizeof(pname), "pfor %" PRId64,
+		 cgl_stmt_points(k, gi, st->stmt_e, st->stmt_init, sp->first, sp->last, 1));
+	node = isl_schedule_node_insert_mark(node, isl_id_alloc(ctx, pname, NULL));
+	node = isl_schedule_node_insert_partial_schedule(
+		node, isl_multi_union_pw_aff_from_union_pw_aff(upa));
+	return isl_schedule_node_parent(isl_schedule_node_parent(node));
+}
+
+/* Below the filter of statement i (child ci of the group's sequence): its
+ * own band, and in an unfused group the "parallel" mark on the body of
+ * its first loop.  Returns the sequence node again. */
+static __isl_give isl_schedule_node *stmt_subtree(cg *k, __isl_take isl_schedule_node *node,
+						  const cg_group *gr, const gstmts *st, int i, int ci)
+{
+	node = isl_schedule_node_child(isl_schedule_node_child(node, ci), 0);
+	node = isl_schedule_node_insert_partial_schedule(node,
+							 own_band(st->doms[i], stmt_gen(k, st, i)));
+	int depth_below = 0;
+	if (gr->nband == 0 && k->par_stmt && st->stmt_init[i] == 0) {
+		/* Mark the body of the first loop: that loop is parallel. */
+		if (isl_set_dim(st->doms[i], isl_dim_set) > k->par_split)
+			node = isl_schedule_node_band_split(node, k->par_split);
+		node = isl_schedule_node_child(node, 0);
+		depth_below = 1;
+		node = isl_schedule_node_insert_mark(node, isl_id_alloc(k->ctx, "parallel", NULL));
+	}
+	/* Back up to the sequence: (mark, inner band,) band, filter. */
+	for (int up = 0; up < depth_below; up++)
+		node = isl_schedule_node_parent(node);
+	return isl_schedule_node_parent(isl_schedule_node_parent(node));
+}
+
+/* Above the group's sequence: the tile band, one member per node so that
+ * a mark can say which loop runs in parallel. */
+static __isl_give isl_schedule_node *tile_band(cg *k, __isl_take isl_schedule_node *node,
+					       const cg_group *gr, const gstmts *st)
+{
+	const ein_cascade *c = k->c;
+	for (int j = gr->nband - 1; j >= 0; j--) {
+		isl_union_pw_aff *upa = NULL;
+		for (int i = 0; i < st->ns; i++) {
+			int e = st->stmt_e[i];
+			int v = k->g->var_of[e][gr->band[j]];
+			int64_t t = gr->tile[j];
+			if (st->stmt_init[i] == 1 && c->einsums[e].vars[v].reduced)
+				v = -1; /* inits run in the first tile */
+			if (st->stmt_init[i] == 2) {
+				v = j; /* G<e> is already in tile indices */
+				t = 1;
+			}
+			isl_union_pw_aff *u = tile_upa(st->doms[i], v, t);
+			upa = upa ? isl_union_pw_aff_union_add(upa, u) : u;
+		}
+		/* The mark goes below band member j: the loop whose body it
+		 * is runs in parallel (if isl keeps that loop at all). */
+		if (j == k->par_member)
+			node = isl_schedule_node_insert_mark(node,
+							     isl_id_alloc(k->ctx, "parallel", NULL));
+		node = isl_schedule_node_insert_partial_schedule(
+			node, isl_multi_union_pw_aff_from_union_pw_aff(upa));
+	}
+	return node;
+}
+
+/* Builds the schedule tree of group gi and generates its AST: a sequence
+ * of its statements (strip runs as one child each) below the tile band. */
+static __isl_give isl_ast_node *group_ast(cg *k, int gi)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	isl_ctx *ctx = k->ctx;
+	gstmts st;
+	if (collect_stmts(k, gr, &st) < 0)
+		return NULL;
+	cg_strip strips[MAX_STMTS];
+	int nstrips = cgl_find_strips(k, gi, st.stmt_e, st.stmt_init, st.ns, strips, MAX_STMTS);
+	cgl_contract_points(k, gi, strips, nstrips, st.stmt_e, st.ns);
+	if (record_strips(k, &st, strips, nstrips) < 0) {
+		gstmts_free(&st);
+		return NULL;
+	}
+	/* Children of the group's sequence: a statement, or a strip-mined run
+	 * of statements (child_strip >= 0). */
+	int child_first[MAX_STMTS], child_strip[MAX_STMTS], nchild = 0;
+	isl_union_set *all = isl_union_set_empty(isl_space_params_alloc(ctx, 0));
+	isl_union_set_list *filters = isl_union_set_list_alloc(ctx, st.ns);
+	for (int i = 0, q = 0; i < st.ns;) {
+		child_first[nchild] = i;
+		child_strip[nchild] = q < nstrips && strips[q].first == i ? q : -1;
+		int end = child_strip[nchild] >= 0 ? strips[q++].last : i + 1;
+		isl_union_set *f = isl_union_set_empty(isl_space_params_alloc(ctx, 0));
+		for (; i < end; i++)
+			f = isl_union_set_add_set(f, isl_set_copy(st.doms[i]));
+		all = isl_union_set_union(all, isl_union_set_copy(f));
+		filters = isl_union_set_list_add(filters, f);
+		nchild++;
+	}
+	isl_schedule *s = isl_schedule_from_domain(all);
+	isl_schedule_node *node = isl_schedule_get_root(s);
+	isl_schedule_free(s);
+	node = isl_schedule_node_child(node, 0);
+	node = isl_schedule_node_insert_sequence(node, filters);
+	for (int ci = 0; ci < nchild; ci++)
+		if (child_strip[ci] >= 0)
+			node = strip_subtree(k, gi, node, &st, &strips[child_strip[ci]], ci);
+	for (int ci = 0; ci < nchild; ci++) {
+		int i = child_first[ci];
+		if (child_strip[ci] >= 0 || isl_set_dim(st.doms[i], isl_dim_set) == 0 ||
+		    st.stmt_init[i] == 2)
+			continue;
+		node = stmt_subtree(k, node, gr, &st, i, ci);
+	}
+	node = tile_band(k, node, gr, &st);
+	gstmts_free(&st);
+	isl_schedule *sched = isl_schedule_node_get_schedule(node);
+	isl_schedule_node_free(node);
+	isl_ast_build *build = isl_ast_build_from_context(isl_set_universe(
+		isl_space_params_alloc(ctx, 0)));
+	isl_ast_node *ast = isl_ast_build_node_from_schedule(build, sched);
+	isl_ast_build_free(build);
+	if (!ast)
+		snprintf(k->err, k->errlen, "isl AST generation: %s", poly_error(ctx));
+	return ast;
+}
+
+/* Chooses the parallel loop of a group: the outermost parallel band member
+ * such that no tile buffer carries data along a member outside it (the
+ * buffers are private to each thread). */
+static void choose_parallel(cg *k, int gi)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	const ein_cascade *c = k->c;
+	k->par_member = -1;
+	k->par_stmt = 0;
+	if (gr->nband == 0) {
+		int e = -1;
+		for (int i = 0; i < c->neinsums; i++)
+			if (gr->members[i])
+				e = i;
+		const ein_einsum *es = &c->einsums[e];
+		/* The first loop isl generates: the first variable, in program
+		 * order, whose extent is not 1.  It may run in parallel when it
+		 * is an output rank that carries nothing (not generational). */
+		if (es->gen_var >= 0)
+			return;
+		for (int v = 0; v < es->nvars; v++) {
+			if (es->vars[v].size == 1)
+				continue;
+			if (!es->vars[v].reduced) {
+				k->par_stmt = 1;
+				k->par_split = v + 1;
+			}
+			return;
+		}
+		return;
+	}
+	for (int j = 0; j < gr->nband; j++) {
+		if (!((k->res.parallel >> j) & 1))
+			continue;
+		/* A band member of one tile has no loop: the mark below it
+		 * would land in an outer loop's body. */
+		int64_t ext = cg_members_extent(k->g, gr->members, gr->band[j]);
+		if (ext <= gr->tile[j])
+			continue;
+		int ok = 1;
+		for (int t = 0; t < c->ntensors && ok; t++) {
+			if (k->buf[t].kind != CG_BUF_TILE || k->buf[t].group != gi)
+				continue;
+			for (int j0 = 0; j0 < j && ok; j0++)
+				if (cgl_carried_along(k, gi, t, j0))
+					ok = 0;
+		}
+		if (ok) {
+			k->par_member = j;
+			return;
+		}
+	}
+}
+
+typedef struct mark_count {
+	int loops; /* parallel marks that are the body of a for loop */
+	int bare;  /* parallel marks reached without a loop */
+} mark_count;
+
+/* Counts every parallel mark in bare, and in loops those that are the
+ * body of a for loop (bare then subtracts them). */
+static isl_bool count_mark(__isl_keep isl_ast_node *node, void *user)
+{
+	mark_count *mc = user;
+	if (cg_is_parallel_mark(node)) {
+		mc->bare++;
+	} else if (isl_ast_node_get_type(node) == isl_ast_node_for) {
+		isl_ast_node *b = isl_ast_node_for_get_body(node);
+		mc->loops += cg_is_parallel_mark(b);
+		isl_ast_node_free(b);
+	}
+	return isl_bool_true;
+}
+
+static void count_marks(__isl_keep isl_ast_node *node, mark_count *mc)
+{
+	isl_ast_node_foreach_descendant_top_down(node, count_mark, mc);
+	mc->bare -= mc->loops;
+}
+
+int cg_is_parallel_mark(__isl_keep isl_ast_node *node)
+{
+	if (isl_ast_node_get_type(node) != isl_ast_node_mark)
+		return 0;
+	isl_id *id = isl_ast_node_mark_get_id(node);
+	int par = strcmp(isl_id_get_name(id), "parallel") == 0;
+	isl_id_free(id);
+	return par;
+}
+
+/* Lowers group gi: GEMM members, the parallel loop, the AST. */
+int cgl_lower_group(cg *k, cg_glow *gl, int gi)
+{
+	const ein_cascade *c = k->c;
+	const cg_group *gr = &k->p->groups[gi];
+	k->cur = gi;
+	k->req = cgl_group_req(k, gi);
+	if (fusion_check(k->g, &k->req, 0, &k->res, k->err, k->errlen) < 0)
+		return -1;
+	gl->parallel = k->res.parallel;
+	cgl_plan_gemms(k, gi);
+	k->group_gemm = 0;
+	for (int e = 0; e < c->neinsums; e++)
+		if (gr->members[e])
+			k->group_gemm |= k->gemm[e].ok;
+	choose_parallel(k, gi);
+	fusion_result_clear(&k->res);
+	isl_ast_node *ast = group_ast(k, gi);
+	if (!ast)
+		return -1;
+	/* When isl did not keep the parallel loop everywhere (a band of a
+	 * single iteration), run the group serially with its buffers
+	 * allocated once: the marks may then sit apart on each statement. */
+	mark_count mc = {0, 0};
+	count_marks(ast, &mc);
+	k->serial = mc.bare > 0 || mc.loops == 0;
+	if (k->serial)
+		k->par_member = -1;
+	for (int e = 0; e < c->neinsums; e++) {
+		if (!gr->members[e])
+			continue;
+		if (k->par_member >= 0)
+			k->par_ranks[e] |= 1u << gr->band[k->par_member];
+		for (int r = 0; r < k->g->nranks && k->par_stmt && !k->serial; r++)
+			if (k->g->var_of[e][r] == k->par_split - 1)
+				k->par_ranks[e] |= 1u << r;
+	}
+	gl->ast = ast;
+	gl->par_member = k->par_member;
+	gl->serial = k->serial;
+	gl->group_gemm = k->group_gemm;
+	return 0;
+}

@@ -1,0 +1,264 @@
+/* lower_strips.c - strips: runs of elementwise members of a group cut
+ * along a rank into strips that run in parallel (see lower_impl.h). */
+#include "lower_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The points statements first..last-1 of group gi run (stmt_init 1: an
+ * initialisation, over the output ranks only), within one tile of the
+ * group's band when per_tile.  The generated code runs a parallel region
+ * on one thread when this is below ML_PAR_MIN: decoding one token has
+ * regions of a few thousand points, for which starting the team costs
+ * more than the work. */
+int64_t cgl_stmt_points(const cg *k, int gi, const int *stmt_e, const int *stmt_init,
+			int first, int last, int per_tile)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	double pts = 0;
+	for (int i = first; i < last; i++) {
+		const ein_einsum *es = &k->c->einsums[stmt_e[i]];
+		double n = 1;
+		for (int v = 0; v < es->nvars; v++) {
+			int64_t size = es->vars[v].size;
+			if (stmt_init[i] == 1 && es->vars[v].reduced)
+				continue;
+			for (int j = 0; per_tile && j < gr->nband; j++)
+				if (k->g->var_of[stmt_e[i]][gr->band[j]] == v && gr->tile[j] < size)
+					size = gr->tile[j];
+			n *= (double)size;
+		}
+		pts += n;
+	}
+	return pts >= 9e18 ? INT64_MAX : (int64_t)pts;
+}
+
+/* Extent of rank r inside one tile of group gi (the tile when r is fused,
+ * else the largest extent among the members). */
+static int64_t rank_extent(const cg *k, int gi, const char *members, int r)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	int64_t ext = cg_members_extent(k->g, members, r);
+	for (int j = 0; j < gr->nband; j++)
+		if (gr->band[j] == r && gr->tile[j] < ext)
+			ext = gr->tile[j];
+	return ext;
+}
+
+/* The ranks Einsum e could be strip-mined along in group gi: output ranks,
+ * not generational, of extent 2 or more in a tile (one bit per rank).
+ * members is scratch space of c->neinsums bytes. */
+static uint64_t strip_ranks(const cg *k, int gi, int e, char *members)
+{
+	const ein_einsum *es = &k->c->einsums[e];
+	uint64_t m = 0;
+	memset(members, 0, (size_t)k->c->neinsums);
+	members[e] = 1;
+	for (int r = 0; r < k->g->nranks && r < 64; r++) {
+		int v = k->g->var_of[e][r];
+		if (v >= 0 && !es->vars[v].reduced && v != es->gen_var &&
+		    rank_extent(k, gi, members, r) >= 2)
+			m |= (uint64_t)1 << r;
+	}
+	return m;
+}
+
+/* The strips of group gi (CPU back end with OpenMP, tile loops run
+ * serially): each maximal run of members that are not matrix products and
+ * that share a rank to strip along (strip_ranks) is cut into strips along
+ * the longest rank that every statement of the run has as an output rank,
+ * that no member carries as its generational rank, and along which
+ * fusion_check finds the run legal and parallel.  The strips then run in
+ * parallel, and each strip's intermediates stay in cache.  Returns the number of strips written to out. */
+int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
+		    int ns, cg_strip *out, int max)
+{
+	const ein_cascade *c = k->c;
+	const deps_graph *g = k->g;
+	int nout = 0;
+	if (!k->o->openmp || k->par_member >= 0 || k->p->groups[gi].nband == 0)
+		return 0;
+	char *members = calloc((size_t)c->neinsums, 1);
+	if (!members)
+		return 0;
+	for (int a = 0; a < ns && nout < max;) {
+		if (stmt_init[a] == 2) {
+			a++;
+			continue;
+		}
+		/* The run: from a, the statements (no GEMM) that still share
+		 * a rank they could be strip-mined along.  A statement with
+		 * none of the run's ranks (zeroing an output that the next
+		 * GEMM accumulates into, say) starts a run of its own. */
+		uint64_t shared = ~(uint64_t)0;
+		int b = a;
+		while (b < ns && stmt_init[b] != 2) {
+			uint64_t m = strip_ranks(k, gi, stmt_e[b], members);
+			if (!(m & shared))
+				break;
+			shared &= m;
+			b++;
+		}
+		if (b == a) {
+			a++;
+			continue;
+		}
+		memset(members, 0, (size_t)c->neinsums);
+		for (int i = a; i < b; i++)
+			members[stmt_e[i]] = 1;
+		/* Candidate ranks, longest first. */
+		int cand[DEPS_MAX_RANKS], nc = 0;
+		int64_t cext[DEPS_MAX_RANKS];
+		for (int r = 0; r < g->nranks; r++) {
+			int ok = 1;
+			for (int i = a; i < b && ok; i++) {
+				const ein_einsum *es = &c->einsums[stmt_e[i]];
+				int v = g->var_of[stmt_e[i]][r];
+				ok = v >= 0 && !es->vars[v].reduced && v != es->gen_var;
+			}
+			int64_t ext = ok ? rank_extent(k, gi, members, r) : 0;
+			if (ext < 2)
+				continue;
+			int at = nc++;
+			while (at > 0 && cext[at - 1] < ext) {
+				cand[at] = cand[at - 1];
+				cext[at] = cext[at - 1];
+				at--;
+			}
+			cand[at] = r;
+			cext[at] = ext;
+		}
+		for (int q = 0; q < nc; q++) {
+			fusion_req req = {0};
+			fusion_result res = {0};
+			req.members = members;
+			req.nband = 1;
+			req.band[0] = cand[q];
+			req.tile[0] = cext[q] >= 128 ? 64 : (cext[q] + 1) / 2;
+			req.want_parallel = 1;
+			char err[256];
+			int rc = fusion_check(g, &req, 0, &res, err, sizeof(err));
+			int ok = rc == 0 && res.legal && (res.parallel & 1);
+			fusion_result_clear(&res);
+			if (!ok)
+				continue;
+			cg_strip *st = &out[nout++];
+			st->first = a;
+			st->last = b;
+			st->rank = cand[q];
+			st->size = req.tile[0];
+			st->npoint = 0;
+			/* Inside a strip, the statements go one point at a time
+			 * along the other shared ranks (generational ones too)
+			 * when that is legal: a point's intermediates then stay
+			 * in the first-level cache. */
+			for (int r = 0; r < g->nranks && req.nband < CG_MAX_BAND; r++) {
+				int shared = r != cand[q];
+				for (int i = a; i < b && shared; i++) {
+					const ein_einsum *es = &c->einsums[stmt_e[i]];
+					int v = g->var_of[stmt_e[i]][r];
+					shared = v >= 0 && !es->vars[v].reduced;
+				}
+				if (!shared || rank_extent(k, gi, members, r) < 2)
+					continue;
+				req.band[req.nband] = r;
+				req.tile[req.nband++] = 1;
+				rc = fusion_check(g, &req, 0, &res, err, sizeof(err));
+				ok = rc == 0 && res.legal && (res.parallel & 1);
+				fusion_result_clear(&res);
+				if (ok)
+					st->point[st->npoint++] = r;
+				else
+					req.nband--;
+			}
+			break;
+		}
+		a = b;
+	}
+	free(members);
+	return nout;
+}
+
+/* A tile buffer of group gi touched only inside one strip run, where every
+ * access indexes dimension q by exactly the variable of one of the run's
+ * point ranks, holds only the current point's elements along q: each value
+ * is written and read at the same point.  Such a dimension is stored with
+ * one slot (modulo 1), so that the intermediates of a scan step (AD, BX)
+ * take a few kilobytes instead of a tile's megabytes. */
+void cgl_contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
+			 const int *stmt_e, int ns)
+{
+	const ein_cascade *c = k->c;
+	for (int t = 0; t < c->ntensors; t++) {
+		cg_buffer *b = &k->buf[t];
+		if (b->kind != CG_BUF_TILE || b->group != gi)
+			continue;
+		int run = -1, ok = 1;
+		for (int i = 0; i < ns && ok; i++) {
+			const ein_einsum *es = &c->einsums[stmt_e[i]];
+			int touches = es->out.tensor == t;
+			for (int r = 0; r < es->nreads; r++)
+				touches |= es->reads[r].tensor == t;
+			if (!touches)
+				continue;
+			int in = -1;
+			for (int q = 0; q < nstrips; q++)
+				if (i >= strips[q].first && i < strips[q].last)
+					in = q;
+			ok = in >= 0 && (run < 0 || run == in);
+			run = in;
+		}
+		if (!ok || run < 0)
+			continue;
+		const cg_strip *st = &strips[run];
+		for (int q = 0; q < b->ndims; q++) {
+			int rank = -1, pure = 1;
+			for (int i = st->first; i < st->last && pure; i++) {
+				const ein_einsum *es = &c->einsums[stmt_e[i]];
+				for (int r = -1; r < es->nreads && pure; r++) {
+					const ein_access *a = r < 0 ? &es->out : &es->reads[r];
+					if (a->tensor != t)
+						continue;
+					/* idx[q] must be one variable, coefficient 1. */
+					const ein_aff *x = &a->idx[q];
+					int v = -1, n = 0;
+					for (int w = 0; w < es->nvars; w++)
+						if (x->vc[w]) {
+							v = w;
+							n++;
+						}
+					for (int p = 0; p < c->nparams; p++)
+						pure &= x->pc[p] == 0;
+					pure &= n == 1 && x->vc[v] == 1 && x->c == 0;
+					int rk = -1;
+					for (int j = 0; j < st->npoint && pure; j++)
+						if (k->g->var_of[stmt_e[i]][st->point[j]] == v)
+							rk = st->point[j];
+					pure &= rk >= 0 && (rank < 0 || rank == rk);
+					rank = rk;
+				}
+			}
+			if (!pure || rank < 0)
+				continue;
+			b->mod[q] = 1;
+			b->ext[q] = 1;
+		}
+		b->size = 1;
+		for (int q = 0; q < b->ndims; q++)
+			b->size *= b->ext[q];
+	}
+}
+
+/* All the points of group gi's members (see cgl_stmt_points). */
+int64_t cgl_group_points(const cg *k, int gi)
+{
+	int64_t pts = 0;
+	for (int e = 0; e < k->c->neinsums; e++) {
+		int init = 0;
+		if (k->p->groups[gi].members[e]) {
+			int64_t n = cgl_stmt_points(k, gi, &e, &init, 0, 1, 0);
+			pts = n > INT64_MAX - pts ? INT64_MAX : pts + n;
+		}
+	}
+	return pts;
+}

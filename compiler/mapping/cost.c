@@ -1,0 +1,1396 @@
+/* cost.c - the analytical cost model (see cost.h, docs/cost-model.md). */
+#include "cost.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <isl/ilp.h>
+#include <isl/map.h>
+#include <isl/set.h>
+#include <isl/val.h>
+
+#include "analysis/poly.h"
+
+struct cost_model {
+	const deps_graph *g;
+	const ein_cascade *c;
+	const target *t;
+	cost_einsum_info *es;
+	double *edge_elems; /* per flow edge: elements of the tensor it carries */
+};
+
+const char *cost_unit_name(plan_unit u)
+{
+	return u == PLAN_UNIT_2D ? "2d" : "1d";
+}
+
+const char *cost_multipass_name(plan_multipass mp)
+{
+	switch (mp) {
+	case PLAN_MP_NONE:
+		return "none";
+	case PLAN_MP_BUFFER:
+		return "buffer";
+	case PLAN_MP_SPILL:
+		return "spill";
+	case PLAN_MP_RECOMPUTE:
+		return "recompute";
+	}
+	return "?";
+}
+
+const cost_einsum_info *cost_einsum(const cost_model *m, int e)
+{
+	return &m->es[e];
+}
+
+const target *cost_target(const cost_model *m)
+{
+	return m->t;
+}
+
+const deps_graph *cost_deps(const cost_model *m)
+{
+	return m->g;
+}
+
+void cost_model_free(cost_model *m)
+{
+	if (!m)
+		return;
+	free(m->es);
+	free(m->edge_elems);
+	free(m);
+}
+
+/* ---- Per-Einsum analysis ------------------------------------------------ */
+
+static void add_term(cost_einsum_info *in, uint32_t vars, double ops)
+{
+	for (int j = 0; j < in->nterms; j++)
+		if (in->term_vars[j] == vars) {
+			in->term_ops[j] += ops;
+			return;
+		}
+	if (in->nterms < COST_MAX_TERMS) {
+		in->term_vars[in->nterms] = vars;
+		in->term_ops[in->nterms++] = ops;
+		return;
+	}
+	/* Out of slots: charge it with the first term over a superset of
+	 * its variables (an over-estimate, never an under-estimate). */
+	for (int j = 0; j < in->nterms; j++)
+		if ((in->term_vars[j] & vars) == vars) {
+			in->term_ops[j] += ops;
+			return;
+		}
+	in->term_vars[0] |= vars;
+	in->term_ops[0] += ops;
+}
+
+static int is_mul(const ein_expr *x)
+{
+	return x && x->kind == EIN_X_BINARY && x->op == EIN_OP_MUL;
+}
+
+/* Charges the operations of x to the 1D work terms.  fused: x is a
+ * multiply whose add was charged as one multiply-accumulate. */
+static void charge(cost_einsum_info *in, const target *t, const ein_einsum *es,
+		   const ein_expr *x, int fused)
+{
+	if (!x)
+		return;
+	if (x->kind == EIN_X_UNARY) {
+		add_term(in, ein_expr_vars(es, x), t->op_cycles[x->op]);
+		charge(in, t, es, x->a, 0);
+		return;
+	}
+	if (x->kind != EIN_X_BINARY)
+		return;
+	if (fused) {
+		charge(in, t, es, x->a, 0);
+		charge(in, t, es, x->b, 0);
+		return;
+	}
+	if ((x->op == EIN_OP_ADD || x->op == EIN_OP_SUB) &&
+	    (is_mul(x->a) || is_mul(x->b))) {
+		add_term(in, ein_expr_vars(es, x), t->op_cycles[TARGET_OP_MAC]);
+		int fa = is_mul(x->a);
+		charge(in, t, es, x->a, fa);
+		charge(in, t, es, x->b, !fa && is_mul(x->b));
+		return;
+	}
+	add_term(in, ein_expr_vars(es, x), t->op_cycles[TARGET_OP_BINOP0 + x->op]);
+	charge(in, t, es, x->a, 0);
+	charge(in, t, es, x->b, 0);
+}
+
+static void analyse_ops(cost_einsum_info *in, const target *t,
+			const ein_einsum *es)
+{
+	uint32_t all = 0, red = 0;
+	for (int v = 0; v < es->nvars; v++) {
+		all |= 1u << v;
+		if (es->vars[v].reduced)
+			red |= 1u << v;
+	}
+	int acc[2], nacc = 0;
+	if (red && es->reduce_op == EIN_OP_ADD && es->rhs &&
+	    ein_expr_product(NULL, es->rhs, acc, &nacc, NULL) == 0 && nacc == 2) {
+		uint32_t va = ein_access_vars(&es->reads[acc[0]]);
+		uint32_t vb = ein_access_vars(&es->reads[acc[1]]);
+		uint32_t out = all & ~red;
+		in->gemm = 1;
+		in->mvars = out & va & ~vb;
+		in->nvars_ = out & vb & ~va;
+		in->bvars = out & ~(in->mvars | in->nvars_);
+		in->kvars = red;
+	}
+	if (red) {
+		if (es->reduce_op == EIN_OP_ADD && is_mul(es->rhs)) {
+			add_term(in, all, t->op_cycles[TARGET_OP_MAC]);
+			charge(in, t, es, es->rhs, 1);
+		} else {
+			add_term(in, all, t->op_cycles[TARGET_OP_BINOP0 + es->reduce_op]);
+			charge(in, t, es, es->rhs, 0);
+		}
+	} else {
+		charge(in, t, es, es->rhs, 0);
+	}
+	if (in->nterms == 0)
+		add_term(in, all, t->op_cycles[TARGET_OP_COPY]);
+	/* Distinct operand reads. */
+	int nr = 0;
+	for (int r = 0; r < es->nreads; r++) {
+		const ein_access *a = &es->reads[r];
+		if (a->tensor == es->out.tensor)
+			continue;
+		int dup = 0;
+		for (int q = 0; q < r && !dup; q++)
+			dup = es->reads[q].tensor == a->tensor &&
+			      memcmp(es->reads[q].idx, a->idx, sizeof(ein_aff) * (size_t)a->nidx) == 0;
+		nr += !dup;
+	}
+	in->read_cycles = nr * t->op_cycles[TARGET_OP_READ];
+}
+
+static int val_to_i64(__isl_take isl_val *v, int64_t *out)
+{
+	if (!v || !isl_val_is_int(v)) {
+		isl_val_free(v);
+		return -1;
+	}
+	*out = isl_val_get_num_si(v);
+	isl_val_free(v);
+	return 0;
+}
+
+static int analyse_domain(cost_einsum_info *in, const deps_graph *g, int e)
+{
+	const ein_cascade *c = g->c;
+	const ein_einsum *es = &c->einsums[e];
+	isl_set *dom = poly_domain(g->ctx, c, e, 1);
+	if (!dom)
+		return -1;
+	isl_bool empty = isl_set_is_empty(dom);
+	if (empty < 0) {
+		isl_set_free(dom);
+		return -1;
+	}
+	double box = 1;
+	for (int v = 0; v < es->nvars; v++) {
+		int64_t lo = 0, hi = 0;
+		if (!empty &&
+		    (val_to_i64(isl_set_dim_min_val(isl_set_copy(dom), v), &lo) < 0 ||
+		     val_to_i64(isl_set_dim_max_val(isl_set_copy(dom), v), &hi) < 0)) {
+			isl_set_free(dom);
+			return -1;
+		}
+		in->lo[v] = lo;
+		in->ext[v] = empty ? 1 : hi - lo + 1;
+		box *= (double)in->ext[v];
+	}
+	int64_t n = 0;
+	int exact = 1;
+	if (empty) {
+		isl_set_free(dom);
+	} else if (poly_count(dom, &n, &exact) < 0) {
+		return -1;
+	}
+	in->points = (double)n;
+	in->density = box > 0 ? (double)n / box : 0;
+	if (in->density > 1)
+		in->density = 1;
+	return 0;
+}
+
+static int edge_elements(const deps_graph *g, const deps_edge *ed, double *out)
+{
+	const ein_cascade *c = g->c;
+	isl_set *dom = isl_map_domain(isl_map_copy(ed->rel));
+	isl_map *acc = poly_access(g->ctx, c, ed->producer,
+				   &c->einsums[ed->producer].out);
+	isl_set *img = isl_set_apply(dom, acc);
+	int64_t n = 0;
+	int exact = 1;
+	if (!img || poly_count(img, &n, &exact) < 0)
+		return -1;
+	*out = (double)n;
+	return 0;
+}
+
+cost_model *cost_model_new(const deps_graph *g, const target *t, char *err,
+			   size_t errlen)
+{
+	const ein_cascade *c = g->c;
+	cost_model *m = calloc(1, sizeof(*m));
+	if (!m)
+		goto oom;
+	m->g = g;
+	m->c = c;
+	m->t = t;
+	m->es = calloc((size_t)(c->neinsums ? c->neinsums : 1), sizeof(*m->es));
+	m->edge_elems = calloc((size_t)(g->nedges ? g->nedges : 1), sizeof(double));
+	if (!m->es || !m->edge_elems)
+		goto oom;
+	for (int e = 0; e < c->neinsums; e++) {
+		cost_einsum_info *in = &m->es[e];
+		const ein_einsum *es = &c->einsums[e];
+		in->nvars = es->nvars;
+		in->gen = es->gen_var;
+		if (analyse_domain(in, g, e) < 0)
+			goto isl_fail;
+		analyse_ops(in, t, es);
+	}
+	for (int k = 0; k < g->nedges; k++)
+		if (edge_elements(g, &g->edges[k], &m->edge_elems[k]) < 0)
+			goto isl_fail;
+	return m;
+isl_fail:
+	snprintf(err, errlen, "isl: %s", poly_error(g->ctx));
+	cost_model_free(m);
+	return NULL;
+oom:
+	snprintf(err, errlen, "out of memory");
+	cost_model_free(m);
+	return NULL;
+}
+
+static double prod_mask(const int64_t *ext, uint32_t mask, int nvars)
+{
+	double p = 1;
+	for (int v = 0; v < nvars; v++)
+		if ((mask >> v) & 1)
+			p *= (double)ext[v];
+	return p;
+}
+
+static double box_cycles(const cost_model *m, const cost_einsum_info *in,
+			 plan_unit u, const int64_t *ext, double *useful)
+{
+	const target *t = m->t;
+	uint32_t all = in->nvars >= 32 ? ~0u : (1u << in->nvars) - 1;
+	if (u == PLAN_UNIT_2D) {
+		if (!in->gemm)
+			return -1;
+		double bt = prod_mask(ext, in->bvars, in->nvars);
+		double mm = prod_mask(ext, in->mvars, in->nvars);
+		double nn = prod_mask(ext, in->nvars_, in->nvars);
+		double kk = prod_mask(ext, in->kvars, in->nvars);
+		double r = (double)t->rows, cl = (double)t->cols;
+		/* Output-stationary: an output tile of rows x cols values takes
+		 * max(K, drain) cycles; the operands may be swapped. */
+		double a = ceil(mm / r) * ceil(nn / cl);
+		double b = ceil(nn / r) * ceil(mm / cl);
+		double tiles = bt * (a < b ? a : b);
+		double kc = kk > (double)t->drain_cycles ? kk : (double)t->drain_cycles;
+		if (useful)
+			*useful = bt * mm * nn * kk * in->density;
+		return ceil(tiles / (double)t->cores) * kc;
+	}
+	double cyc = 0, use = 0;
+	double lanes = (double)t->lanes;
+	for (int j = 0; j < in->nterms; j++) {
+		uint32_t tv = in->term_vars[j];
+		double p = prod_mask(ext, tv, in->nvars);
+		if ((tv & all) == all)
+			p *= in->density;
+		double ops = in->term_ops[j];
+		if (in->gen >= 0 && ((tv >> in->gen) & 1)) {
+			/* Sequential: one step per generation. */
+			double steps = (double)ext[in->gen];
+			cyc += steps * ceil(p / steps / lanes) * ops;
+		} else {
+			cyc += ceil(p / lanes) * ops;
+		}
+		use += p * ops;
+	}
+	/* Operand reads, overlapped with the operations. */
+	double p = prod_mask(ext, all, in->nvars) * in->density;
+	double rd;
+	if (in->gen >= 0) {
+		double steps = (double)ext[in->gen];
+		rd = steps * ceil(p / steps / lanes) * in->read_cycles;
+	} else {
+		rd = ceil(p / lanes) * in->read_cycles;
+	}
+	if (rd > cyc)
+		cyc = rd;
+	if (useful)
+		*useful = use;
+	return cyc;
+}
+
+double cost_box_cycles(const cost_model *m, int e, plan_unit u,
+		       const int64_t *ext, double *useful)
+{
+	return box_cycles(m, &m->es[e], u, ext, useful);
+}
+
+/* ---- Access intervals (cost.h) ------------------------------------------ */
+
+void cost_dim_init(cost_dim *d, int64_t size)
+{
+	memset(d, 0, sizeof(*d));
+	d->slot = -3;
+	d->size = size;
+}
+
+static void merge_interval(cost_dim *d, int cat, int64_t lo, int64_t hi,
+			   int64_t flo, int64_t fhi)
+{
+	if (!d->has[cat]) {
+		d->has[cat] = 1;
+		d->lo[cat] = lo;
+		d->hi[cat] = hi;
+		d->flo[cat] = flo;
+		d->fhi[cat] = fhi;
+		return;
+	}
+	if (lo < d->lo[cat])
+		d->lo[cat] = lo;
+	if (hi > d->hi[cat])
+		d->hi[cat] = hi;
+	if (flo < d->flo[cat])
+		d->flo[cat] = flo;
+	if (fhi > d->fhi[cat])
+		d->fhi[cat] = fhi;
+}
+
+void cost_dim_record(cost_dim *d, const ein_cascade *c, const cost_einsum_info *in,
+		     const ein_aff *af, const int *slot_var, int nband, int write)
+{
+	int64_t zero[EIN_MAX_VARS] = {0};
+	int64_t base = ein_aff_eval(c, af, zero);
+	int64_t lo = base, hi = base, flo = base, fhi = base;
+	int slot = -1;
+	int64_t coef = 0;
+	for (int v = 0; v < in->nvars; v++) {
+		int64_t cv = af->vc[v];
+		if (!cv)
+			continue;
+		int64_t vlo = in->lo[v], vhi = in->lo[v] + in->ext[v] - 1;
+		int64_t a1 = cv * vlo, a2 = cv * vhi;
+		flo += a1 < a2 ? a1 : a2;
+		fhi += a1 < a2 ? a2 : a1;
+		int s = -1;
+		for (int b = 0; b < nband; b++)
+			if (slot_var[b] == v)
+				s = b;
+		if (s >= 0 && slot == -1) {
+			slot = s;
+			coef = cv;
+		} else {
+			/* A second band variable in one index: count its
+			 * whole range (an upper bound). */
+			lo += a1 < a2 ? a1 : a2;
+			hi += a1 < a2 ? a2 : a1;
+		}
+	}
+	if (d->slot == -3) {
+		d->slot = slot;
+		d->coef = coef;
+	} else if (d->slot != slot || (slot >= 0 && d->coef != coef)) {
+		d->slot = -2;
+	}
+	merge_interval(d, 0, lo, hi, flo, fhi);
+	merge_interval(d, write ? 1 : 2, lo, hi, flo, fhi);
+}
+
+static int64_t clamp_width(int64_t w, int64_t size)
+{
+	if (w > size)
+		return size;
+	return w < 1 ? 1 : w;
+}
+
+int64_t cost_dim_width(const cost_dim *d, int cat, int64_t s)
+{
+	if (!d->has[cat])
+		return 0;
+	if (d->slot == -2)
+		return clamp_width(d->fhi[cat] - d->flo[cat] + 1, d->size);
+	int64_t band = d->slot >= 0 ? (d->coef < 0 ? -d->coef : d->coef) * (s - 1) : 0;
+	return clamp_width(d->hi[cat] - d->lo[cat] + band + 1, d->size);
+}
+
+int64_t cost_dim_full(const cost_dim *d, int cat)
+{
+	if (!d->has[cat])
+		return 0;
+	return clamp_width(d->fhi[cat] - d->flo[cat] + 1, d->size);
+}
+
+int64_t cost_dim_halo(const cost_dim *d)
+{
+	if (d->slot < 0 || d->coef <= 0 || !d->has[1] || !d->has[2])
+		return 0;
+	int64_t h = d->lo[1] - d->lo[2];
+	return h > 0 ? h : 0;
+}
+
+/* ---- Groups ------------------------------------------------------------- */
+
+
+typedef struct cg_tensor {
+	int t;
+	fusion_role role;
+	int written;
+	int ndims;
+	cost_dim dim[EIN_MAX_DIMS];
+	uint32_t slots; /* band slots indexing it */
+	double out_elems;      /* written here, read outside (or an output) */
+	double ext_read_elems; /* read here, written by an Einsum outside */
+	double written_elems;
+	int first, last;   /* member positions touching it */
+	int reader, writer; /* first reading, last writing position */
+	/* Multi-pass: readers in npass passes, pass p at [plo[p], phi[p]]. */
+	int npass;
+	int plo[COST_MAX_MP], phi[COST_MAX_MP];
+	double override_elems;
+} cg_tensor;
+
+typedef struct cg_member {
+	int e;
+	int var[PLAN_MAX_BAND]; /* its variable of each band slot */
+	int can2d;
+	int nreads;
+	int reads[COST_MAX_TENSORS / 4]; /* group tensors it reads */
+} cg_member;
+
+typedef struct tile_shape {
+	int m;			    /* band size */
+	int64_t s[PLAN_MAX_BAND];   /* full tile size per slot */
+	double n[PLAN_MAX_BAND];    /* tiles per slot */
+	int pos[PLAN_MAX_BAND];	    /* loop position (1 = outermost) per slot */
+	int order[PLAN_MAX_BAND];
+	double ntiles;
+} tile_shape;
+
+/* Per tensor and retention level 0..m: bytes kept, DRAM elements, loads. */
+typedef struct tensor_opts {
+	double tile;			/* elements of one tile */
+	double buf[PLAN_MAX_BAND + 1];	/* elements allocated */
+	double traffic[PLAN_MAX_BAND + 1];
+	double loads[PLAN_MAX_BAND + 1];
+	double carried;			/* elements persisting across tiles */
+	double all_tiles;		/* sum over tiles of the tile's data */
+} tensor_opts;
+
+/* Everything one evaluation needs after the tile shape is fixed. */
+struct eval_ctx {
+	const cost_group *cg;
+	const tile_shape *sh;
+	const target *t;
+	double bpv;
+	tensor_opts opts[COST_MAX_TENSORS];
+	plan_unit unit[COST_MAX_MEMBERS];
+	double cyc[COST_MAX_MEMBERS];
+	double useful[COST_MAX_MEMBERS];
+	double comp2d, comp1d, switches;
+};
+typedef struct eval_ctx eval_ctx;
+
+struct cost_group {
+	const cost_model *m;
+	struct eval_ctx *scratch; /* evaluation workspace: cost_eval is not
+				     reentrant for one group */
+	int capts;
+	int nm;
+	cg_member *mem;
+	int nband;
+	int band[PLAN_MAX_BAND];
+	int64_t ext[PLAN_MAX_BAND];
+	int nt;
+	cg_tensor *ts;
+	int nmp;
+	int mp[COST_MAX_MP]; /* multi-pass tensors */
+};
+
+int cost_group_nmembers(const cost_group *cg) { return cg->nm; }
+int cost_group_member(const cost_group *cg, int i) { return cg->mem[i].e; }
+int cost_group_can_2d(const cost_group *cg, int i) { return cg->mem[i].can2d; }
+int cost_group_nband(const cost_group *cg) { return cg->nband; }
+int cost_group_band(const cost_group *cg, int slot) { return cg->band[slot]; }
+int64_t cost_group_extent(const cost_group *cg, int slot) { return cg->ext[slot]; }
+int cost_group_ntensors(const cost_group *cg) { return cg->nt; }
+int cost_group_tensor(const cost_group *cg, int i) { return cg->ts[i].t; }
+fusion_role cost_group_role(const cost_group *cg, int i) { return cg->ts[i].role; }
+int cost_group_multipass(const cost_group *cg, int i) { return cg->ts[i].npass >= 2; }
+
+void cost_group_set_tile_elems(cost_group *cg, int i, double elems)
+{
+	cg->ts[i].override_elems = elems;
+}
+
+void cost_group_free(cost_group *cg)
+{
+	if (!cg)
+		return;
+	free(cg->mem);
+	free(cg->ts);
+	free(cg->scratch);
+	free(cg);
+}
+
+static int find_tensor(cost_group *cg, int t)
+{
+	for (int i = 0; i < cg->nt; i++)
+		if (cg->ts[i].t == t)
+			return i;
+	return -1;
+}
+
+
+/* Records one access of member mi to the group's tensor table. */
+static int add_access(cost_group *cg, int mi, const ein_access *a, int write)
+{
+	const cost_model *m = cg->m;
+	const ein_cascade *c = m->c;
+	const cg_member *mb = &cg->mem[mi];
+	const cost_einsum_info *in = &m->es[mb->e];
+	int ti = find_tensor(cg, a->tensor);
+	if (ti < 0) {
+		if (cg->nt == cg->capts)
+			return -1;
+		ti = cg->nt++;
+		cg_tensor *nt = &cg->ts[ti];
+		memset(nt, 0, sizeof(*nt));
+		nt->t = a->tensor;
+		nt->ndims = c->tensors[a->tensor].ndims;
+		nt->first = mi;
+		nt->reader = -1;
+		nt->writer = -1;
+		for (int k = 0; k < nt->ndims; k++)
+			cost_dim_init(&nt->dim[k], c->tensors[a->tensor].dims[k].size);
+	}
+	cg_tensor *ts = &cg->ts[ti];
+	ts->last = mi;
+	if (write) {
+		ts->written = 1;
+		ts->writer = mi;
+	} else {
+		if (ts->reader < 0)
+			ts->reader = mi;
+		if (mb->nreads < (int)(sizeof(mb->reads) / sizeof(mb->reads[0]))) {
+			int seen = 0;
+			for (int r = 0; r < mb->nreads; r++)
+				seen |= mb->reads[r] == ti;
+			if (!seen)
+				cg->mem[mi].reads[cg->mem[mi].nreads++] = ti;
+		}
+	}
+	for (int k = 0; k < a->nidx; k++)
+		cost_dim_record(&ts->dim[k], c, in, &a->idx[k], mb->var, cg->nband, write);
+	return 0;
+}
+
+
+/* The members of the group, with their variable of each band slot, and
+ * the band's extents.  Returns 0 or -1 with a message. */
+static int group_members(cost_group *cg, const char *members, char *err, size_t errlen)
+{
+	const cost_model *m = cg->m;
+	const deps_graph *g = m->g;
+	const ein_cascade *c = m->c;
+	int mi = 0;
+	for (int e = 0; e < c->neinsums; e++) {
+		if (!members[e])
+			continue;
+		cg_member *mb = &cg->mem[mi++];
+		mb->e = e;
+		mb->can2d = m->es[e].gemm;
+		for (int k = 0; k < cg->nband; k++) {
+			mb->var[k] = g->var_of[e][cg->band[k]];
+			if (mb->var[k] < 0) {
+				snprintf(err, errlen,
+					 "'%s' has no rank '%s': every Einsum of a "
+					 "group must iterate every fused rank",
+					 c->einsums[e].name, g->ranks[cg->band[k]]);
+				return -1;
+			}
+			int64_t hi = m->es[e].lo[mb->var[k]] + m->es[e].ext[mb->var[k]];
+			if (hi > cg->ext[k])
+				cg->ext[k] = hi;
+		}
+	}
+	return 0;
+}
+
+/* Data crossing the group boundary, from the dependence edges: what
+ * outside readers take from the group, and what members read that outside
+ * writers produced; then the tensor's role. */
+static void tensor_flows(cost_group *cg, cg_tensor *ts, const char *members)
+{
+	const cost_model *m = cg->m;
+	const deps_graph *g = m->g;
+	const ein_tensor *tt = &m->c->tensors[ts->t];
+	if (ts->written) {
+		double w = 1;
+		for (int k = 0; k < ts->ndims; k++)
+			w *= (double)cost_dim_full(&ts->dim[k], 1);
+		ts->written_elems = w;
+	}
+	for (int k = 0; k < g->nedges; k++) {
+		const deps_edge *ed = &g->edges[k];
+		if (ed->tensor != ts->t)
+			continue;
+		int pin = members[ed->producer] != 0, qin = members[ed->consumer] != 0;
+		if (pin && !qin && m->edge_elems[k] > ts->out_elems)
+			ts->out_elems = m->edge_elems[k];
+		if (!pin && qin && ts->written) {
+			/* One read per outside producer: the largest of its
+			 * edges into the group. */
+			double best = 0;
+			int first = 1;
+			for (int j = 0; j < g->nedges; j++) {
+				const deps_edge *o = &g->edges[j];
+				if (o->tensor != ts->t || o->producer != ed->producer ||
+				    !members[o->consumer])
+					continue;
+				if (j < k)
+					first = 0;
+				if (m->edge_elems[j] > best)
+					best = m->edge_elems[j];
+			}
+			if (first)
+				ts->ext_read_elems += best;
+		}
+	}
+	if (ts->written && tt->role == EIN_ROLE_OUTPUT)
+		ts->out_elems = ts->written_elems;
+	if (ts->out_elems > ts->written_elems && ts->written)
+		ts->out_elems = ts->written_elems;
+	ts->role = !ts->written ? FUSION_IN : ts->out_elems > 0 ? FUSION_OUT : FUSION_INTERNAL;
+}
+
+/* Multi-pass: readers in different passes over a rank that is not fused
+ * (on a fused rank the group would be illegal). */
+static void tensor_passes(cost_group *cg, cg_tensor *ts, int i)
+{
+	const deps_graph *g = cg->m->g;
+	for (int p = 0; p < g->npasses && ts->npass < 2; p++) {
+		const deps_pass *ps = &g->passes[p];
+		if (ps->tensor != ts->t)
+			continue;
+		int inband = 0;
+		for (int k = 0; k < cg->nband; k++)
+			inband |= cg->band[k] == ps->rank;
+		if (inband)
+			continue;
+		int np = 0;
+		for (int pass = 1; pass <= ps->npasses; pass++) {
+			int lo = -1, hi = -1;
+			for (int j = 0; j < cg->nm; j++)
+				if (ps->pass_of[cg->mem[j].e] == pass) {
+					if (lo < 0)
+						lo = j;
+					hi = j;
+				}
+			if (lo < 0 || np == COST_MAX_MP)
+				continue;
+			ts->plo[np] = lo;
+			ts->phi[np++] = hi;
+		}
+		ts->npass = np >= 2 ? np : 0;
+	}
+	if (ts->npass >= 2 && cg->nmp < COST_MAX_MP)
+		cg->mp[cg->nmp++] = i;
+	else
+		ts->npass = 0;
+}
+
+cost_group *cost_group_new(const cost_model *m, const char *members, int nband,
+			   const int *band, char *err, size_t errlen)
+{
+	const ein_cascade *c = m->c;
+	cost_group *cg = calloc(1, sizeof(*cg));
+	if (!cg)
+		goto oom;
+	cg->m = m;
+	if (nband > PLAN_MAX_BAND) {
+		snprintf(err, errlen, "at most %d fused ranks", PLAN_MAX_BAND);
+		goto fail;
+	}
+	cg->nband = nband;
+	for (int k = 0; k < nband; k++)
+		cg->band[k] = band[k];
+	for (int e = 0; e < c->neinsums; e++)
+		cg->nm += members[e] != 0;
+	if (cg->nm == 0 || cg->nm > COST_MAX_MEMBERS) {
+		snprintf(err, errlen, "a group has 1 to %d Einsums", COST_MAX_MEMBERS);
+		goto fail;
+	}
+	cg->mem = calloc((size_t)cg->nm, sizeof(*cg->mem));
+	int naccess = 0;
+	for (int e = 0; e < c->neinsums; e++)
+		if (members[e])
+			naccess += c->einsums[e].nreads + 1;
+	cg->capts = naccess < COST_MAX_TENSORS ? naccess : COST_MAX_TENSORS;
+	cg->ts = calloc((size_t)cg->capts, sizeof(*cg->ts));
+	cg->scratch = malloc(sizeof(*cg->scratch));
+	if (!cg->mem || !cg->ts || !cg->scratch)
+		goto oom;
+	if (group_members(cg, members, err, errlen) < 0)
+		goto fail;
+	for (int i = 0; i < cg->nm; i++) {
+		const ein_einsum *es = &c->einsums[cg->mem[i].e];
+		for (int r = 0; r < es->nreads; r++)
+			if (add_access(cg, i, &es->reads[r], 0) < 0)
+				goto too_many;
+		if (add_access(cg, i, &es->out, 1) < 0)
+			goto too_many;
+	}
+	for (int i = 0; i < cg->nt; i++) {
+		cg_tensor *ts = &cg->ts[i];
+		for (int k = 0; k < ts->ndims; k++)
+			if (ts->dim[k].slot >= 0)
+				ts->slots |= 1u << ts->dim[k].slot;
+			else if (ts->dim[k].slot == -2)
+				ts->slots |= (1u << nband) - 1;
+		tensor_flows(cg, ts, members);
+		tensor_passes(cg, ts, i);
+	}
+	return cg;
+too_many:
+	snprintf(err, errlen, "a group touches more than %d tensors", COST_MAX_TENSORS);
+	goto fail;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	cost_group_free(cg);
+	return NULL;
+}
+
+double cost_group_tile_elems(const cost_group *cg, int i, const int64_t *tile)
+{
+	const cg_tensor *ts = &cg->ts[i];
+	double p = 1;
+	for (int k = 0; k < ts->ndims; k++) {
+		const cost_dim *d = &ts->dim[k];
+		int64_t s = 1;
+		if (d->slot >= 0)
+			s = tile[d->slot] < cg->ext[d->slot] ? tile[d->slot] : cg->ext[d->slot];
+		p *= (double)cost_dim_width(d, 0, s);
+	}
+	return p;
+}
+
+void cost_config_init(cost_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (int k = 0; k < PLAN_MAX_BAND; k++) {
+		cfg->order[k] = k;
+		cfg->tile[k] = 1;
+	}
+	memset(cfg->unit, -1, sizeof(cfg->unit));
+	memset(cfg->level, -1, sizeof(cfg->level));
+	memset(cfg->mp, -1, sizeof(cfg->mp));
+}
+
+/* ---- Evaluation --------------------------------------------------------- */
+
+/* Member compute over every tile: the full tiles and the partial last
+ * tiles of each band slot, each class counted once. */
+static double member_cycles(const cost_group *cg, const cg_member *mb,
+			    const tile_shape *sh, plan_unit u, double *useful)
+{
+	const cost_einsum_info *in = &cg->m->es[mb->e];
+	int64_t ext[EIN_MAX_VARS];
+	int64_t size[PLAN_MAX_BAND][2];
+	double count[PLAN_MAX_BAND][2];
+	int ncls[PLAN_MAX_BAND];
+	memcpy(ext, in->ext, sizeof(ext));
+	for (int k = 0; k < sh->m; k++) {
+		int64_t e = in->ext[mb->var[k]];
+		int64_t s = sh->s[k] < e ? sh->s[k] : e;
+		size[k][0] = s;
+		count[k][0] = (double)(e / s);
+		ncls[k] = 1;
+		if (e % s) {
+			size[k][1] = e % s;
+			count[k][1] = 1;
+			ncls[k] = 2;
+		}
+	}
+	double total = 0, use = 0;
+	int idx[PLAN_MAX_BAND] = {0};
+	for (;;) {
+		double cnt = 1;
+		for (int k = 0; k < sh->m; k++) {
+			ext[mb->var[k]] = size[k][idx[k]];
+			cnt *= count[k][idx[k]];
+		}
+		double us = 0;
+		double cy = box_cycles(cg->m, in, u, ext, &us);
+		if (cy < 0)
+			return -1;
+		total += cnt * cy;
+		use += cnt * us;
+		int k = 0;
+		while (k < sh->m && ++idx[k] == ncls[k])
+			idx[k++] = 0;
+		if (k == sh->m)
+			break;
+	}
+	if (useful)
+		*useful = use;
+	return total;
+}
+
+static void tensor_options(const cost_group *cg, const cg_tensor *ts,
+			   const tile_shape *sh, tensor_opts *o)
+{
+	int m = sh->m;
+	double tw[EIN_MAX_DIMS], fw[EIN_MAX_DIMS], sum[EIN_MAX_DIMS];
+	double fww[EIN_MAX_DIMS], sumw[EIN_MAX_DIMS];
+	o->tile = 1;
+	for (int k = 0; k < ts->ndims; k++) {
+		const cost_dim *d = &ts->dim[k];
+		fw[k] = (double)cost_dim_full(d, 0);
+		fww[k] = ts->written ? (double)cost_dim_full(d, 1) : 0;
+		if (d->slot >= 0) {
+			int64_t e = cg->ext[d->slot], s = sh->s[d->slot];
+			double nf = (double)(e / s);
+			int64_t r = e % s;
+			tw[k] = (double)cost_dim_width(d, 0, s);
+			sum[k] = nf * tw[k] + (r ? (double)cost_dim_width(d, 0, r) : 0);
+			if (ts->written)
+				sumw[k] = nf * (double)cost_dim_width(d, 1, s) +
+					  (r ? (double)cost_dim_width(d, 1, r) : 0);
+		} else {
+			tw[k] = fw[k];
+			sum[k] = fw[k];
+			sumw[k] = fww[k];
+		}
+		o->tile *= tw[k];
+	}
+	if (ts->override_elems > 0)
+		o->tile = ts->override_elems;
+	o->all_tiles = 1;
+	for (int k = 0; k < ts->ndims; k++)
+		o->all_tiles *= sum[k];
+	for (int l = 0; l <= m; l++) {
+		/* p: the innermost loop at or above l that indexes the tensor. */
+		int p = 0;
+		for (int j = 1; j <= l; j++)
+			if ((ts->slots >> sh->order[j - 1]) & 1)
+				p = j;
+		double mult = 1, loads = 1;
+		for (int j = 1; j <= p; j++) {
+			double n = sh->n[sh->order[j - 1]];
+			loads *= n;
+			if (!((ts->slots >> sh->order[j - 1]) & 1))
+				mult *= n;
+		}
+		double data = 1, dataw = 1, buf = 1;
+		for (int k = 0; k < ts->ndims; k++) {
+			int slot = ts->dim[k].slot;
+			int inner = slot >= 0 && sh->pos[slot] > l;
+			data *= inner ? fw[k] : sum[k];
+			dataw *= inner ? fww[k] : sumw[k];
+			buf *= inner ? fw[k] : tw[k];
+		}
+		if (l == m)
+			buf = o->tile;
+		o->buf[l] = buf;
+		o->loads[l] = loads;
+		if (!ts->written)
+			o->traffic[l] = mult * data;
+		else
+			o->traffic[l] = ts->out_elems + ts->ext_read_elems +
+					2 * (mult - 1) * dataw;
+	}
+	/* Carried data (halos, recurrence states): the tile's part written
+	 * by earlier tiles along a slot, kept for every inner tile that
+	 * indexes the tensor. */
+	o->carried = 0;
+	if (ts->written) {
+		for (int k = 0; k < ts->ndims; k++) {
+			int64_t h = cost_dim_halo(&ts->dim[k]);
+			if (!h)
+				continue;
+			int slot = ts->dim[k].slot;
+			double c = (double)h;
+			for (int k2 = 0; k2 < ts->ndims; k2++)
+				if (k2 != k)
+					c *= tw[k2];
+			for (int j = sh->pos[slot] + 1; j <= m; j++)
+				if ((ts->slots >> sh->order[j - 1]) & 1)
+					c *= sh->n[sh->order[j - 1]];
+			o->carried += c;
+		}
+	}
+}
+
+/* One complete choice of levels and multi-pass handling, and its costs. */
+typedef struct eval_state {
+	signed char level[COST_MAX_TENSORS];
+	signed char mp[COST_MAX_TENSORS];
+	double peak;   /* bytes */
+	double traffic; /* elements */
+	double extra2d, extra1d; /* recomputation cycles */
+} eval_state;
+
+/* Is the tensor live at member position pos under multi-pass choice mp? */
+static int live_at(const cg_tensor *ts, int mp, int pos)
+{
+	if (pos < ts->first || pos > ts->last)
+		return 0;
+	if (ts->npass < 2 || mp == PLAN_MP_BUFFER || mp == PLAN_MP_NONE)
+		return 1;
+	/* Spilled or recomputed: free between the passes. */
+	if (pos <= ts->phi[0])
+		return 1;
+	for (int p = 1; p < ts->npass; p++) {
+		int hi = p == ts->npass - 1 ? ts->last : ts->phi[p];
+		if (pos >= ts->plo[p] && pos <= hi)
+			return 1;
+	}
+	return 0;
+}
+
+static double state_peak(const eval_ctx *x, const eval_state *st)
+{
+	const cost_group *cg = x->cg;
+	int m = x->sh->m;
+	double persistent = 0;
+	double at[COST_MAX_MEMBERS] = {0};
+	for (int i = 0; i < cg->nt; i++) {
+		const cg_tensor *ts = &cg->ts[i];
+		const tensor_opts *o = &x->opts[i];
+		int l = st->level[i];
+		double bytes = o->buf[l] * x->bpv;
+		persistent += o->carried * x->bpv;
+		if (x->t->double_buffer && o->traffic[l] > 0 && o->loads[l] > 1)
+			persistent += bytes;
+		/* A block that several consecutive tiles use (retained, or
+		 * indexed by no loop inside its last load) stays in the buffer
+		 * between them: it is live throughout. */
+		if (l < m || o->loads[l] < x->sh->ntiles) {
+			persistent += bytes;
+			continue;
+		}
+		for (int pos = ts->first; pos <= ts->last; pos++)
+			if (live_at(ts, st->mp[i], pos))
+				at[pos] += bytes;
+	}
+	/* Recomputation keeps the producer's inputs for the later passes. */
+	for (int i = 0; i < cg->nt; i++) {
+		const cg_tensor *ts = &cg->ts[i];
+		if (st->mp[i] != PLAN_MP_RECOMPUTE || ts->writer < 0)
+			continue;
+		const cg_member *pm = &cg->mem[ts->writer];
+		for (int r = 0; r < pm->nreads; r++) {
+			int j = pm->reads[r];
+			const cg_tensor *in = &cg->ts[j];
+			if (st->level[j] < m)
+				continue;
+			double bytes = x->opts[j].buf[m] * x->bpv;
+			for (int pos = in->last + 1; pos < cg->nm; pos++) {
+				int need = 0;
+				for (int p = 1; p < ts->npass; p++)
+					need |= pos <= ts->plo[p];
+				if (need)
+					at[pos] += bytes;
+			}
+		}
+	}
+	double peak = 0;
+	for (int pos = 0; pos < cg->nm; pos++)
+		if (at[pos] > peak)
+			peak = at[pos];
+	return persistent + peak;
+}
+
+static double tensor_traffic(const eval_ctx *x, const eval_state *st, int i)
+{
+	const cg_tensor *ts = &x->cg->ts[i];
+	const tensor_opts *o = &x->opts[i];
+	double tr = o->traffic[st->level[i]];
+	if (ts->npass >= 2 && st->mp[i] == PLAN_MP_SPILL) {
+		/* Read back for every later pass; an internal tensor is also
+		 * written out once. */
+		tr += (ts->npass - 1) * o->all_tiles;
+		if (ts->written && ts->out_elems == 0)
+			tr += o->all_tiles;
+	}
+	if (ts->npass >= 2 && st->mp[i] == PLAN_MP_RECOMPUTE && ts->writer >= 0) {
+		/* The producer's DRAM inputs are fetched again. */
+		const cg_member *pm = &x->cg->mem[ts->writer];
+		for (int r = 0; r < pm->nreads; r++) {
+			int j = pm->reads[r];
+			if (!x->cg->ts[j].written)
+				tr += (ts->npass - 1) * x->opts[j].all_tiles;
+		}
+	}
+	return tr;
+}
+
+static void state_totals(const eval_ctx *x, eval_state *st)
+{
+	st->traffic = 0;
+	st->extra2d = st->extra1d = 0;
+	for (int i = 0; i < x->cg->nt; i++) {
+		st->traffic += tensor_traffic(x, st, i);
+		const cg_tensor *ts = &x->cg->ts[i];
+		if (ts->npass >= 2 && st->mp[i] == PLAN_MP_RECOMPUTE && ts->writer >= 0) {
+			double more = (ts->npass - 1) * x->cyc[ts->writer];
+			if (x->unit[ts->writer] == PLAN_UNIT_2D)
+				st->extra2d += more;
+			else
+				st->extra1d += more;
+		}
+	}
+	st->peak = state_peak(x, st);
+}
+
+/* Greedy retention: from tile-only buffers, repeatedly take the level
+ * change that saves the most traffic per byte of buffer while the peak
+ * stays within the buffer. */
+static void choose_levels(const eval_ctx *x, const cost_config *cfg,
+			  eval_state *st)
+{
+	const cost_group *cg = x->cg;
+	int m = x->sh->m;
+	double cap = (double)x->t->buffer_bytes;
+	for (int i = 0; i < cg->nt; i++) {
+		int l = cfg->level[i];
+		st->level[i] = (signed char)(l >= 0 && l <= m ? l : m);
+	}
+	state_totals(x, st);
+	for (int iter = 0; iter < cg->nt * (m + 1); iter++) {
+		int bi = -1, bl = -1;
+		double best = 0;
+		for (int i = 0; i < cg->nt; i++) {
+			if (cfg->level[i] >= 0)
+				continue;
+			const tensor_opts *o = &x->opts[i];
+			int cur = st->level[i];
+			/* From the innermost level out: of equal ratios, the
+			 * least retention wins. */
+			for (int l = cur - 1; l >= 0; l--) {
+				double saved = o->traffic[cur] - o->traffic[l];
+				if (saved <= 0)
+					continue;
+				double more = (o->buf[l] - o->buf[cur]) * x->bpv;
+				double ratio = saved / (more > 1 ? more : 1);
+				if (ratio > best) {
+					eval_state t2 = *st;
+					t2.level[i] = (signed char)l;
+					if (state_peak(x, &t2) > cap)
+						continue;
+					best = ratio;
+					bi = i;
+					bl = l;
+				}
+			}
+		}
+		if (bi < 0)
+			break;
+		st->level[bi] = (signed char)bl;
+		state_totals(x, st);
+	}
+}
+
+static void fill_cost(const eval_ctx *x, const eval_state *st, plan_cost *c,
+		      double *latency_out)
+{
+	const target *t = x->t;
+	double c2 = x->comp2d + st->extra2d, c1 = x->comp1d + st->extra1d;
+	double comp;
+	if (t->concurrent)
+		comp = c2 > c1 ? c2 : c1;
+	else
+		comp = c2 + c1 + x->switches * t->switch_cycles;
+	double bytes = st->traffic * x->bpv;
+	double mem = bytes / target_bytes_per_cycle(t);
+	double hi = comp > mem ? comp : mem, lo = comp > mem ? mem : comp;
+	double lat = hi + lo / (x->sh->ntiles > 1 ? x->sh->ntiles : 1);
+	memset(c, 0, sizeof(*c));
+	c->comp_cycles_2d = c2;
+	c->comp_cycles_1d = c1;
+	c->comp_cycles = comp;
+	c->mem_cycles = mem;
+	c->cycles = lat;
+	c->dram_bytes = bytes;
+	c->buffer_bytes = st->peak;
+	double u2 = 0, u1 = 0;
+	for (int i = 0; i < x->cg->nm; i++) {
+		if (x->unit[i] == PLAN_UNIT_2D)
+			u2 += x->useful[i];
+		else
+			u1 += x->useful[i];
+	}
+	if (lat > 0) {
+		c->util_2d = u2 / (lat * (double)t->rows * (double)t->cols * (double)t->cores);
+		c->util_1d = u1 / (lat * (double)t->lanes);
+		c->mem_util = mem / lat;
+	}
+	*latency_out = lat;
+}
+
+static int better(double lat_a, double tr_a, double buf_a, double lat_b,
+		  double tr_b, double buf_b)
+{
+	if (lat_a != lat_b)
+		return lat_a < lat_b;
+	if (tr_a != tr_b)
+		return tr_a < tr_b;
+	return buf_a < buf_b;
+}
+
+static void fill_detail(const eval_ctx *x, const eval_state *st,
+			cost_result *res)
+{
+	const cost_group *cg = x->cg;
+	const target *t = x->t;
+	double bpc = target_bytes_per_cycle(t);
+	double mem_of[COST_MAX_MEMBERS] = {0};
+	for (int i = 0; i < cg->nt; i++) {
+		const cg_tensor *ts = &cg->ts[i];
+		const tensor_opts *o = &x->opts[i];
+		int l = st->level[i];
+		double tr = tensor_traffic(x, st, i) * x->bpv;
+		res->level[i] = st->level[i];
+		res->mp[i] = ts->npass >= 2 ? st->mp[i] : PLAN_MP_NONE;
+		res->tile_elems[i] = o->tile;
+		double bytes = o->buf[l] * x->bpv;
+		if (t->double_buffer && o->traffic[l] > 0 && o->loads[l] > 1)
+			bytes *= 2;
+		res->buffer_bytes[i] = bytes + o->carried * x->bpv;
+		res->dram_bytes[i] = tr;
+		/* Reads of data produced outside are charged to the first
+		 * reader, everything else of a written tensor to its last
+		 * writer. */
+		double rd = ts->written ? ts->ext_read_elems * x->bpv : tr;
+		if (rd > tr)
+			rd = tr;
+		if (ts->reader >= 0)
+			mem_of[ts->reader] += rd;
+		else
+			rd = 0;
+		mem_of[ts->writer >= 0 ? ts->writer : 0] += tr - rd;
+	}
+	double wsum = 0, wts[COST_MAX_MEMBERS];
+	for (int i = 0; i < cg->nm; i++) {
+		double comp = x->cyc[i];
+		double mem = mem_of[i] / bpc;
+		wts[i] = comp > mem ? comp : mem;
+		wsum += wts[i];
+	}
+	for (int i = 0; i < cg->nm; i++) {
+		plan_cost *c = &res->member[i];
+		memset(c, 0, sizeof(*c));
+		res->unit[i] = x->unit[i];
+		if (x->unit[i] == PLAN_UNIT_2D)
+			c->comp_cycles_2d = x->cyc[i];
+		else
+			c->comp_cycles_1d = x->cyc[i];
+		c->comp_cycles = x->cyc[i];
+		c->dram_bytes = mem_of[i];
+		c->mem_cycles = mem_of[i] / bpc;
+		c->cycles = wsum > 0 ? res->cost.cycles * wts[i] / wsum
+				     : res->cost.cycles / cg->nm;
+		if (x->cyc[i] > 0) {
+			if (x->unit[i] == PLAN_UNIT_2D)
+				c->util_2d = x->useful[i] /
+					     (x->cyc[i] * (double)t->rows *
+					      (double)t->cols * (double)t->cores);
+			else
+				c->util_1d = x->useful[i] / (x->cyc[i] * (double)t->lanes);
+		}
+		if (c->cycles > 0)
+			c->mem_util = c->mem_cycles / c->cycles > 1 ? 1 : c->mem_cycles / c->cycles;
+	}
+}
+
+int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
+	      cost_result *res)
+{
+	const target *t = cg->m->t;
+	tile_shape sh;
+	eval_ctx *x = cg->scratch;
+	memset(&sh, 0, sizeof(sh));
+	sh.m = cg->nband;
+	sh.ntiles = 1;
+	for (int j = 0; j < sh.m; j++) {
+		int k = cfg->order[j];
+		sh.order[j] = k;
+		sh.pos[k] = j + 1;
+	}
+	for (int k = 0; k < sh.m; k++) {
+		int64_t tl = cfg->tile[k] < 1 ? 1 : cfg->tile[k];
+		sh.s[k] = tl < cg->ext[k] ? tl : cg->ext[k];
+		if (sh.s[k] < 1)
+			sh.s[k] = 1;
+		sh.n[k] = ceil((double)cg->ext[k] / (double)sh.s[k]);
+		if (sh.n[k] < 1)
+			sh.n[k] = 1;
+		sh.ntiles *= sh.n[k];
+	}
+	x->cg = cg;
+	x->sh = &sh;
+	x->t = t;
+	x->bpv = (double)t->bytes_per_value;
+	x->comp2d = x->comp1d = 0;
+	/* Compute: each member on its array. */
+	for (int i = 0; i < cg->nm; i++) {
+		const cg_member *mb = &cg->mem[i];
+		double u1 = 0, u2 = 0;
+		double c1 = member_cycles(cg, mb, &sh, PLAN_UNIT_1D, &u1);
+		double c2 = mb->can2d ? member_cycles(cg, mb, &sh, PLAN_UNIT_2D, &u2) : -1;
+		int want = cfg->unit[i];
+		plan_unit u;
+		if (want == PLAN_UNIT_2D && c2 >= 0)
+			u = PLAN_UNIT_2D;
+		else if (want == PLAN_UNIT_1D || c2 < 0)
+			u = PLAN_UNIT_1D;
+		else /* the model's choice: GEMMs stay on the 2D array unless
+		      * the 1D array is faster */
+			u = c1 < c2 ? PLAN_UNIT_1D : PLAN_UNIT_2D;
+		x->unit[i] = u;
+		x->cyc[i] = u == PLAN_UNIT_2D ? c2 : c1;
+		x->useful[i] = u == PLAN_UNIT_2D ? u2 : u1;
+		if (u == PLAN_UNIT_2D)
+			x->comp2d += x->cyc[i];
+		else
+			x->comp1d += x->cyc[i];
+	}
+	int inside = 0;
+	for (int i = 0; i + 1 < cg->nm; i++)
+		inside += x->unit[i] != x->unit[i + 1];
+	int wrap = cg->nm > 1 && x->unit[cg->nm - 1] != x->unit[0];
+	x->switches = t->concurrent ? 0 : sh.ntiles * inside + (sh.ntiles - 1) * wrap;
+	for (int i = 0; i < cg->nt; i++)
+		tensor_options(cg, &cg->ts[i], &sh, &x->opts[i]);
+	/* Multi-pass handling: every combination of the free choices. */
+	int nopt[COST_MAX_MP], idx[COST_MAX_MP] = {0};
+	plan_multipass opts[COST_MAX_MP][3];
+	for (int q = 0; q < cg->nmp; q++) {
+		int i = cg->mp[q];
+		const cg_tensor *ts = &cg->ts[i];
+		if (cfg->mp[i] >= PLAN_MP_BUFFER) {
+			opts[q][0] = (plan_multipass)cfg->mp[i];
+			nopt[q] = 1;
+			continue;
+		}
+		opts[q][0] = PLAN_MP_BUFFER;
+		opts[q][1] = PLAN_MP_SPILL;
+		nopt[q] = 2;
+		if (ts->writer >= 0)
+			opts[q][nopt[q]++] = PLAN_MP_RECOMPUTE;
+	}
+	eval_state best, cur;
+	double best_lat = 0;
+	int have = 0, best_fits = 0;
+	plan_cost best_cost;
+	for (;;) {
+		memset(cur.mp, PLAN_MP_NONE, sizeof(cur.mp));
+		for (int q = 0; q < cg->nmp; q++)
+			cur.mp[cg->mp[q]] = (signed char)opts[q][idx[q]];
+		choose_levels(x, cfg, &cur);
+		plan_cost pc;
+		double lat;
+		fill_cost(x, &cur, &pc, &lat);
+		int fits = cur.peak <= (double)t->buffer_bytes;
+		if (!have || (fits && !best_fits) ||
+		    (fits == best_fits &&
+		     (fits ? better(lat, cur.traffic, cur.peak, best_lat, best.traffic, best.peak)
+			   : cur.peak < best.peak))) {
+			best = cur;
+			best_lat = lat;
+			best_cost = pc;
+			best_fits = fits;
+			have = 1;
+		}
+		int q = 0;
+		while (q < cg->nmp && ++idx[q] == nopt[q])
+			idx[q++] = 0;
+		if (q == cg->nmp)
+			break;
+	}
+	res->fits = best_fits;
+	res->ntiles = sh.ntiles;
+	res->ntiles_i = sh.ntiles > 9e18 ? INT64_MAX : (int64_t)sh.ntiles;
+	res->switches = x->switches;
+	res->cost = best_cost;
+	if (detail)
+		fill_detail(x, &best, res);
+	return 0;
+}
+
+double cost_score(const plan_cost *c)
+{
+	return c->cycles + COST_TRAFFIC_WEIGHT * c->mem_cycles;
+}
+
+int cost_compare(const cost_result *a, const cost_result *b)
+{
+	if (a->fits != b->fits)
+		return a->fits ? -1 : 1;
+	/* Neither fits: the closer to fitting is better, so that a search
+	 * from too large a start moves towards fitting. */
+	if (!a->fits && a->cost.buffer_bytes != b->cost.buffer_bytes)
+		return a->cost.buffer_bytes < b->cost.buffer_bytes ? -1 : 1;
+	double sa = cost_score(&a->cost), sb = cost_score(&b->cost);
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	if (a->cost.dram_bytes != b->cost.dram_bytes)
+		return a->cost.dram_bytes < b->cost.dram_bytes ? -1 : 1;
+	/* Hidden under memory, compute still should not be wasted. */
+	if (a->cost.comp_cycles != b->cost.comp_cycles)
+		return a->cost.comp_cycles < b->cost.comp_cycles ? -1 : 1;
+	if (a->cost.buffer_bytes != b->cost.buffer_bytes)
+		return a->cost.buffer_bytes < b->cost.buffer_bytes ? -1 : 1;
+	return 0;
+}
+
+void cost_total(const target *t, const plan_cost *groups, int ngroups,
+		plan_cost *total, double *latency_seconds)
+{
+	memset(total, 0, sizeof(*total));
+	double w2 = 0, w1 = 0, wm = 0;
+	for (int i = 0; i < ngroups; i++) {
+		const plan_cost *g = &groups[i];
+		total->comp_cycles_2d += g->comp_cycles_2d;
+		total->comp_cycles_1d += g->comp_cycles_1d;
+		total->comp_cycles += g->comp_cycles;
+		total->mem_cycles += g->mem_cycles;
+		total->cycles += g->cycles;
+		total->dram_bytes += g->dram_bytes;
+		if (g->buffer_bytes > total->buffer_bytes)
+			total->buffer_bytes = g->buffer_bytes;
+		w2 += g->util_2d * g->cycles;
+		w1 += g->util_1d * g->cycles;
+		wm += g->mem_util * g->cycles;
+	}
+	if (total->cycles > 0) {
+		total->util_2d = w2 / total->cycles;
+		total->util_1d = w1 / total->cycles;
+		total->mem_util = wm / total->cycles;
+	}
+	*latency_seconds = total->cycles / (t->clock_ghz * 1e9);
+}

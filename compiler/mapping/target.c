@@ -1,0 +1,521 @@
+/* target.c - target descriptions: built-ins, JSON loading with errors that
+ * name the field, JSON output (see target.h, docs/target.md). */
+#include "target.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "front/check.h"
+
+/* Names of the binary operators and the extra operations, in the order of
+ * target.h (the unary functions use ein_fn_name). */
+static const char *const extra_op_names[] = {"add", "sub", "mul", "div",
+					     "max", "min", "mac", "copy", "read"};
+
+const char *target_op_name(int op)
+{
+	if (op >= 0 && op < EIN_FN_COUNT)
+		return ein_fn_name((ein_fn)op);
+	if (op >= TARGET_OP_BINOP0 && op < TARGET_NOPS)
+		return extra_op_names[op - TARGET_OP_BINOP0];
+	return "?";
+}
+
+double target_bytes_per_cycle(const target *t)
+{
+	return t->dram_gb_per_s / t->clock_ghz;
+}
+
+/* Default costs of the 1D array, cycles per element per lane.  These are
+ * the built-in targets' values; every one is an assumption documented in
+ * docs/target.md (the method comes from MARCA for exp and SiLU, the counts
+ * are ours). */
+static const struct {
+	const char *name;
+	double cycles;
+} default_costs[] = {
+	{"exp", 4},	{"log", 4},  {"sqrt", 4},  {"rsqrt", 4}, {"sigmoid", 3},
+	{"silu", 4},	{"softplus", 9}, {"tanh", 4}, {"relu", 1}, {"abs", 1},
+	{"neg", 1},	{"recip", 4}, {"square", 1}, {"add", 1},  {"sub", 1},
+	{"mul", 1},	{"div", 5},  {"max", 1},   {"min", 1},   {"mac", 1},
+	{"copy", 1},	{"read", 1},
+};
+
+/* The built-in targets.  Every value either names its source or is listed
+ * under "assumptions"; docs/target.md explains each one. */
+static const char mambalaya_json[] =
+	"{\n"
+	"  \"name\": \"mambalaya\",\n"
+	"  \"description\": \"Mambalaya (Odemuyiwa, Owens, Emer, Pellauer, arXiv 2604.03829): one reconfigurable 256x256 PE array with a 2D (GEMM) mode and a 1D (elementwise) mode, as described by secondary summaries; unpublished values are assumptions\",\n"
+	"  \"array2d\": {\"rows\": 256, \"cols\": 256, \"cores\": 1, \"drain_cycles\": 256},\n"
+	"  \"array1d\": {\"lanes\": 65536, \"cycles\": {\"exp\": 4, \"log\": 4, \"sqrt\": 4, \"rsqrt\": 4, \"sigmoid\": 3, \"silu\": 4, \"softplus\": 9, \"tanh\": 4, \"relu\": 1, \"abs\": 1, \"neg\": 1, \"recip\": 4, \"square\": 1, \"add\": 1, \"sub\": 1, \"mul\": 1, \"div\": 5, \"max\": 1, \"min\": 1, \"mac\": 1, \"copy\": 1, \"read\": 1}},\n"
+	"  \"concurrent\": false,\n"
+	"  \"switch_cycles\": 256,\n"
+	"  \"buffer_bytes\": 16777216,\n"
+	"  \"dram_gb_per_s\": 2039,\n"
+	"  \"clock_ghz\": 1.75,\n"
+	"  \"bytes_per_value\": 2,\n"
+	"  \"double_buffer\": true,\n"
+	"  \"sources\": {\n"
+	"    \"array2d.rows\": \"secondary summary of the Mambalaya paper: 64K PEs as a 256 x 256 array\",\n"
+	"    \"array2d.cols\": \"secondary summary of the Mambalaya paper: 64K PEs as a 256 x 256 array\",\n"
+	"    \"concurrent\": \"secondary summary: one array reconfigured between a 2D and a 1D mode\",\n"
+	"    \"dram_gb_per_s\": \"secondary summary; default of the authors' plotting code\",\n"
+	"    \"clock_ghz\": \"secondary summary of the Mambalaya paper\",\n"
+	"    \"array1d.cycles.exp\": \"method from MARCA (biased-exponent decomposition plus a shift); the count is an assumption\",\n"
+	"    \"array1d.cycles.silu\": \"method from MARCA (range detection and a piecewise approximation); the count is an assumption\"\n"
+	"  },\n"
+	"  \"assumptions\": [\n"
+	"    \"array2d.cores: one array\",\n"
+	"    \"array2d.drain_cycles: an output-stationary tile drains one row per cycle (rows cycles), overlapped with the next tile's accumulation\",\n"
+	"    \"array1d.lanes: in 1D mode every one of the 64K PEs is an independent lane (the reduction network bypassed, as in MARCA), fed at full rate by the buffer\",\n"
+	"    \"array1d.cycles: per-element costs of the functions on a PE (exp 4, log 4, sqrt 4, rsqrt 4, sigmoid 3, silu 4, softplus 9 = exp + add + log, tanh 4, recip 4, div 5 = recip + mul, others 1; a multiply feeding an add is one MAC)\",\n"
+	"    \"array1d.cycles.read: a lane reads one operand value per cycle from the buffer while it computes; unlike the 2D array, 1D lanes do not share operands\",\n"
+	"    \"switch_cycles: the array drains (rows cycles) before changing modes\",\n"
+	"    \"buffer_bytes: not published; 16 MiB, FuseMax's global buffer\",\n"
+	"    \"bytes_per_value: not published; 16-bit values as in FuseMax\",\n"
+	"    \"double_buffer: streamed tiles are double-buffered so that transfers overlap compute\"\n"
+	"  ]\n"
+	"}\n";
+
+static const char marca_geens_json[] =
+	"{\n"
+	"  \"name\": \"marca-geens\",\n"
+	"  \"description\": \"MARCA (Li et al., arXiv 2409.11440) as modelled by the fine-grained fusion paper (Geens, Symons, Verhelst, arXiv 2504.17333): 32 cores of 16x16 PEs, 24 MB SRAM, 256 GB/s DRAM, 1 GHz\",\n"
+	"  \"array2d\": {\"rows\": 16, \"cols\": 16, \"cores\": 32, \"drain_cycles\": 16},\n"
+	"  \"array1d\": {\"lanes\": 8192, \"cycles\": {\"exp\": 4, \"log\": 4, \"sqrt\": 4, \"rsqrt\": 4, \"sigmoid\": 3, \"silu\": 4, \"softplus\": 9, \"tanh\": 4, \"relu\": 1, \"abs\": 1, \"neg\": 1, \"recip\": 4, \"square\": 1, \"add\": 1, \"sub\": 1, \"mul\": 1, \"div\": 5, \"max\": 1, \"min\": 1, \"mac\": 1, \"copy\": 1, \"read\": 1}},\n"
+	"  \"concurrent\": false,\n"
+	"  \"switch_cycles\": 16,\n"
+	"  \"buffer_bytes\": 25165824,\n"
+	"  \"dram_gb_per_s\": 256,\n"
+	"  \"clock_ghz\": 1,\n"
+	"  \"bytes_per_value\": 2,\n"
+	"  \"double_buffer\": true,\n"
+	"  \"sources\": {\n"
+	"    \"array2d.rows\": \"Geens et al.'s MARCA model: cores of 16 x 16 PEs\",\n"
+	"    \"array2d.cols\": \"Geens et al.'s MARCA model: cores of 16 x 16 PEs\",\n"
+	"    \"array2d.cores\": \"Geens et al.'s MARCA model: 32 cores\",\n"
+	"    \"concurrent\": \"MARCA: the same PEs do matrix and elementwise work (the reduction tree is bypassed)\",\n"
+	"    \"buffer_bytes\": \"Geens et al.'s MARCA model: 24 MB SRAM (read as 24 MiB)\",\n"
+	"    \"dram_gb_per_s\": \"Geens et al.'s MARCA model: 256 GB/s\",\n"
+	"    \"clock_ghz\": \"Geens et al.'s MARCA model: 1 GHz\",\n"
+	"    \"array1d.cycles.exp\": \"MARCA: biased-exponent decomposition plus a shift; the count is an assumption\",\n"
+	"    \"array1d.cycles.silu\": \"MARCA: range detection and a piecewise approximation; the count is an assumption\"\n"
+	"  },\n"
+	"  \"assumptions\": [\n"
+	"    \"array2d.drain_cycles: an output tile drains one row per cycle (rows cycles)\",\n"
+	"    \"array1d.lanes: in elementwise mode every PE is a lane (8192 = 32 x 16 x 16)\",\n"
+	"    \"array1d.cycles: the same per-element costs as the mambalaya target\",\n"
+	"    \"switch_cycles: a core drains (rows cycles) before changing modes\",\n"
+	"    \"bytes_per_value: 16-bit values\",\n"
+	"    \"double_buffer: streamed tiles are double-buffered\"\n"
+	"  ]\n"
+	"}\n";
+
+const char *const target_builtin_names[] = {"mambalaya", "marca-geens", NULL};
+
+static const char *const builtin_texts[] = {mambalaya_json, marca_geens_json};
+
+void target_free(target *t)
+{
+	if (!t)
+		return;
+	free(t->name);
+	free(t->description);
+	for (int i = 0; i < t->nassumptions; i++)
+		free(t->assumptions[i]);
+	free(t->assumptions);
+	for (int i = 0; i < t->nsources; i++) {
+		free(t->source_fields[i]);
+		free(t->source_texts[i]);
+	}
+	free(t->source_fields);
+	free(t->source_texts);
+	free(t);
+}
+
+/* ---- JSON checking ------------------------------------------------------ */
+
+static void field_error(char *err, size_t errlen, const char *field,
+			const char *expected, const cJSON *found)
+{
+	char *s = found ? cJSON_PrintUnformatted(found) : NULL;
+	char name[256]; /* sources.KEY holds the input's key */
+	diag_escape(field, name, sizeof(name));
+	if (found)
+		snprintf(err, errlen, "field \"%s\": expected %s, found %s", name,
+			 expected, s ? s : "?");
+	else
+		snprintf(err, errlen, "field \"%s\": missing (expected %s)", name,
+			 expected);
+	free(s);
+}
+
+/* Checks that every key of object o is one of keys[], given once; prefix
+ * names the object ("" at the top). */
+static int check_keys(const cJSON *o, const char *prefix,
+		      const char *const *keys, char *err, size_t errlen)
+{
+	for (const cJSON *it = o->child; it; it = it->next) {
+		char name[256], full[300];
+		diag_escape(it->string, name, sizeof(name));
+		snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", name);
+		int known = 0;
+		const char *best = NULL;
+		int bd = 3;
+		for (int k = 0; keys[k]; k++) {
+			if (strcmp(keys[k], it->string) == 0)
+				known = 1;
+			int d = diag_edit_distance(it->string, keys[k]);
+			if (d < bd) {
+				bd = d;
+				best = keys[k];
+			}
+		}
+		if (!known) {
+			if (best)
+				snprintf(err, errlen,
+					 "field \"%s\": unknown field (did you mean \"%s%s%s\"?)",
+					 full, prefix, *prefix ? "." : "", best);
+			else
+				snprintf(err, errlen, "field \"%s\": unknown field", full);
+			return -1;
+		}
+		for (const cJSON *p = o->child; p != it; p = p->next)
+			if (strcmp(p->string, it->string) == 0) {
+				snprintf(err, errlen, "field \"%s\": given twice", full);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/* A number that is an integer in [lo, 2^53]. */
+static int get_int(const cJSON *o, const char *key, const char *field,
+		   int required, int64_t lo, int64_t *out, char *err,
+		   size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	const char *what = lo > 0 ? "a positive integer" : "a non-negative integer";
+	if (!v) {
+		if (!required)
+			return 0;
+		field_error(err, errlen, field, what, NULL);
+		return -1;
+	}
+	double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	if (!cJSON_IsNumber(v) || d != floor(d) || d < (double)lo ||
+	    d > 9007199254740992.0) {
+		field_error(err, errlen, field, what, v);
+		return -1;
+	}
+	*out = (int64_t)d;
+	return 0;
+}
+
+/* A finite number > 0 (positive) or >= 0. */
+static int get_num(const cJSON *o, const char *key, const char *field,
+		   int required, int positive, double *out, char *err,
+		   size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	const char *what = positive ? "a positive number" : "a non-negative number";
+	if (!v) {
+		if (!required)
+			return 0;
+		field_error(err, errlen, field, what, NULL);
+		return -1;
+	}
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+	    (positive ? v->valuedouble <= 0 : v->valuedouble < 0)) {
+		field_error(err, errlen, field, what, v);
+		return -1;
+	}
+	*out = v->valuedouble;
+	return 0;
+}
+
+static int get_bool(const cJSON *o, const char *key, const char *field,
+		    int *out, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!v)
+		return 0;
+	if (!cJSON_IsBool(v)) {
+		field_error(err, errlen, field, "true or false", v);
+		return -1;
+	}
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+static int get_object(const cJSON *o, const char *key, int required,
+		      const cJSON **out, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	*out = NULL;
+	if (!v) {
+		if (!required)
+			return 0;
+		field_error(err, errlen, key, "an object", NULL);
+		return -1;
+	}
+	if (!cJSON_IsObject(v)) {
+		field_error(err, errlen, key, "an object", v);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int read_docs(target *t, const cJSON *j, char *err, size_t errlen)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "assumptions");
+	if (a) {
+		if (!cJSON_IsArray(a)) {
+			field_error(err, errlen, "assumptions", "an array of strings", a);
+			return -1;
+		}
+		int n = cJSON_GetArraySize(a);
+		t->assumptions = calloc((size_t)(n ? n : 1), sizeof(char *));
+		if (!t->assumptions)
+			goto oom;
+		int i = 0;
+		for (const cJSON *it = a->child; it; it = it->next, i++) {
+			if (!cJSON_IsString(it)) {
+				char f[64];
+				snprintf(f, sizeof(f), "assumptions[%d]", i);
+				field_error(err, errlen, f, "a string", it);
+				return -1;
+			}
+			if (!(t->assumptions[t->nassumptions++] = strdup(it->valuestring)))
+				goto oom;
+		}
+	}
+	const cJSON *s = NULL;
+	if (get_object(j, "sources", 0, &s, err, errlen) < 0)
+		return -1;
+	if (s) {
+		int n = cJSON_GetArraySize(s);
+		t->source_fields = calloc((size_t)(n ? n : 1), sizeof(char *));
+		t->source_texts = calloc((size_t)(n ? n : 1), sizeof(char *));
+		if (!t->source_fields || !t->source_texts)
+			goto oom;
+		for (const cJSON *it = s->child; it; it = it->next) {
+			if (!cJSON_IsString(it)) {
+				char f[256];
+				snprintf(f, sizeof(f), "sources.%s", it->string);
+				field_error(err, errlen, f, "a string", it);
+				return -1;
+			}
+			t->source_fields[t->nsources] = strdup(it->string);
+			t->source_texts[t->nsources] = strdup(it->valuestring);
+			if (!t->source_fields[t->nsources++] || !t->source_texts[t->nsources - 1])
+				goto oom;
+		}
+	}
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static int read_cycles(target *t, const cJSON *c1, char *err, size_t errlen)
+{
+	const char *keys[TARGET_NOPS + 1];
+	for (int op = 0; op < TARGET_NOPS; op++)
+		keys[op] = target_op_name(op);
+	keys[TARGET_NOPS] = NULL;
+	for (int op = 0; op < TARGET_NOPS; op++)
+		for (size_t k = 0; k < sizeof(default_costs) / sizeof(default_costs[0]); k++)
+			if (strcmp(default_costs[k].name, keys[op]) == 0)
+				t->op_cycles[op] = default_costs[k].cycles;
+	const cJSON *cy = NULL;
+	if (get_object(c1, "cycles", 0, &cy, err, errlen) < 0) {
+		/* Re-word the field name with its full path. */
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(c1, "cycles");
+		field_error(err, errlen, "array1d.cycles", "an object", v);
+		return -1;
+	}
+	if (!cy)
+		return 0;
+	if (check_keys(cy, "array1d.cycles", keys, err, errlen) < 0)
+		return -1;
+	for (int op = 0; op < TARGET_NOPS; op++) {
+		char f[64];
+		snprintf(f, sizeof(f), "array1d.cycles.%s", keys[op]);
+		if (get_num(cy, keys[op], f, 0, 1, &t->op_cycles[op], err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+target *target_from_json(const cJSON *j, char *err, size_t errlen)
+{
+	static const char *const top_keys[] = {
+		"name", "description", "array2d", "array1d", "concurrent",
+		"switch_cycles", "buffer_bytes", "dram_gb_per_s", "clock_ghz",
+		"bytes_per_value", "double_buffer", "sources", "assumptions", NULL};
+	static const char *const a2_keys[] = {"rows", "cols", "cores",
+					      "drain_cycles", NULL};
+	static const char *const a1_keys[] = {"lanes", "cycles", NULL};
+	target *t = calloc(1, sizeof(*t));
+	const cJSON *a2, *a1;
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!cJSON_IsObject(j)) {
+		snprintf(err, errlen, "expected a JSON object at the top level");
+		goto fail;
+	}
+	if (check_keys(j, "", top_keys, err, errlen) < 0)
+		goto fail;
+	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(j, "name");
+	if (!cJSON_IsString(nm) || !nm->valuestring[0]) {
+		field_error(err, errlen, "name", "a non-empty string", nm);
+		goto fail;
+	}
+	const cJSON *ds = cJSON_GetObjectItemCaseSensitive(j, "description");
+	if (ds && !cJSON_IsString(ds)) {
+		field_error(err, errlen, "description", "a string", ds);
+		goto fail;
+	}
+	t->name = strdup(nm->valuestring);
+	t->description = dup_or_null(ds ? ds->valuestring : "");
+	if (!t->name || !t->description) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (get_object(j, "array2d", 1, &a2, err, errlen) < 0 ||
+	    check_keys(a2, "array2d", a2_keys, err, errlen) < 0 ||
+	    get_int(a2, "rows", "array2d.rows", 1, 1, &t->rows, err, errlen) < 0 ||
+	    get_int(a2, "cols", "array2d.cols", 1, 1, &t->cols, err, errlen) < 0)
+		goto fail;
+	t->cores = 1;
+	t->drain_cycles = t->rows;
+	if (get_int(a2, "cores", "array2d.cores", 0, 1, &t->cores, err, errlen) < 0 ||
+	    get_int(a2, "drain_cycles", "array2d.drain_cycles", 0, 0,
+		    &t->drain_cycles, err, errlen) < 0)
+		goto fail;
+	if (get_object(j, "array1d", 1, &a1, err, errlen) < 0 ||
+	    check_keys(a1, "array1d", a1_keys, err, errlen) < 0 ||
+	    get_int(a1, "lanes", "array1d.lanes", 1, 1, &t->lanes, err, errlen) < 0 ||
+	    read_cycles(t, a1, err, errlen) < 0)
+		goto fail;
+	t->double_buffer = 1;
+	int64_t bpv = 0;
+	if (get_bool(j, "concurrent", "concurrent", &t->concurrent, err, errlen) < 0 ||
+	    get_num(j, "switch_cycles", "switch_cycles", 0, 0, &t->switch_cycles,
+		    err, errlen) < 0 ||
+	    get_int(j, "buffer_bytes", "buffer_bytes", 1, 1, &t->buffer_bytes, err,
+		    errlen) < 0 ||
+	    get_num(j, "dram_gb_per_s", "dram_gb_per_s", 1, 1, &t->dram_gb_per_s,
+		    err, errlen) < 0 ||
+	    get_num(j, "clock_ghz", "clock_ghz", 1, 1, &t->clock_ghz, err, errlen) < 0 ||
+	    get_int(j, "bytes_per_value", "bytes_per_value", 1, 1, &bpv, err,
+		    errlen) < 0 ||
+	    get_bool(j, "double_buffer", "double_buffer", &t->double_buffer, err,
+		     errlen) < 0)
+		goto fail;
+	if (bpv > 64) {
+		field_error(err, errlen, "bytes_per_value", "an integer from 1 to 64",
+			    cJSON_GetObjectItemCaseSensitive(j, "bytes_per_value"));
+		goto fail;
+	}
+	t->bytes_per_value = (int)bpv;
+	if (read_docs(t, j, err, errlen) < 0)
+		goto fail;
+	return t;
+fail:
+	target_free(t);
+	return NULL;
+}
+
+static target *from_text(const char *text, size_t len, char *err, size_t errlen)
+{
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (!j) {
+		int line, col;
+		size_t off = end ? (size_t)(end - text) : 0;
+		diag_line_col(text, off, &line, &col);
+		snprintf(err, errlen, "%d:%d: invalid JSON", line, col);
+		return NULL;
+	}
+	target *t = target_from_json(j, err, errlen);
+	cJSON_Delete(j);
+	return t;
+}
+
+target *target_builtin(const char *name)
+{
+	for (int i = 0; target_builtin_names[i]; i++)
+		if (strcmp(name, target_builtin_names[i]) == 0) {
+			char err[256];
+			return from_text(builtin_texts[i], strlen(builtin_texts[i]), err,
+					 sizeof(err));
+		}
+	return NULL;
+}
+
+target *target_load_file(const char *path, char *err, size_t errlen)
+{
+	/* The checker's file reader: size limit, NUL bytes, read errors. */
+	char msg[512];
+	diag_ctx *d = check_load_file(path, TARGET_MAX_FILE_BYTES, msg, sizeof(msg));
+	if (!d) {
+		size_t n = strlen(path);
+		/* Its messages start with "PATH: ", which the caller prints. */
+		snprintf(err, errlen, "%s",
+			 strncmp(msg, path, n) == 0 && msg[n] == ':' ? msg + n + 2 : msg);
+		return NULL;
+	}
+	size_t len;
+	const char *text = diag_source(d, &len);
+	target *t = from_text(text, len, err, errlen);
+	diag_free(d);
+	return t;
+}
+
+cJSON *target_to_json(const target *t)
+{
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return NULL;
+	cJSON_AddStringToObject(j, "name", t->name);
+	cJSON_AddStringToObject(j, "description", t->description ? t->description : "");
+	cJSON *a2 = cJSON_AddObjectToObject(j, "array2d");
+	cJSON_AddNumberToObject(a2, "rows", (double)t->rows);
+	cJSON_AddNumberToObject(a2, "cols", (double)t->cols);
+	cJSON_AddNumberToObject(a2, "cores", (double)t->cores);
+	cJSON_AddNumberToObject(a2, "drain_cycles", (double)t->drain_cycles);
+	cJSON *a1 = cJSON_AddObjectToObject(j, "array1d");
+	cJSON_AddNumberToObject(a1, "lanes", (double)t->lanes);
+	cJSON *cy = cJSON_AddObjectToObject(a1, "cycles");
+	for (int op = 0; op < TARGET_NOPS; op++)
+		cJSON_AddNumberToObject(cy, target_op_name(op), t->op_cycles[op]);
+	cJSON_AddBoolToObject(j, "concurrent", t->concurrent);
+	cJSON_AddNumberToObject(j, "switch_cycles", t->switch_cycles);
+	cJSON_AddNumberToObject(j, "buffer_bytes", (double)t->buffer_bytes);
+	cJSON_AddNumberToObject(j, "dram_gb_per_s", t->dram_gb_per_s);
+	cJSON_AddNumberToObject(j, "clock_ghz", t->clock_ghz);
+	cJSON_AddNumberToObject(j, "bytes_per_value", t->bytes_per_value);
+	cJSON_AddBoolToObject(j, "double_buffer", t->double_buffer);
+	cJSON *s = cJSON_AddObjectToObject(j, "sources");
+	for (int i = 0; i < t->nsources; i++)
+		cJSON_AddStringToObject(s, t->source_fields[i], t->source_texts[i]);
+	cJSON *a = cJSON_AddArrayToObject(j, "assumptions");
+	for (int i = 0; i < t->nassumptions; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(t->assumptions[i]));
+	return j;
+}

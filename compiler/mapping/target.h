@@ -1,0 +1,93 @@
+/* target.h - the description of an accelerator the mapper plans for.
+ *
+ * A target is a 2D array of MACs (rows x cols per cycle, optionally several
+ * cores), a 1D array of lanes with a cost in cycles for every operation and
+ * function, whether the two run concurrently or are one reconfigurable array
+ * that switches between modes (and what a switch costs), a global buffer,
+ * DRAM bandwidth, a clock and the bytes of one value.  docs/target.md
+ * documents the JSON form, every field and the sources of the built-in
+ * targets' values.
+ *
+ * Built-in targets are JSON texts parsed by the same loader as user files,
+ * so that they carry their own sources and assumptions.
+ *
+ * Ownership: a target owns its strings; free it with target_free().
+ */
+#ifndef MAMBALAYA_TARGET_H
+#define MAMBALAYA_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "front/cascade.h"
+
+/* Operations with a cost on the 1D array: the unary functions of
+ * cascade.h (ein_fn, same order), then the binary operators (ein_binop,
+ * same order), then a multiply-accumulate, a plain copy, and the read of
+ * one operand value from the buffer into a lane. */
+#define TARGET_OP_BINOP0 EIN_FN_COUNT
+#define TARGET_OP_MAC (EIN_FN_COUNT + 6)
+#define TARGET_OP_COPY (EIN_FN_COUNT + 7)
+#define TARGET_OP_READ (EIN_FN_COUNT + 8)
+#define TARGET_NOPS (EIN_FN_COUNT + 9)
+
+typedef struct target {
+	char *name;
+	char *description;
+	/* 2D array: output-stationary MAC array (docs/cost-model.md). */
+	int64_t rows, cols;
+	int64_t cores;	      /* identical 2D arrays working on separate tiles */
+	int64_t drain_cycles; /* cycles to drain one output tile */
+	/* 1D array. */
+	int64_t lanes;
+	double op_cycles[TARGET_NOPS]; /* cycles per element per lane */
+	/* Both arrays at once (1), or one array switching modes (0). */
+	int concurrent;
+	double switch_cycles; /* cost of one mode switch */
+	/* Memory. */
+	int64_t buffer_bytes;
+	double dram_gb_per_s; /* 10^9 bytes per second */
+	double clock_ghz;
+	int bytes_per_value;
+	int double_buffer; /* streamed tiles get a second copy */
+	/* Documentation carried with the target: free text. */
+	int nassumptions;
+	char **assumptions;
+	int nsources;
+	char **source_fields, **source_texts;
+} target;
+
+/* The names of the built-in targets, NULL-terminated. */
+extern const char *const target_builtin_names[];
+
+/* A built-in target by name, or NULL if there is none of that name.
+ * Caller frees. */
+target *target_builtin(const char *name);
+
+#define TARGET_MAX_FILE_BYTES ((size_t)1 << 20)
+
+/* Loads a target from a JSON file (at most TARGET_MAX_FILE_BYTES).  On error returns NULL with a message in
+ * err of the form `field "array2d.rows": expected a positive integer, found
+ * "abc"` (or `LINE:COL: invalid JSON` for a syntax error); the caller
+ * prefixes the file name.  Caller frees. */
+target *target_load_file(const char *path, char *err, size_t errlen);
+
+/* Builds a target from parsed JSON, with the same checks. */
+target *target_from_json(const cJSON *j, char *err, size_t errlen);
+
+/* The target as JSON, every field explicit (docs/target.md).  Caller
+ * deletes. */
+cJSON *target_to_json(const target *t);
+
+void target_free(target *t);
+
+/* The name of operation op in the "array1d.cycles" object ("exp", "add",
+ * "mac", ...). */
+const char *target_op_name(int op);
+
+/* DRAM bytes per cycle. */
+double target_bytes_per_cycle(const target *t);
+
+#endif

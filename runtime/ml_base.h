@@ -1,0 +1,54 @@
+/* ml_base.h - the base of every generated kernel: the headers it needs,
+ * the threshold below which a parallel region runs on one thread
+ * (ML_PAR_MIN), ML_INLINE, and the loop-bound helpers (floord, min, max)
+ * that isl's generated loops call.
+ *
+ * Part of the kernels' runtime (runtime/README.md): the text between the
+ * EMBEDDED markers of ml_base.h, ml_math.h, ml_gemm.h and ml_alloc.h, in
+ * that order, opens every generated NAME.c (cmake/embed.cmake makes it the
+ * compiler's rt_prelude).  The lines outside the markers make each file a
+ * header of its own, for the unit tests (tests/unit/test_runtime.c).
+ *
+ * Pure functions: no state, no memory of their own.
+ */
+#ifndef ML_BASE_H
+#define ML_BASE_H
+
+/* BEGIN EMBEDDED */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A parallel region of fewer points than this runs on one thread:
+ * starting the team would cost more than the work (-DML_PAR_MIN=0
+ * runs every region on all threads). */
+#ifndef ML_PAR_MIN
+#define ML_PAR_MIN 32768
+#endif
+
+/* The helpers below are not all used by every kernel (clang warns
+ * about unused static inline functions in a .c file). */
+#if defined(__GNUC__)
+#define ML_INLINE static inline __attribute__((unused))
+#else
+#define ML_INLINE static inline
+#endif
+
+/* `omp simd` marks loops that may be vectorised, not loops that must
+ * be: clang warns when it leaves one scalar. */
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wpass-failed"
+#endif
+
+/* Loop-bound helpers used by isl's generated code. */
+ML_INLINE long floord(long a, long b)
+{
+	return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
+ML_INLINE long min(long a, long b) { return a < b ? a : b; }
+ML_INLINE long max(long a, long b) { return a > b ? a : b; }
+
+/* END EMBEDDED */
+
+#endif

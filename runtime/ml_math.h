@@ -1,0 +1,97 @@
+/* ml_math.h - the language's functions in float, as generated kernels call
+ * them: ml_exp (a polynomial that vectorises), ml_log, ml_sigmoid, ml_silu,
+ * ml_softplus, ... (docs/codegen.md gives their accuracy).  Part of the
+ * kernels' runtime: see ml_base.h.
+ *
+ * Pure functions: no state, no memory of their own.
+ */
+#ifndef ML_MATH_H
+#define ML_MATH_H
+
+#include "ml_base.h"
+
+/* BEGIN EMBEDDED */
+/* The language's functions, in float.  exp is a polynomial that the
+ * compiler can vectorise (see docs/codegen.md for its accuracy). */
+ML_INLINE float ml_exp(float x)
+{
+	/* exp(x) = 2^n * exp(r), |r| <= ln(2)/2, exp(r) by its Taylor
+	 * polynomial of degree 7 (truncation error below 6e-9). */
+	x = x > 88.0f ? 88.0f : x;
+	x = x < -87.0f ? -87.0f : x;
+	float n = rintf(x * 1.44269504088896341f);
+	float r = x - n * 0.693145751953125f;
+	r = r - n * 1.42860682030941723e-6f;
+	float p = 1.0f / 5040.0f;
+	p = p * r + 1.0f / 720.0f;
+	p = p * r + 1.0f / 120.0f;
+	p = p * r + 1.0f / 24.0f;
+	p = p * r + 1.0f / 6.0f;
+	p = p * r + 0.5f;
+	p = p * r + 1.0f;
+	p = p * r + 1.0f;
+	union { float f; int32_t i; } u;
+	u.f = p;
+	u.i += (int32_t)n * (1 << 23);
+	return u.f;
+}
+/* log of a normal, finite x > 0, without branches (vectorisable). */
+ML_INLINE float ml_log_pos(float x)
+{
+	/* x = m 2^e with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(s),
+	 * s = (m-1)/(m+1), |s| < 0.172, by its series to s^9. */
+	union { float f; int32_t i; } u;
+	u.f = x;
+	int32_t e = ((u.i >> 23) & 255) - 127;
+	u.i = (u.i & 0x007fffff) | 0x3f800000;
+	float m = u.f;
+	int big = m > 1.41421356f;
+	m = big ? m * 0.5f : m;
+	e += big;
+	float f = m - 1.0f, sv = f / (2.0f + f), z = sv * sv;
+	float p = 2.0f / 9.0f;
+	p = p * z + 2.0f / 7.0f;
+	p = p * z + 2.0f / 5.0f;
+	p = p * z + 2.0f / 3.0f;
+	p = p * z + 2.0f;
+	return sv * p + (float)e * 0.693147180559945f;
+}
+ML_INLINE float ml_log(float x)
+{
+	if (!(x > 1.17549435e-38f) || x > 3.4e38f)
+		return logf(x);
+	return ml_log_pos(x);
+}
+ML_INLINE float ml_sqrt(float x) { return sqrtf(x); }
+ML_INLINE float ml_rsqrt(float x) { return 1.0f / sqrtf(x); }
+ML_INLINE float ml_sigmoid(float x) { return 1.0f / (1.0f + ml_exp(-x)); }
+ML_INLINE float ml_silu(float x) { return x / (1.0f + ml_exp(-x)); }
+ML_INLINE float ml_softplus(float x)
+{
+	/* log(1 + e^x): x itself above 20, e^x itself below -15 (where
+	 * 1 + e^x rounds to 1). */
+	float ex = ml_exp(x);
+	/* 1 + ex is in [1, 2^127]: normal and finite. */
+	float l = ml_log_pos(1.0f + ex);
+	/* Chosen by bit masks: gcc moves the log of a ?: into a branch
+	 * and then leaves the loop scalar (10x slower). */
+	union { float f; int32_t i; } vx, ve, vl;
+	vx.f = x;
+	ve.f = ex;
+	vl.f = l;
+	int32_t big = -(int32_t)(x > 20.0f), tiny = -(int32_t)(x < -15.0f);
+	vl.i = (vx.i & big) | (ve.i & tiny & ~big) | (vl.i & ~(big | tiny));
+	return vl.f;
+}
+ML_INLINE float ml_tanh(float x) { return tanhf(x); }
+ML_INLINE float ml_relu(float x) { return x > 0.0f ? x : 0.0f; }
+ML_INLINE float ml_abs(float x) { return fabsf(x); }
+ML_INLINE float ml_neg(float x) { return -x; }
+ML_INLINE float ml_recip(float x) { return 1.0f / x; }
+ML_INLINE float ml_square(float x) { return x * x; }
+ML_INLINE float ml_max(float a, float b) { return a > b ? a : b; }
+ML_INLINE float ml_min(float a, float b) { return a < b ? a : b; }
+
+/* END EMBEDDED */
+
+#endif
