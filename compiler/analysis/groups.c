@@ -209,12 +209,19 @@ static int cmp_group(const void *pa, const void *pb, void *n_)
 	return 0;
 }
 
-/* qsort without a context argument: the Einsum count is passed through a
- * file-local variable set just before sorting. */
-static int sort_n;
-static int cmp_group_q(const void *a, const void *b)
+/* Sorts the groups by cmp_group (largest first, then by members): an
+ * insertion sort, because qsort has no context argument for the Einsum
+ * count and a file-level variable would make the library unsafe to call
+ * from two threads. */
+static void sort_groups(groups_group *v, int ng, int n)
 {
-	return cmp_group(a, b, &sort_n);
+	for (int i = 1; i < ng; i++) {
+		groups_group x = v[i];
+		int j = i;
+		for (; j > 0 && cmp_group(&v[j - 1], &x, &n) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
 }
 
 int groups_enumerate(const deps_graph *g, const groups_band *only,
@@ -282,9 +289,7 @@ int groups_enumerate(const deps_graph *g, const groups_band *only,
 		}
 		fusion_result_clear(&fr);
 	}
-	sort_n = n;
-	if (res->ngroups)
-		qsort(res->groups, (size_t)res->ngroups, sizeof(*res->groups), cmp_group_q);
+	sort_groups(res->groups, res->ngroups, n);
 	return 0;
 fail:
 	groups_result_clear(res);

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 
 #include "base/diag.h"
+#include "base/fsio.h"
+#include "codegen/c/cgc.h"
 #include "codegen/retile.h"
 #include "mapping/cost.h"
 #include "mapping/mapper.h"
@@ -33,7 +35,12 @@ const char build_options_help[] =
 	"                    into one group per Einsum (C only; docs/codegen.md)\n"
 	"  --no-blas         never call a BLAS (portable loops only)\n"
 	"  --no-openmp       no OpenMP pragmas\n"
-	"  --cflags FLAGS    compiler flags for the generated Makefile's build\n"
+	"  --cflags FLAGS    C compiler flags, recorded in the generated Makefile\n"
+	"                    (and used by run's build): words as a shell splits\n"
+	"                    them, quotes and backslashes included, nothing\n"
+	"                    expanded (docs/codegen.md)\n"
+	"  --force           replace files in the output directory that\n"
+	"                    mambalaya did not write\n"
 	"  -D NAME=VALUE     override a parameter (repeatable)\n";
 
 int build_take_option(const char *cmd, int argc, char **argv, int *i,
@@ -77,6 +84,44 @@ int build_take_option(const char *cmd, int argc, char **argv, int *i,
 		o->no_openmp = 1;
 		(*i)++;
 		return 1;
+	}
+	if (strcmp(argv[*i], "--force") == 0) {
+		o->force = 1;
+		(*i)++;
+		return 1;
+	}
+	return 0;
+}
+
+int build_check_options(const char *cmd, build_opts *o)
+{
+	if (!o->cflags)
+		return 0;
+	char err[256];
+	int n = cli_split_words(o->cflags, &o->cflagv, err, sizeof(err));
+	if (n < 0) {
+		cli_usage_error(cmd, "--cflags: %s", err);
+		return -1;
+	}
+	o->ncflags = n;
+	return 0;
+}
+
+void build_opts_clear(build_opts *o)
+{
+	cli_words_free(o->cflagv);
+	o->cflagv = NULL;
+	o->ncflags = 0;
+}
+
+int build_kernel_name(const char *cmd, const build_opts *o, char *buf, size_t len)
+{
+	build_name(o, buf, len);
+	const char *why = cgc_name_problem(buf);
+	if (why) {
+		cli_usage_error(cmd, "the kernel's name '%s' %s; give another with --name", buf,
+				why);
+		return -1;
 	}
 	return 0;
 }
@@ -196,36 +241,17 @@ static int from_plan(const plan *pl, const deps_graph *g, cg_plan *p, char *err,
 static plan *read_plan(const char *path, const deps_graph *g, char *err,
 		       size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
+	size_t len;
 	plan *pl = NULL;
 	cJSON *j = NULL;
-	if (!f) {
-		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+	char ferr[1024];
+	int r = fs_read_file(path, (size_t)64 << 20, &buf, &len, ferr, sizeof(ferr));
+	if (r < 0) {
+		/* The caller prefixes the path. */
+		snprintf(err, errlen, "%s", r == -2 ? "larger than 64 MiB" : fs_reason(ferr, path));
 		return NULL;
 	}
-	size_t cap = 1 << 16, len = 0;
-	buf = malloc(cap + 1);
-	while (buf) {
-		size_t r = fread(buf + len, 1, cap - len, f);
-		len += r;
-		if (len < cap)
-			break;
-		if (cap >= ((size_t)64 << 20)) {
-			snprintf(err, errlen, "larger than 64 MiB");
-			goto done;
-		}
-		cap *= 2;
-		char *nb = realloc(buf, cap + 1);
-		if (!nb)
-			break;
-		buf = nb;
-	}
-	if (!buf) {
-		snprintf(err, errlen, "out of memory");
-		goto done;
-	}
-	buf[len] = '\0';
 	const char *end = NULL;
 	j = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (!j) {
@@ -244,7 +270,6 @@ static plan *read_plan(const char *path, const deps_graph *g, char *err,
 done:
 	cJSON_Delete(j);
 	free(buf);
-	fclose(f);
 	return pl;
 }
 
@@ -347,36 +372,42 @@ done:
 	return status;
 }
 
-int build_make(const char *dir, const char *cflags)
+int build_program(const char *dir, const char *name, const build_opts *o)
 {
-	char cmd[8192];
-	if (cflags)
-		snprintf(cmd, sizeof(cmd), "make -s -C '%s' CFLAGS='%s' 2>&1", dir, cflags);
-	else
-		snprintf(cmd, sizeof(cmd), "make -s -C '%s' 2>&1", dir);
-	FILE *f = popen(cmd, "r");
-	if (!f) {
-		fprintf(stderr, "mambalaya: error: cannot run make\n");
-		return -1;
+	char err[1024], **cc = NULL, **argv = NULL;
+	const char *env = getenv("CC");
+	int ncc = cli_split_words(env && *env ? env : "cc", &cc, err, sizeof(err));
+	if (ncc <= 0) {
+		fprintf(stderr, "mambalaya: error: $CC: %s\n", ncc < 0 ? err : "empty");
+		cli_words_free(cc);
+		return CLI_EXIT_USER;
 	}
-	char line[1024];
-	char *log = NULL;
-	size_t n = 0;
-	while (fgets(line, sizeof(line), f)) {
-		size_t l = strlen(line);
-		char *nl = realloc(log, n + l + 1);
-		if (!nl)
-			break;
-		log = nl;
-		memcpy(log + n, line, l + 1);
-		n += l;
+	cg_options co = {name, !o->no_blas, !o->no_openmp, (const char *const *)o->cflagv,
+			 o->ncflags};
+	argv = cgc_build_argv(dir, name, &co, (const char *const *)cc, ncc);
+	cli_words_free(cc);
+	if (!argv) {
+		fprintf(stderr, "mambalaya: internal error: out of memory\n");
+		return CLI_EXIT_INTERNAL;
 	}
-	int st = pclose(f);
-	int ok = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	if (!ok) {
-		fprintf(stderr, "mambalaya: error: building the generated code in %s failed:\n%s",
-			dir, log ? log : "");
+	char *log = malloc(65536);
+	int status = CLI_EXIT_OK;
+	int r = log ? fs_spawn(argv, log, 65536, err, sizeof(err)) : -1;
+	if (!log) {
+		fprintf(stderr, "mambalaya: internal error: out of memory\n");
+		status = CLI_EXIT_INTERNAL;
+	} else if (r < 0) {
+		fprintf(stderr, "mambalaya: error: building the generated code: %s\n", err);
+		status = CLI_EXIT_USER;
+	} else if (r != 0) {
+		fprintf(stderr, "mambalaya: error: building the generated code in %s failed "
+				"(%s exited with status %d):\n%s",
+			dir, argv[0], r, log);
+		/* With the default flags, generated code that does not build
+		 * is a bug; with the user's, the flags may be at fault. */
+		status = o->ncflags ? CLI_EXIT_USER : CLI_EXIT_INTERNAL;
 	}
 	free(log);
-	return ok ? 0 : -1;
+	cgc_argv_free(argv);
+	return status;
 }

@@ -21,7 +21,10 @@ typedef struct build_opts {
 	const char *groups[BUILD_MAX_GROUPS]; /* --group E1,E2:r=t,... */
 	const char *name;		      /* --name */
 	int no_blas, no_openmp;
-	const char *cflags; /* --cflags: passed to make as CFLAGS */
+	const char *cflags; /* --cflags, as given */
+	char **cflagv;	    /* and split into words (build_check_options) */
+	int ncflags;
+	int force;	    /* --force: replace files the tool did not write */
 	const char *retile; /* --retile: "cpu" or NULL */
 	const char *emit;   /* --emit: "c", "stream" or "c,stream" (compile) */
 } build_opts;
@@ -30,6 +33,17 @@ typedef struct build_opts {
  * not; -1 after a usage error. */
 int build_take_option(const char *cmd, int argc, char **argv, int *i,
 		      build_opts *o);
+
+/* Checks and prepares what the options say once all are taken: splits
+ * --cflags into words (cli_split_words).  Returns 0 or -1 after a usage
+ * error. */
+int build_check_options(const char *cmd, build_opts *o);
+/* Frees what build_check_options made. */
+void build_opts_clear(build_opts *o);
+
+/* The kernel's name (build_name) and whether it can name its files;
+ * returns 0 or -1 after a usage error. */
+int build_kernel_name(const char *cmd, const build_opts *o, char *buf, size_t len);
 
 /* Text for --help describing those options. */
 extern const char build_options_help[];
@@ -50,8 +64,12 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p,
  * base name made an identifier. */
 void build_name(const build_opts *o, char *buf, size_t len);
 
-/* Runs `make -C dir` (quietly unless it fails).  Returns 0 or -1 (make's
- * output has been printed). */
-int build_make(const char *dir, const char *cflags);
+/* Builds DIR/NAME from the generated files with the C compiler ($CC split
+ * into words, or cc) and the options' flags, as the Makefile's rule does,
+ * without a shell or make.  Quiet unless it fails.  Returns 0, or an exit
+ * status after printing why: CLI_EXIT_USER when the compiler cannot run or
+ * fails with the user's --cflags, CLI_EXIT_INTERNAL when the generated code
+ * does not build with the default flags (a bug). */
+int build_program(const char *dir, const char *name, const build_opts *o);
 
 #endif

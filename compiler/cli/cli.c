@@ -12,6 +12,7 @@
 #include "analysis/deps.h"
 #include "analysis/poly.h"
 #include "base/diag.h"
+#include "base/fsio.h"
 #include "front/check.h"
 
 void cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -124,37 +125,6 @@ int cli_parse_size(const char *s, int64_t *out)
 	if (*end || v > (1ULL << 62) >> shift)
 		return -1;
 	*out = (int64_t)(v << shift);
-	return 0;
-}
-
-int cli_ensure_dir(const char *path, char *err, size_t errlen)
-{
-	char buf[4096];
-	struct stat st;
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		snprintf(err, errlen, "path too long: %s", path);
-		return -1;
-	}
-	/* Like mkdir -p: create each missing component. */
-	for (char *p = buf + 1;; p++) {
-		char saved = *p;
-		if (saved != '/' && saved != '\0')
-			continue;
-		*p = '\0';
-		if (stat(buf, &st) != 0) {
-			if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-				snprintf(err, errlen, "cannot create directory %s: %s",
-					 buf, strerror(errno));
-				return -1;
-			}
-		} else if (!S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "%s exists and is not a directory", buf);
-			return -1;
-		}
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
 	return 0;
 }
 
@@ -297,4 +267,97 @@ int cli_check_limits(const char *file, const ein_cascade *c, const cli_limits *l
 	}
 	*bytes = total;
 	return CLI_EXIT_OK;
+}
+
+void cli_words_free(char **words)
+{
+	for (int i = 0; words && words[i]; i++)
+		free(words[i]);
+	free(words);
+}
+
+int cli_split_words(const char *s, char ***words, char *err, size_t errlen)
+{
+	size_t n = strlen(s);
+	/* At most one word per two characters, plus the NULL. */
+	char **w = calloc(n / 2 + 2, sizeof(*w));
+	char *cur = malloc(n + 1);
+	int nw = 0, rc = -1;
+	*words = NULL;
+	if (!w || !cur) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	size_t len = 0;
+	int in_word = 0;
+	char quote = 0;
+	size_t qpos = 0;
+	for (size_t i = 0; i <= n; i++) {
+		char ch = s[i];
+		if (ch && (unsigned char)ch < 0x20 && ch != '\t') {
+			snprintf(err, errlen, "a control character (byte %zu) is not allowed", i + 1);
+			goto done;
+		}
+		if (!quote && (ch == ' ' || ch == '\t' || ch == '\0')) {
+			if (in_word) {
+				cur[len] = '\0';
+				if (!(w[nw++] = strdup(cur))) {
+					snprintf(err, errlen, "out of memory");
+					goto done;
+				}
+				len = 0;
+				in_word = 0;
+			}
+			continue;
+		}
+		in_word = 1;
+		if (quote == '\'') {
+			if (ch == '\'')
+				quote = 0;
+			else if (ch)
+				cur[len++] = ch;
+		} else if (quote == '"') {
+			if (ch == '"')
+				quote = 0;
+			else if (ch == '\\' && (s[i + 1] == '"' || s[i + 1] == '\\'))
+				cur[len++] = s[++i];
+			else if (ch)
+				cur[len++] = ch;
+		} else if (ch == '\'' || ch == '"') {
+			quote = ch;
+			qpos = i + 1;
+		} else if (ch == '\\') {
+			if (!s[i + 1]) {
+				snprintf(err, errlen, "a backslash at the end");
+				goto done;
+			}
+			cur[len++] = s[++i];
+		} else {
+			cur[len++] = ch;
+		}
+		if (!ch && quote) {
+			snprintf(err, errlen, "the %s quote at character %zu is not closed",
+				 quote == '\'' ? "single" : "double", qpos);
+			goto done;
+		}
+	}
+	*words = w;
+	w = NULL;
+	rc = nw;
+done:
+	cli_words_free(w);
+	free(cur);
+	return rc;
+}
+
+int cli_refuse_input(const char *cmd, const char *out, const char *const *inputs, int n)
+{
+	for (int i = 0; out && i < n; i++)
+		if (inputs[i] && fs_same_file(out, inputs[i])) {
+			fprintf(stderr, "mambalaya %s: error: %s would replace %s, an input of this "
+					"command; write elsewhere\n",
+				cmd, out, inputs[i]);
+			return CLI_EXIT_USER;
+		}
+	return 0;
 }

@@ -71,9 +71,21 @@ int cli_parse_limits(const char *cmd, const char *mem_s, const char *pts_s, cli_
 int cli_check_limits(const char *file, const ein_cascade *c, const cli_limits *l,
 		     int64_t *bytes);
 
-/* Creates directory path and its parents if missing (mkdir -p).  Returns 0 or -1 with a
- * message in err. */
-int cli_ensure_dir(const char *path, char *err, size_t errlen);
+/* An output path that is one of the command's inputs (the same file)
+ * is refused before anything is written: returns CLI_EXIT_USER after
+ * printing "mambalaya CMD: error: OUT would replace INPUT, an input of
+ * this command", else 0. */
+int cli_refuse_input(const char *cmd, const char *out, const char *const *inputs, int n);
+
+/* Splits s into words the way a POSIX shell reads them, without
+ * expanding anything: blanks (spaces, tabs) separate words; within
+ * '...' every character is literal; within "..." every character but \"
+ * and \\ (a quote, a backslash) is literal; outside quotes a backslash
+ * makes the next character literal.  Control characters are refused.
+ * Returns the number of words with *words a NULL-terminated array (free
+ * it with cli_words_free), or -1 with a message in err. */
+int cli_split_words(const char *s, char ***words, char *err, size_t errlen);
+void cli_words_free(char **words);
 
 /* What a command does with an argument none of its own options took:
  * -h/--help prints the usage (CLI_ARG_HELP), an unknown option or a second

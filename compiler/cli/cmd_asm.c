@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fsio.h"
 #include "cli.h"
 #include "isa/asm.h"
 #include "isa/mlb.h"
@@ -24,39 +25,13 @@ static void usage(void)
 /* The whole file (at most 256 MiB); NULL after printing why. */
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "%s: error: cannot open: %s\n", path, strerror(errno));
+	char *buf, err[1024];
+	int r = fs_read_file(path, (size_t)256 << 20, &buf, len, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "%s: error: %s\n", path,
+			r == -2 ? "larger than 256 MiB" : fs_reason(err, path));
 		return NULL;
 	}
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		n += fread(buf + n, 1, cap - n, f);
-		if (n < cap)
-			break;
-		if (cap >= ((size_t)256 << 20)) {
-			fprintf(stderr, "%s: error: larger than 256 MiB\n", path);
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		char *nb = realloc(buf, cap * 2);
-		if (!nb) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		buf = nb;
-		cap *= 2;
-	}
-	if (buf && ferror(f)) {
-		fprintf(stderr, "%s: error: read error\n", path);
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*len = n;
 	return buf;
 }
 
@@ -77,6 +52,9 @@ int cmd_asm(int argc, char **argv)
 		cli_usage_error("asm", "FILE and -o FILE.mlb are required");
 		return CLI_EXIT_USAGE;
 	}
+	const char *inputs[] = {file};
+	if (cli_refuse_input("asm", out, inputs, 1))
+		return CLI_EXIT_USER;
 	size_t len = 0;
 	char *src = slurp(file, &len);
 	if (!src)

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fsio.h"
+#include "cleanup.h"
 #include "cli.h"
 #include "isa/asm.h"
 #include "isa/mlb.h"
@@ -38,25 +40,41 @@ int cmd_disasm(int argc, char **argv)
 		cli_usage_error("disasm", "FILE is required");
 		return CLI_EXIT_USAGE;
 	}
+	const char *inputs[] = {file};
+	if (cli_refuse_input("disasm", out, inputs, 1))
+		return CLI_EXIT_USER;
 	char err[1024];
 	mlb_module *m = NULL;
 	if (mlb_read_file(file, &m, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: error: %s\n", file, err);
 		return CLI_EXIT_USER;
 	}
-	FILE *f = out ? fopen(out, "w") : stdout;
 	int status = CLI_EXIT_OK;
-	if (!f) {
-		fprintf(stderr, "mambalaya disasm: error: cannot write %s: %s\n", out, strerror(errno));
-		status = CLI_EXIT_USER;
+	if (!out) {
+		if (asm_disassemble(m, stdout) < 0 || fflush(stdout) != 0) {
+			fprintf(stderr, "mambalaya disasm: error: cannot write standard output\n");
+			status = CLI_EXIT_USER;
+		}
 	} else {
-		if (asm_disassemble(m, f) < 0)
+		/* Through a temporary: a failed write leaves no half file. */
+		fs_out o;
+		int slot = -1;
+		cli_cleanup_install();
+		if (fs_out_open(&o, out, err, sizeof(err)) < 0) {
 			status = CLI_EXIT_USER;
-		if (out && fclose(f) != 0)
-			status = CLI_EXIT_USER;
+		} else {
+			slot = cli_cleanup_add(o.tmp, 0);
+			if (asm_disassemble(m, o.f) < 0) {
+				snprintf(err, sizeof(err), "%s: cannot write: %s", out, strerror(errno));
+				fs_out_abort(&o);
+				status = CLI_EXIT_USER;
+			} else if (fs_out_commit(&o, err, sizeof(err)) < 0) {
+				status = CLI_EXIT_USER;
+			}
+			cli_cleanup_forget(slot);
+		}
 		if (status)
-			fprintf(stderr, "mambalaya disasm: error: cannot write %s\n",
-				out ? out : "standard output");
+			fprintf(stderr, "mambalaya disasm: error: %s\n", err);
 	}
 	mlb_free(m);
 	return status;

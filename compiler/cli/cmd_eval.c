@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/fsio.h"
 #include "cli.h"
 #include "eval/eval.h"
 #include "eval/evalio.h"
@@ -106,7 +107,7 @@ static int evaluate(const eval_args *a, const ein_cascade *c, eval_tensors *t)
 	}
 	char err[512];
 	if (a->save) {
-		if (cli_ensure_dir(a->save, err, sizeof(err)) < 0) {
+		if (fs_mkdirs(a->save, err, sizeof(err)) < 0) {
 			fprintf(stderr, "mambalaya eval: error: %s\n", err);
 			return CLI_EXIT_USER;
 		}
@@ -121,7 +122,7 @@ static int evaluate(const eval_args *a, const ein_cascade *c, eval_tensors *t)
 		return CLI_EXIT_INTERNAL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (cli_ensure_dir(a->out, err, sizeof(err)) < 0) {
+	if (fs_mkdirs(a->out, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mambalaya eval: error: %s\n", err);
 		return CLI_EXIT_USER;
 	}
@@ -136,6 +137,45 @@ static int evaluate(const eval_args *a, const ein_cascade *c, eval_tensors *t)
 	return CLI_EXIT_OK;
 }
 
+/* The files eval writes (OUT/T.npy for every output, SAVE/T.npy for every
+ * input with --save-inputs) must not be its inputs (IN/T.npy, FILE):
+ * refused before anything is written.  Returns an exit status. */
+static int refuse_overlaps(const eval_args *a, const ein_cascade *c)
+{
+	int n = 0, status = CLI_EXIT_OK;
+	const char **inputs = calloc((size_t)c->ntensors + 1, sizeof(*inputs));
+	char *paths = malloc(((size_t)c->ntensors + 1) * 4096);
+	if (!inputs || !paths) {
+		free(inputs);
+		free(paths);
+		fprintf(stderr, "mambalaya: internal error: out of memory\n");
+		return CLI_EXIT_INTERNAL;
+	}
+	inputs[n++] = a->file;
+	for (int k = 0; k < c->ntensors && a->in; k++) {
+		const ein_tensor *tt = &c->tensors[k];
+		if (tt->role != EIN_ROLE_INPUT && tt->role != EIN_ROLE_WEIGHT)
+			continue;
+		snprintf(paths + (size_t)n * 4096, 4096, "%s/%s.npy", a->in, tt->name);
+		inputs[n] = paths + (size_t)n * 4096;
+		n++;
+	}
+	for (int k = 0; k < c->ntensors && !status; k++) {
+		const ein_tensor *tt = &c->tensors[k];
+		char out[4096];
+		const char *dir = tt->role == EIN_ROLE_OUTPUT ? a->out
+				  : tt->role != EIN_ROLE_TEMP ? a->save
+							    : NULL;
+		if (!dir)
+			continue;
+		snprintf(out, sizeof(out), "%s/%s.npy", dir, tt->name);
+		status = cli_refuse_input("eval", out, inputs, n);
+	}
+	free(inputs);
+	free(paths);
+	return status;
+}
+
 int cmd_eval(int argc, char **argv)
 {
 	eval_args a = {0};
@@ -148,7 +188,9 @@ int cmd_eval(int argc, char **argv)
 	if (!c)
 		return status;
 	int64_t total;
-	status = cli_check_limits(a.file, c, &a.lim, &total);
+	status = refuse_overlaps(&a, c);
+	if (status == CLI_EXIT_OK)
+		status = cli_check_limits(a.file, c, &a.lim, &total);
 	if (status != CLI_EXIT_OK)
 		goto done;
 	int bad_t = -1;

@@ -9,9 +9,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/fsio.h"
+#include "cleanup.h"
 #include "cli.h"
 #include "isa/mlb.h"
-#include "npy.h"
+#include "ml_npy.h"
 #include "sim/sim.h"
 
 static void usage(void)
@@ -84,11 +86,40 @@ static int load_inputs(const mlb_module *m, sim *s, const char *dir)
 	return bad ? -1 : 0;
 }
 
+/* The trace and the outputs must not be the input files (nor each other):
+ * refused before anything is written.  Returns 0 or -1 after printing
+ * why. */
+static int refuse_overlaps(const mlb_module *m, const char *file, const char *in,
+			   const char *out, const char *trace)
+{
+	for (int i = 0; i < m->ntensors; i++) {
+		const mlb_tensor *t = &m->tensors[i];
+		char pin[4096], pout[4096];
+		snprintf(pin, sizeof(pin), "%s/%s.npy", in, t->name);
+		snprintf(pout, sizeof(pout), "%s/%s.npy", out, t->name);
+		const char *src[] = {pin};
+		int read = t->role == MLB_ROLE_INPUT || t->role == MLB_ROLE_WEIGHT;
+		if (read && cli_refuse_input("sim", trace, src, 1))
+			return -1;
+		for (int k = 0; k < m->ntensors && t->role == MLB_ROLE_OUTPUT; k++) {
+			if (m->tensors[k].role != MLB_ROLE_INPUT && m->tensors[k].role != MLB_ROLE_WEIGHT)
+				continue;
+			snprintf(pin, sizeof(pin), "%s/%s.npy", in, m->tensors[k].name);
+			if (cli_refuse_input("sim", pout, src, 1))
+				return -1;
+		}
+		const char *other[] = {trace, file};
+		if (t->role == MLB_ROLE_OUTPUT && cli_refuse_input("sim", pout, other, 2))
+			return -1;
+	}
+	return 0;
+}
+
 static int write_outputs(const mlb_module *m, sim *s, const char *dir, int *count)
 {
 	char err[512];
 	*count = 0;
-	if (cli_ensure_dir(dir, err, sizeof(err)) < 0) {
+	if (fs_mkdirs(dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mambalaya sim: error: %s\n", err);
 		return -1;
 	}
@@ -252,22 +283,30 @@ int cmd_sim(int argc, char **argv)
 	char err[1024];
 	mlb_module *m = NULL;
 	sim *s = NULL;
-	FILE *tf = NULL;
+	fs_out tf = {0};
+	int slot = -1;
 	sim_stats st;
 	memset(&st, 0, sizeof(st));
 	int status = CLI_EXIT_USER;
+	const char *inputs[] = {file};
+	if (cli_refuse_input("sim", trace, inputs, 1))
+		return CLI_EXIT_USER;
 	if (mlb_read_file(file, &m, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: error: %s\n", file, err);
 		goto done;
 	}
+	if (refuse_overlaps(m, file, in, out, trace) < 0)
+		goto done;
 	if (trace) {
-		tf = fopen(trace, "w");
-		if (!tf) {
-			fprintf(stderr, "mambalaya sim: error: cannot write %s: %s\n", trace,
-				strerror(errno));
+		/* Written to a temporary, renamed once the run succeeds: a
+		 * failed or killed run leaves no truncated trace. */
+		cli_cleanup_install();
+		if (fs_out_open(&tf, trace, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mambalaya sim: error: %s\n", err);
 			goto done;
 		}
-		o.trace = tf;
+		slot = cli_cleanup_add(tf.tmp, 0);
+		o.trace = tf.f;
 	}
 	s = sim_new(m, &o, err, sizeof(err));
 	if (!s) {
@@ -294,10 +333,14 @@ int cmd_sim(int argc, char **argv)
 	}
 	status = CLI_EXIT_OK;
 done:
-	if (tf && fclose(tf) != 0 && status == CLI_EXIT_OK) {
-		fprintf(stderr, "mambalaya sim: error: cannot write %s\n", trace);
-		status = CLI_EXIT_USER;
+	if (tf.f) {
+		if (status == CLI_EXIT_OK && fs_out_commit(&tf, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mambalaya sim: error: %s\n", err);
+			status = CLI_EXIT_USER;
+		}
+		fs_out_abort(&tf);
 	}
+	cli_cleanup_forget(slot);
 	sim_stats_clear(&st);
 	sim_free(s);
 	mlb_free(m);

@@ -73,31 +73,6 @@ static int validate(cg *k)
 	return 0;
 }
 
-static const char *const c_keywords[] = {
-	"auto", "break", "case", "char", "const", "continue", "default", "do",
-	"double", "else", "enum", "extern", "float", "for", "goto", "if",
-	"inline", "int", "long", "register", "restrict", "return", "short",
-	"signed", "sizeof", "static", "struct", "switch", "typedef", "union",
-	"unsigned", "void", "volatile", "while", "a", NULL};
-
-/* Tensor and parameter names become struct fields: they must not be C
- * keywords (or `a`, the argument's name in the generated driver). */
-static int check_names(const ein_cascade *c, char *err, size_t errlen)
-{
-	for (int i = 0; c_keywords[i]; i++) {
-		const char *kw = c_keywords[i];
-		if (ein_cascade_find_tensor(c, kw) >= 0 ||
-		    ein_cascade_find_param(c, kw) >= 0) {
-			snprintf(err, errlen,
-				 "'%s' cannot be a tensor or parameter name in generated C; "
-				 "rename it",
-				 kw);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 void cg_lowered_free(cg_lowered *l)
 {
 	if (!l)
@@ -163,10 +138,6 @@ int cg_lower(const deps_graph *g, const cg_plan *p, const cg_options *o,
 	int rc = -1;
 	if (!cg_valid_name(o->name)) {
 		snprintf(err, errlen, "'%s' is not a valid C identifier", o->name);
-		rc = -2;
-		goto done;
-	}
-	if (check_names(k->c, err, errlen) < 0) {
 		rc = -2;
 		goto done;
 	}

@@ -42,6 +42,10 @@ typedef struct cg_options {
 	const char *name; /* C identifier prefix and file names */
 	int blas;	  /* call sgemm for GEMM-shaped Einsums */
 	int openmp;	  /* emit OpenMP pragmas */
+	/* The C compiler flags the Makefile records (ncflags words), or none
+	 * for the default flags. */
+	const char *const *cflags;
+	int ncflags;
 } cg_options;
 
 typedef enum cg_buf_kind {

@@ -189,8 +189,13 @@ void eval_fill_random(const ein_cascade *c, eval_tensors *t, uint64_t seed)
 		if (!t->data[i])
 			continue;
 		rng_seed(&r, fnv1a(ten->name) ^ seed);
-		for (int64_t k = 0; k < ten->nelems; k++)
-			t->data[i][k] = (double)rng_sym(&r);
+		/* One draw per element either way: a declared range only maps
+		 * [-1, 1) onto [lo, hi). */
+		double lo = ten->has_draw ? ten->draw_lo : -1, hi = ten->has_draw ? ten->draw_hi : 1;
+		for (int64_t k = 0; k < ten->nelems; k++) {
+			double u = (double)rng_sym(&r);
+			t->data[i][k] = ten->has_draw ? lo + (hi - lo) * (u + 1) / 2 : u;
+		}
 	}
 }
 
@@ -860,17 +865,30 @@ out:
 	return ret;
 }
 
-int eval_run(const ein_cascade *c, eval_tensors *t, char *msg, size_t msglen)
+int eval_run_einsum(const ein_cascade *c, int e, eval_tensors *t, char *msg,
+		    size_t msglen)
 {
 	if (msg && msglen)
 		msg[0] = '\0';
-	if (!t || t->n != c->ntensors) {
+	if (!t || t->n != c->ntensors || e < 0 || e >= c->neinsums) {
 		fail(msg, msglen, "internal error: storage does not match "
 		     "the cascade");
 		return -1;
 	}
+	return run_einsum(c, e, t, msg, msglen);
+}
+
+int eval_run(const ein_cascade *c, eval_tensors *t, char *msg, size_t msglen)
+{
+	if (msg && msglen)
+		msg[0] = '\0';
 	for (int i = 0; i < c->neinsums; i++)
-		if (run_einsum(c, i, t, msg, msglen))
+		if (eval_run_einsum(c, i, t, msg, msglen))
 			return -1;
+	if (!c->neinsums && (!t || t->n != c->ntensors)) {
+		fail(msg, msglen, "internal error: storage does not match "
+		     "the cascade");
+		return -1;
+	}
 	return 0;
 }

@@ -34,7 +34,7 @@ eval_tensors *eval_tensors_alloc(const ein_cascade *c, int64_t max_elems,
 void eval_tensors_free(eval_tensors *t);
 
 /* Fills every input and weight tensor of c with deterministic values uniform
- * in [-1, 1).  Each tensor's stream is seeded from seed and the tensor's name
+ * in [-1, 1), or in the range its declaration gives (`~ uniform(LO, HI)`).  Each tensor's stream is seeded from seed and the tensor's name
  * only, so adding or reordering tensors does not change the others' values.
  * Other tensors are left untouched. */
 void eval_fill_random(const ein_cascade *c, eval_tensors *t, uint64_t seed);
@@ -47,5 +47,10 @@ void eval_fill_random(const ein_cascade *c, eval_tensors *t, uint64_t seed);
  * this is a compiler bug, reported rather than crashed on.  Evaluation stops
  * at the failing Einsum; earlier results stay in t. */
 int eval_run(const ein_cascade *c, eval_tensors *t, char *msg, size_t msglen);
+
+/* Runs Einsum e alone (the ones before it must have run): eval_run is
+ * eval_run_einsum for every Einsum in order. */
+int eval_run_einsum(const ein_cascade *c, int e, eval_tensors *t, char *msg,
+		    size_t msglen);
 
 #endif

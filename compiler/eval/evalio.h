@@ -17,8 +17,13 @@ int evalio_write(const ein_cascade *c, const eval_tensors *t, const char *dir,
 		 int inputs);
 
 /* Largest relative error of a float32 result against the reference values:
- * max |x - r| / max |r| (0 when both are all zero; inf when a value is NaN
- * where the reference is not). */
+ * max |x - r| / max |r| (0 when both are all zero).  Meaningful only when
+ * both are finite everywhere (evalio_nonfinite): NaN compares equal to
+ * nothing, so a comparison of NaN with NaN proves nothing. */
 double evalio_rel_error(const float *x, const double *ref, int64_t n);
+
+/* The first element of x (float32) or r (double) that is NaN or infinite,
+ * or -1; either array may be NULL. */
+int64_t evalio_nonfinite(const float *x, const double *r, int64_t n);
 
 #endif

@@ -267,6 +267,9 @@ void ast_stmt_free(ast_stmt *s)
 	}
 	free(s->dims);
 	free(s->type);
+	free(s->draw);
+	ast_node_free(s->draw_lo);
+	ast_node_free(s->draw_hi);
 	free(s->label);
 	ast_node_free(s->lhs);
 	ast_node_free(s->rhs);

@@ -84,6 +84,9 @@ typedef struct ast_stmt {
 	ast_dim *dims;
 	char *type;
 	ein_loc type_loc;
+	char *draw; /* `~ NAME(lo, hi)`: what --random draws, or NULL */
+	ein_loc draw_loc;
+	ast_node *draw_lo, *draw_hi;
 	/* AST_S_EINSUM */
 	char *label;
 	ein_loc label_loc;

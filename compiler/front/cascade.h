@@ -83,6 +83,10 @@ typedef struct ein_tensor {
 	ein_dim dims[EIN_MAX_DIMS];
 	int64_t nelems;
 	ein_loc loc; /* declaration, or first write if implicit */
+	/* `~ uniform(draw_lo, draw_hi)`: what --random draws (inputs and
+	 * weights); otherwise [-1, 1). */
+	bool has_draw;
+	double draw_lo, draw_hi;
 	int nwriters; /* Einsums writing it, in source order */
 	int *writers;
 	int nreaders; /* Einsums reading it (each once), in source order */

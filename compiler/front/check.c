@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "analysis/poly.h"
+#include "base/fsio.h"
 
 /* Names for unlabelled Einsums: the output tensor's name, with ".k" when
  * several unlabelled Einsums write it. */
@@ -321,46 +322,15 @@ ein_cascade *check_source(diag_ctx *diag, const check_opts *opts)
 diag_ctx *check_load_file(const char *path, size_t max_bytes, char *errbuf,
 			  size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	diag_ctx *d = NULL;
-	if (!f) {
-		snprintf(errbuf, errlen, "%s: cannot open: %s", path,
-			 strerror(errno));
+	size_t len;
+	int r = fs_read_file(path, max_bytes, &buf, &len, errbuf, errlen);
+	if (r == -2)
+		snprintf(errbuf, errlen, "%s: the source is larger than %zu bytes", path,
+			 max_bytes);
+	if (r < 0)
 		return NULL;
-	}
-	size_t cap = 1 << 16, len = 0;
-	buf = malloc(cap);
-	if (!buf)
-		goto oom;
-	for (;;) {
-		if (len == cap) {
-			if (cap > max_bytes) {
-				snprintf(errbuf, errlen,
-					 "%s: the source is larger than %zu bytes",
-					 path, max_bytes);
-				goto done;
-			}
-			cap *= 2;
-			char *n = realloc(buf, cap);
-			if (!n)
-				goto oom;
-			buf = n;
-		}
-		size_t r = fread(buf + len, 1, cap - len, f);
-		len += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(errbuf, errlen, "%s: read error: %s", path, strerror(errno));
-		goto done;
-	}
-	if (len > max_bytes) {
-		snprintf(errbuf, errlen, "%s: the source is larger than %zu bytes",
-			 path, max_bytes);
-		goto done;
-	}
+	diag_ctx *d = NULL;
 	const char *nul = memchr(buf, '\0', len);
 	if (nul) {
 		int line = 1;
@@ -370,16 +340,9 @@ diag_ctx *check_load_file(const char *path, size_t max_bytes, char *errbuf,
 			 "%s: the source contains a NUL byte (line %d); it is not "
 			 "a text file",
 			 path, line);
-		goto done;
+	} else if (!(d = diag_new(path, buf, len))) {
+		snprintf(errbuf, errlen, "%s: out of memory", path);
 	}
-	d = diag_new(path, buf, len);
-	if (!d)
-		goto oom;
-	goto done;
-oom:
-	snprintf(errbuf, errlen, "%s: out of memory", path);
-done:
 	free(buf);
-	fclose(f);
 	return d;
 }

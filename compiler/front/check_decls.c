@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ int chk_add_tensor(chk *k, const char *name, ein_loc loc)
 		}
 		k->tcap = cap;
 	}
+	chk_reserved(k, name, loc, "tensor");
 	ein_tensor *t = &c->tensors[c->ntensors];
 	memset(t, 0, sizeof(*t));
 	t->name = chk_xstrdup(k, name);
@@ -58,6 +60,70 @@ static char *dim_rank_name(chk *k, const ast_dim *d, const ein_aff *e)
 			out[j++] = buf[i];
 	out[j] = '\0';
 	return chk_xstrdup(k, out);
+}
+
+/* A constant real number: numbers and parameters with + - * / and
+ * unary minus.  Returns 0, or -1 after an error. */
+static int const_value(chk *k, const ast_node *n, double *out)
+{
+	double a, b;
+	switch (n->kind) {
+	case AST_NUM:
+		*out = n->num;
+		return 0;
+	case AST_IDENT: {
+		int p = ein_cascade_find_param(k->c, n->name);
+		if (p >= 0) {
+			*out = (double)k->c->params[p].value;
+			return 0;
+		}
+		break;
+	}
+	case AST_NEG:
+		if (const_value(k, n->a, &a) < 0)
+			return -1;
+		*out = -a;
+		return 0;
+	case AST_BINARY:
+		if (const_value(k, n->a, &a) < 0 || const_value(k, n->b, &b) < 0)
+			return -1;
+		*out = n->op == '+' ? a + b : n->op == '-' ? a - b : n->op == '*' ? a * b : a / b;
+		return 0;
+	default:
+		break;
+	}
+	diag_error(k->diag, n->loc, "expected a number here (numbers and parameters, "
+				    "combined with + - * /)");
+	return -1;
+}
+
+/* `~ uniform(LO, HI)`: the values --random draws for an input or a
+ * weight. */
+static void check_draw(chk *k, const ast_stmt *s, ein_tensor *tt)
+{
+	if (strcmp(s->draw, "uniform") != 0) {
+		diag_error(k->diag, s->draw_loc, "unknown distribution '%s'", s->draw);
+		diag_hint(k->diag, "the distribution is uniform(LO, HI)");
+		return;
+	}
+	if (tt->role != EIN_ROLE_INPUT && tt->role != EIN_ROLE_WEIGHT) {
+		diag_error(k->diag, s->draw_loc,
+			   "only an input or a weight is drawn (by --random); '%s' is %s %s",
+			   s->name, tt->role == EIN_ROLE_OUTPUT ? "an" : "a",
+			   ein_role_name(tt->role));
+		return;
+	}
+	double lo, hi;
+	if (const_value(k, s->draw_lo, &lo) < 0 || const_value(k, s->draw_hi, &hi) < 0)
+		return;
+	if (!isfinite(lo) || !isfinite(hi) || !(lo < hi)) {
+		diag_error(k->diag, s->draw_loc,
+			   "uniform(%g, %g) is empty: it needs finite bounds with LO < HI", lo, hi);
+		return;
+	}
+	tt->has_draw = true;
+	tt->draw_lo = lo;
+	tt->draw_hi = hi;
 }
 
 void chk_decls(chk *k)
@@ -143,6 +209,8 @@ void chk_decls(chk *k)
 				dim->size = 1;
 			}
 		}
+		if (s->draw)
+			check_draw(k, s, tt);
 		/* A declaration with an error: its uses and its being unused
 		 * are not reported again. */
 		if (diag_error_count(k->diag) > errors)

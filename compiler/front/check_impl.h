@@ -67,6 +67,9 @@ void chk_hint_suggest(chk *k, const char *name, int what);
  * written as a float).  Returns 1 if it reported. */
 int chk_report_big_int(chk *k, const ast_node *n);
 int chk_find_fn(const char *name);
+/* Reports name (a tensor's or a parameter's, at loc) when generated C
+ * cannot use it (reserved.h).  Returns 1 if it reported. */
+int chk_reserved(chk *k, const char *name, ein_loc loc, const char *what);
 const char *chk_ordinal(int n, char *buf, size_t len);
 
 /* check_affine.c */

@@ -170,6 +170,7 @@ void chk_params(chk *k)
 				   EIN_MAX_PARAMS);
 			continue;
 		}
+		chk_reserved(k, s->name, s->name_loc, "parameter");
 		ein_param *p = &c->params[c->nparams++];
 		p->name = chk_xstrdup(k, s->name);
 		p->loc = s->name_loc;

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "reserved.h"
+
 static const char *const fn_names[] = {
 	"exp",	"log",	"sqrt", "rsqrt", "sigmoid", "silu",  "softplus",
 	"tanh", "relu", "abs",	"neg",	 "recip",   "square", "max", "min"};
@@ -141,4 +143,15 @@ const char *chk_ordinal(int n, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%d%s", n, suf);
 	return buf;
+}
+
+int chk_reserved(chk *k, const char *name, ein_loc loc, const char *what)
+{
+	const char *why = ein_reserved(name);
+	if (!why)
+		return 0;
+	diag_error(k->diag, loc, "'%s' cannot name a %s: it %s", name, what, why);
+	diag_hint(k->diag, "rename it: tensor and parameter names become names in the "
+			   "generated C");
+	return 1;
 }

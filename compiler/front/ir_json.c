@@ -248,6 +248,12 @@ cJSON *ir_json_cascade(const ein_cascade *c)
 		cJSON_AddStringToObject(o, "role", ein_role_name(tt->role));
 		cJSON_AddStringToObject(o, "type", ein_type_name(tt->type));
 		cJSON_AddBoolToObject(o, "declared", tt->declared);
+		if (tt->has_draw) {
+			cJSON *u = cJSON_AddObjectToObject(o, "random");
+			cJSON *b = cJSON_AddArrayToObject(u, "uniform");
+			cJSON_AddItemToArray(b, cJSON_CreateNumber(tt->draw_lo));
+			cJSON_AddItemToArray(b, cJSON_CreateNumber(tt->draw_hi));
+		}
 		cJSON *ranks = cJSON_AddArrayToObject(o, "ranks");
 		cJSON *ext = cJSON_AddArrayToObject(o, "extents");
 		cJSON *shape = cJSON_AddArrayToObject(o, "shape");

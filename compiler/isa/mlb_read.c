@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fsio.h"
+
 typedef struct rd {
 	const uint8_t *p;
 	size_t len, pos;
@@ -468,38 +470,18 @@ int mlb_read(const uint8_t *buf, size_t len, mlb_module **out, char *err, size_t
 int mlb_read_file(const char *path, mlb_module **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		mlb_seterr(err, errlen, "cannot open: %s", strerror(errno));
+	char *buf, ferr[1024];
+	size_t n;
+	int r = fs_read_file(path, MLB_MAX_FILE_BYTES, &buf, &n, ferr, sizeof(ferr));
+	if (r == -2) {
+		mlb_seterr(err, errlen, "the file exceeds the limit of 1 GiB");
 		return -1;
 	}
-	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		mlb_seterr(err, errlen, "not a regular file");
-		fclose(f);
+	if (r < 0) {
+		mlb_seterr(err, errlen, "%s", fs_reason(ferr, path));
 		return -1;
 	}
-	if ((uint64_t)st.st_size > MLB_MAX_FILE_BYTES) {
-		mlb_seterr(err, errlen, "file of %lld bytes exceeds the limit of 1 GiB",
-		       (long long)st.st_size);
-		fclose(f);
-		return -1;
-	}
-	size_t n = (size_t)st.st_size;
-	uint8_t *buf = malloc(n ? n : 1);
-	if (!buf) {
-		mlb_seterr(err, errlen, "out of memory");
-		fclose(f);
-		return -1;
-	}
-	size_t got = fread(buf, 1, n, f);
-	fclose(f);
-	if (got != n) {
-		mlb_seterr(err, errlen, "read error");
-		free(buf);
-		return -1;
-	}
-	int rc = mlb_read(buf, n, out, err, errlen);
+	int rc = mlb_read((const uint8_t *)buf, n, out, err, errlen);
 	free(buf);
 	return rc;
 }

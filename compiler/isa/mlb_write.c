@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fsio.h"
+
 typedef struct wr {
 	uint8_t *p;
 	size_t n, cap;
@@ -214,27 +216,7 @@ int mlb_write_file(const mlb_module *m, const char *path, char *err, size_t errl
 	size_t len;
 	if (mlb_write(m, &buf, &len, err, errlen) < 0)
 		return -1;
-	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "wb");
-	int rc = -1;
-	if (!f) {
-		mlb_seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	size_t w = fwrite(buf, 1, len, f);
-	if (fclose(f) != 0 || w != len) {
-		mlb_seterr(err, errlen, "cannot write %s", tmp);
-		remove(tmp);
-		goto done;
-	}
-	if (rename(tmp, path) != 0) {
-		mlb_seterr(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
-		remove(tmp);
-		goto done;
-	}
-	rc = 0;
-done:
+	int rc = fs_write_file(path, buf, len, err, errlen);
 	free(buf);
 	return rc;
 }

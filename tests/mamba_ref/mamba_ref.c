@@ -30,7 +30,7 @@
 #include <sys/types.h>
 
 #include "eval/rng.h"
-#include "npy.h"
+#include "ml_npy.h"
 
 #define PROG "mamba_ref"
 #define MAX_SIZE ((int64_t)1 << 20) /* per size; keeps products in int64 */

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "npy.h"
+#include "ml_npy.h"
 
 #define PROG "npycmp"
 #define DEFAULT_TOL 1e-5

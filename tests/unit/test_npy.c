@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "eval/rng.h"
-#include "npy.h"
+#include "ml_npy.h"
 
 /* Generated with numpy 1.24.2 (python3 -c ...); do not edit by hand. */
 /* np.save(np.array([[-1.0, -0.5, 0.0], [0.5, 1.0, 1.5]], dtype=np.float32)) */
@@ -752,7 +752,14 @@ static void test_read_errors(void **state)
     assert_string_equal(err, "cannot open: No such file or directory");
 
     assert_int_equal(npy_read_f32((const char *)*state, &data, &ndim, shape, err, sizeof err), -1);
-    assert_string_equal(err, "not a regular file");
+    assert_string_equal(err, "is a directory, not a regular file");
+
+    /* A FIFO is refused at once, without waiting for a writer. */
+    path_in(state, "fifo.npy", path, sizeof path);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(npy_read_f32(path, &data, &ndim, shape, err, sizeof err), -1);
+    assert_string_equal(err, "is a FIFO, not a regular file");
+    assert_int_equal(unlink(path), 0);
 
     path_in(state, "short.npy", path, sizeof path);
     write_bytes(path, np_f32_2x3, sizeof np_f32_2x3 - 8);
@@ -880,7 +887,8 @@ static void test_write_failure_keeps_old_file(void **state)
     assert_int_equal(count_entries((const char *)*state), 1);
 }
 
-/* A stale temp file (killed run, recycled pid) must not block the write. */
+/* A stale temporary (a killed run) neither blocks the write nor is
+ * reused: temporaries have fresh names and are created with O_EXCL. */
 static void test_write_over_stale_tmp(void **state)
 {
     char path[4096], tmp[4200], err[ERRLEN];
@@ -897,7 +905,44 @@ static void test_write_over_stale_tmp(void **state)
     assert_int_equal(len, sizeof np_f32_1d);
     assert_memory_equal(bytes, np_f32_1d, len);
     free(bytes);
-    assert_int_equal(count_entries((const char *)*state), 1);
+    /* The stale file is left as it was, and nothing else is. */
+    assert_int_equal(count_entries((const char *)*state), 2);
+    bytes = slurp(tmp, &len);
+    assert_int_equal(len, 83);
+    free(bytes);
+}
+
+/* npy_create_unique never opens what is there: a planted symbolic link at
+ * the template's name stays untouched, the new file gets another name. */
+static void test_create_unique(void **state)
+{
+    char target[4096], tmpl[4200], first[4200];
+    path_in(state, "victim", target, sizeof target);
+    write_bytes(target, "keep", 4);
+    path_in(state, "t.XXXXXX", tmpl, sizeof tmpl);
+    int fd = npy_create_unique(tmpl);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(strlen(tmpl), strlen(target) - strlen("victim") + strlen("t.XXXXXX"));
+    assert_null(strstr(tmpl, "XXXXXX"));
+    snprintf(first, sizeof first, "%s", tmpl);
+    /* The same name again: O_EXCL moves on to another. */
+    path_in(state, "t.XXXXXX", tmpl, sizeof tmpl);
+    fd = npy_create_unique(tmpl);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_string_not_equal(tmpl, first);
+    unlink(first);
+    unlink(tmpl);
+    size_t len;
+    unsigned char *bytes = slurp(target, &len);
+    assert_int_equal(len, 4);
+    free(bytes);
+    unlink(target);
+    /* A template without XXXXXX is refused. */
+    snprintf(tmpl, sizeof tmpl, "%s", "no-template");
+    assert_int_equal(npy_create_unique(tmpl), -1);
+    assert_int_equal(errno, EINVAL);
 }
 
 /* ---- shape formatting and rng ------------------------------------------- */
@@ -984,6 +1029,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_missing_dir, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_write_overwrite, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_write_failure_keeps_old_file, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_create_unique, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_write_over_stale_tmp, setup_dir, teardown_dir),
         cmocka_unit_test(test_shape_str),
         cmocka_unit_test(test_rng),

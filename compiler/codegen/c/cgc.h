@@ -12,7 +12,10 @@
  * The output directory receives NAME.h (the API: a struct of tensor
  * pointers and sizes, one entry function), NAME.c (the kernel, opened by
  * the kernels' runtime, runtime/ml_*.h), NAME_main.c (a driver reading and
- * writing .npy files), npy.c/npy.h (from runtime/) and a Makefile.
+ * writing .npy files), ml_npy.c/ml_npy.h (from runtime/) and a Makefile
+ * that records the compile's C flags.  NAME.h defines NAME_GENERATION, a
+ * hash of the three generated texts, and NAME.c and NAME_main.c refuse to
+ * build with another (#error): parts of two compiles never build together.
  * docs/codegen.md describes the API and the build.
  *
  * Ownership: cgc_emit keeps nothing; the caller keeps the graph and plan.
@@ -22,12 +25,30 @@
 
 #include <stddef.h>
 
+#include "base/outset.h"
 #include "codegen/lower.h"
 
-/* Lowers plan p (lower.h) and writes the files into dir (which must
- * exist).  Returns 0, -2 for a plan error (message in err), -1 for an
- * internal error. */
-int cgc_emit(const deps_graph *g, const cg_plan *p, const cg_options *o, const char *dir,
+/* Lowers plan p (lower.h) and adds the files to out (base/outset.h),
+ * claiming the executable NAME.  Returns 0, -2 for a plan error or a
+ * kernel name the files cannot have (message in err), -1 for an internal
+ * error. */
+int cgc_emit(const deps_graph *g, const cg_plan *p, const cg_options *o, outset *out,
 	     char *err, size_t errlen);
+
+/* The C compiler flags of the Makefile when the compile gives none
+ * (NULL-terminated). */
+extern const char *const cgc_default_cflags[];
+
+/* The argument vector that builds DIR/NAME as the Makefile's rule does,
+ * with the compiler cc (ncc words: "cc", or $CC split into words) and the
+ * options' flags; NULL-terminated, NULL when out of memory.  Free it with
+ * cgc_argv_free. */
+char **cgc_build_argv(const char *dir, const char *name, const cg_options *o,
+		      const char *const *cc, int ncc);
+void cgc_argv_free(char **v);
+
+/* Why name cannot name a kernel's files (not a C identifier, the
+ * Makefile, the runtime's ml_ prefix), or NULL when it can. */
+const char *cgc_name_problem(const char *name);
 
 #endif

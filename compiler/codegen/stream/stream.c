@@ -131,7 +131,7 @@ int stream_build(const deps_graph *g, const cg_plan *p, const target *t,
 	s->choices = choices;
 	s->err = err;
 	s->errlen = errlen;
-	cg_options co = {o->name, o->blas, 0};
+	cg_options co = {o->name, o->blas, 0, NULL, 0};
 	cg_lowered *l = NULL;
 	int rc = cg_lower(g, p, &co, &l, err, errlen);
 	if (rc < 0) {
@@ -177,15 +177,23 @@ int stream_build(const deps_graph *g, const cg_plan *p, const target *t,
 }
 
 int stream_emit(const deps_graph *g, const cg_plan *p, const target *t,
-		const plan *choices, const stream_options *o, const char *path,
-		char *err, size_t errlen)
+		const plan *choices, const stream_options *o, outset *out, char *err,
+		size_t errlen)
 {
 	mlb_module *m = NULL;
 	int rc = stream_build(g, p, t, choices, o, &m, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (mlb_write_file(m, path, err, errlen) < 0)
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char name[160];
+	snprintf(name, sizeof(name), "%s.mlb", o->name);
+	if (mlb_write(m, &buf, &len, err, errlen) < 0 || outset_add(out, name, buf, len) < 0) {
+		if (!buf)
+			snprintf(err, errlen, "out of memory");
 		rc = -1;
+	}
+	free(buf);
 	mlb_free(m);
 	return rc;
 }

@@ -30,6 +30,7 @@
 #include <stddef.h>
 
 #include "analysis/deps.h"
+#include "base/outset.h"
 #include "codegen/lower.h"
 #include "isa/mlb.h"
 #include "mapping/plan.h"
@@ -50,10 +51,10 @@ int stream_build(const deps_graph *g, const cg_plan *p, const target *t,
 		 const plan *choices, const stream_options *o, mlb_module **out,
 		 char *err, size_t errlen);
 
-/* stream_build(), then writes the module to path. */
+/* stream_build(), then adds the module to out as NAME.mlb. */
 int stream_emit(const deps_graph *g, const cg_plan *p, const target *t,
-		const plan *choices, const stream_options *o, const char *path,
-		char *err, size_t errlen);
+		const plan *choices, const stream_options *o, outset *out, char *err,
+		size_t errlen);
 
 /* The target in the module's form (names made printable). */
 void stream_target(const target *t, mlb_target *out);

@@ -1,4 +1,4 @@
-/* npy.h - reading and writing NumPy .npy files holding float32 data.
+/* ml_npy.h - reading and writing NumPy .npy files holding float32 data.
  *
  * Only the subset mambalaya needs: little-endian float32 ('<f4') in C order.
  * Reading accepts format versions 1.0, 2.0 and 3.0; writing produces 1.0 with
@@ -54,5 +54,12 @@ int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *
  * into buf (size len, caller owned; truncated and always NUL-terminated when
  * len > 0). An ndim outside [0, NPY_MAX_DIMS] is written as "(?)". */
 void npy_shape_str(int ndim, const int64_t *shape, char *buf, size_t len);
+
+/* Creates a new file from tmpl, whose last six characters "XXXXXX" are
+ * replaced by others until the name is new: opened with O_CREAT | O_EXCL |
+ * O_NOFOLLOW (nothing already there, a symbolic link included, is ever
+ * opened), mode 0666 less the umask.  Returns the descriptor, or -1 with
+ * errno set.  The temporaries of every atomic write use it. */
+int npy_create_unique(char *tmpl);
 
 #endif /* MAMBALAYA_NPY_H */

@@ -1,4 +1,4 @@
-/* npy.c - reading and writing NumPy .npy files holding float32 data.
+/* ml_npy.c - reading and writing NumPy .npy files holding float32 data.
  *
  * Format reference: numpy/lib/format.py ("NPY format"). A file is
  *   "\x93NUMPY" major minor headerlen header data
@@ -6,9 +6,9 @@
  * Python dict literal with keys 'descr', 'fortran_order' and 'shape'. The
  * header is parsed by a small bounded scanner (no recursion, no eval) since
  * the reader is fuzzed and must survive any input. */
-#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, O_NOFOLLOW, O_DIRECTORY, fsync */
+#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, O_NOFOLLOW, O_DIRECTORY, fsync, clock_gettime */
 
-#include "npy.h"
+#include "ml_npy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NPY_MAGIC_LEN 6
@@ -594,7 +595,9 @@ int npy_read_f32(const char *path, float **data, int *ndim, int64_t shape[NPY_MA
     }
     *data = NULL;
     *ndim = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO without a writer must not block the open; the
+     * file type is checked next. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         set_err(err, errlen, "cannot open: %s", strerror(errno));
         goto cleanup;
@@ -605,8 +608,15 @@ int npy_read_f32(const char *path, float **data, int *ndim, int64_t shape[NPY_MA
         goto cleanup;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "not a regular file");
+        set_err(err, errlen, "is %s, not a regular file",
+                S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+                : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "a special file");
         goto cleanup;
+    }
+    {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl >= 0)
+            (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     }
     fsize = (uint64_t)st.st_size;
     if (read_full(fd, pre, sizeof pre, &got) != 0) {
@@ -722,6 +732,41 @@ static void sync_parent_dir(const char *path)
     free(dir);
 }
 
+int npy_create_unique(char *tmpl)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    size_t n = strlen(tmpl);
+    int attempt;
+
+    if (n < 6 || strcmp(tmpl + n - 6, "XXXXXX") != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (attempt = 0; attempt < 1000; attempt++) {
+        /* Not secret, only distinct: the pid, the time, the attempt.  O_EXCL
+         * makes a clash (another writer, a planted file or symbolic link)
+         * one more attempt, never an open of something already there. */
+        struct timespec ts;
+        uint64_t x;
+        int k, fd;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        x = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
+            (uint64_t)(uintptr_t)&ts ^ ((uint64_t)attempt * 0x9e3779b97f4a7c15ull);
+        x *= 0xbf58476d1ce4e5b9ull;
+        x ^= x >> 31;
+        for (k = 0; k < 6; k++) {
+            tmpl[n - 6 + k] = letters[x % (sizeof letters - 1)];
+            x /= sizeof letters - 1;
+        }
+        fd = open(tmpl, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *shape, char *err,
                   size_t errlen)
 {
@@ -767,11 +812,8 @@ int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *
         set_err(err, errlen, "out of memory");
         goto cleanup;
     }
-    snprintf(tmp, tmp_size, "%s.tmp.%ld", path, (long)getpid());
-    /* O_TRUNC rather than O_EXCL: a stale temp file left by a killed run with
-     * a recycled pid (common in containers) must not block writing forever.
-     * O_NOFOLLOW so a planted symlink cannot redirect the write. */
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+    snprintf(tmp, tmp_size, "%s.tmp.XXXXXX", path);
+    fd = npy_create_unique(tmp);
     if (fd < 0) {
         set_err(err, errlen, "cannot create temporary file: %s", strerror(errno));
         goto cleanup;
