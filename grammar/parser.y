@@ -8,7 +8,9 @@
  *               | role decl { ',' decl }
  *               | einsum
  *   role       := 'input' | 'weight' | 'output' | 'tensor'
- *   decl       := NAME [ '[' [ dim { ',' dim } ] ']' ] [ ':' TYPE ]
+ *   decl       := NAME [ '[' [ dim { ',' dim } ] ']' ] [ ':' TYPE ] [ draw ]
+ *   draw       := '~' NAME '(' expr ',' expr ')'     what --random draws:
+ *                                                    uniform(LO, HI)
  *   dim        := [ RANK ':' ] expr                  extent, affine in params
  *   einsum     := [ LABEL ':' ] lhs '=' expr { clause }
  *   lhs        := NAME '_{' [ expr { ',' expr } ] '}' | NAME
@@ -247,6 +249,18 @@ decl_item
 		ast_stmt *s = $1;
 		s->type = $2;
 		s->type_loc = @2;
+		s->role = strdup(ps->role);
+		if (!s->role) { ast_stmt_free(s); CHECK(0); }
+		CHECK(ast_program_push(ps->prog, s) == 0);
+	}
+	| decl_head type_opt '~' T_IDENT '(' expr ',' expr ')' {
+		ast_stmt *s = $1;
+		s->type = $2;
+		s->type_loc = @2;
+		s->draw = $4;
+		s->draw_loc = @4;
+		s->draw_lo = $6;
+		s->draw_hi = $8;
 		s->role = strdup(ps->role);
 		if (!s->role) { ast_stmt_free(s); CHECK(0); }
 		CHECK(ast_program_push(ps->prog, s) == 0);
