@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <isl/aff.h>
 #include <isl/ast.h>
@@ -164,11 +165,52 @@ static __isl_give isl_union_map *accesses(cg *k, int t, int writes)
 	return u;
 }
 
+/* What the clash test of one tensor needs whatever the dimension and the
+ * extent: its writes W, the flow F (the write each read sees), the pairs
+ * of writes in schedule order, and write-before-read pairs.  Computed once
+ * per tensor: the flow is the costly part. */
+typedef struct contract_info {
+	isl_union_map *W, *F, *w_before_w, *w_before_r;
+} contract_info;
+
+static void contract_info_clear(contract_info *ci)
+{
+	isl_union_map_free(ci->W);
+	isl_union_map_free(ci->F);
+	isl_union_map_free(ci->w_before_w);
+	isl_union_map_free(ci->w_before_r);
+	memset(ci, 0, sizeof(*ci));
+}
+
+/* Fills ci for tensor t on schedule sched.  Returns 0 or -1. */
+static int contract_info_init(cg *k, __isl_keep isl_union_map *sched, int t, contract_info *ci)
+{
+	isl_union_map *W = accesses(k, t, 1), *R = accesses(k, t, 0);
+	isl_union_access_info *ai = isl_union_access_info_from_sink(isl_union_map_copy(R));
+	ai = isl_union_access_info_set_must_source(ai, isl_union_map_copy(W));
+	ai = isl_union_access_info_set_schedule_map(ai, isl_union_map_copy(sched));
+	isl_union_flow *fl = isl_union_access_info_compute_flow(ai);
+	ci->F = isl_union_flow_get_may_dependence(fl);
+	isl_union_flow_free(fl);
+	isl_union_map *sw = isl_union_map_intersect_domain(
+		isl_union_map_copy(sched), isl_union_map_domain(isl_union_map_copy(W)));
+	isl_union_map *sr = isl_union_map_intersect_domain(isl_union_map_copy(sched),
+							   isl_union_map_domain(R));
+	ci->w_before_w = isl_union_map_lex_lt_union_map(isl_union_map_copy(sw),
+							isl_union_map_copy(sw));
+	ci->w_before_r = isl_union_map_lex_lt_union_map(sw, sr);
+	ci->W = W;
+	if (!ci->W || !ci->F || !ci->w_before_w || !ci->w_before_r) {
+		contract_info_clear(ci);
+		return -1;
+	}
+	return 0;
+}
+
 /* May tensor t be stored modulo E along dimension d?  Not when some value,
  * between its write and a read of it, would be overwritten by a write to
  * another element of the same slot.  Returns 1 (safe), 0, or -1. */
-static int contraction_safe(cg *k, __isl_keep isl_union_map *sched, int t,
-			    int d, int64_t E)
+static int contraction_safe(cg *k, const contract_info *ci, int t, int d, int64_t E)
 {
 	const ein_tensor *tt = &k->c->tensors[t];
 	char buf[2048];
@@ -200,32 +242,16 @@ static int contraction_safe(cg *k, __isl_keep isl_union_map *sched, int t,
 		return -1;
 	clash = isl_map_set_tuple_name(clash, isl_dim_in, tt->name);
 	clash = isl_map_set_tuple_name(clash, isl_dim_out, tt->name);
-	isl_union_map *W = accesses(k, t, 1), *R = accesses(k, t, 0);
-	/* Flow: the write each read sees. */
-	isl_union_access_info *ai = isl_union_access_info_from_sink(isl_union_map_copy(R));
-	ai = isl_union_access_info_set_must_source(ai, isl_union_map_copy(W));
-	ai = isl_union_access_info_set_schedule_map(ai, isl_union_map_copy(sched));
-	isl_union_flow *fl = isl_union_access_info_compute_flow(ai);
-	isl_union_map *F = isl_union_flow_get_may_dependence(fl);
-	isl_union_flow_free(fl);
-	/* w1 -> w2 writing a clashing element, after w1. */
-	isl_union_map *ww = isl_union_map_apply_range(isl_union_map_copy(W),
+	/* w1 -> w2 writing a clashing element, after w1 ... */
+	isl_union_map *ww = isl_union_map_apply_range(isl_union_map_copy(ci->W),
 						      isl_union_map_from_map(clash));
-	ww = isl_union_map_apply_range(ww, isl_union_map_reverse(isl_union_map_copy(W)));
-	isl_union_map *sw = isl_union_map_intersect_domain(
-		isl_union_map_copy(sched), isl_union_map_domain(isl_union_map_copy(W)));
-	isl_union_map *sr = isl_union_map_intersect_domain(
-		isl_union_map_copy(sched), isl_union_map_domain(isl_union_map_copy(R)));
-	ww = isl_union_map_intersect(ww, isl_union_map_lex_lt_union_map(
-						 isl_union_map_copy(sw), isl_union_map_copy(sw)));
+	ww = isl_union_map_apply_range(ww, isl_union_map_reverse(isl_union_map_copy(ci->W)));
+	ww = isl_union_map_intersect(ww, isl_union_map_copy(ci->w_before_w));
 	/* ... and before a read of w1's value. */
-	isl_union_map *w2r = isl_union_map_lex_lt_union_map(sw, sr);
-	isl_union_map *bad = isl_union_map_apply_range(ww, w2r);
-	bad = isl_union_map_intersect(bad, F);
+	isl_union_map *bad = isl_union_map_apply_range(ww, isl_union_map_copy(ci->w_before_r));
+	bad = isl_union_map_intersect(bad, isl_union_map_copy(ci->F));
 	isl_bool empty = isl_union_map_is_empty(bad);
 	isl_union_map_free(bad);
-	isl_union_map_free(W);
-	isl_union_map_free(R);
 	return empty < 0 ? -1 : empty == isl_bool_true;
 }
 
@@ -280,16 +306,22 @@ int cgl_contract_buffers(cg *k)
 			continue;
 		int best_dim = -1;
 		int64_t best_e = 0, best_size = b->size;
+		contract_info ci = {0};
 		for (int q = 0; q < tt->ndims; q++) {
 			if (tt->dims[q].size <= 2 || dim_parallel(k, t, q))
 				continue;
 			if (!sched && !(sched = global_schedule(k)))
 				return -1;
+			if (!ci.W && contract_info_init(k, sched, t, &ci) < 0) {
+				isl_union_map_free(sched);
+				return -1;
+			}
 			for (int64_t E = 2; E < tt->dims[q].size; E *= 2) {
 				if (b->size / tt->dims[q].size * E >= best_size)
 					break;
-				int r = contraction_safe(k, sched, t, q, E);
+				int r = contraction_safe(k, &ci, t, q, E);
 				if (r < 0) {
+					contract_info_clear(&ci);
 					isl_union_map_free(sched);
 					return -1;
 				}
@@ -301,6 +333,7 @@ int cgl_contract_buffers(cg *k)
 				}
 			}
 		}
+		contract_info_clear(&ci);
 		if (best_dim >= 0) {
 			b->mod[best_dim] = 1;
 			b->ext[best_dim] = best_e;
