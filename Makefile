@@ -5,19 +5,30 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 # `make fuzz`: seconds per target, and which targets (tests/fuzz/).
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS ?= ein defines npy target plan mlb asm
+FUZZ_TARGETS ?= ein defines npy target plan mlb asm api
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build demo test test-release test-asan test-fuzz fuzz-build fuzz valgrind clean
+.PHONY: all deps build python demo test test-release test-asan test-fuzz fuzz-build fuzz valgrind clean
 
 all: build
 
 deps:
 	@sh scripts/deps.sh
 
+# Each step is one line ("building ... ok (40 s)"), its output in a log
+# shown when it fails; VERBOSE=1 shows everything as it runs.
+STEP = sh scripts/step.sh
+
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@$(STEP) $(BUILD)/logs/configure.log "configuring ($(BUILD))" \
+		cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	@$(STEP) $(BUILD)/logs/build.log "building ($(BUILD))" cmake --build $(BUILD) -j $(JOBS)
+
+# The Python package in place: PYTHONPATH=python python3 -c 'import mambalaya'
+# works from the repository's root (pip install ./python installs it).
+python: build
+	@cp $(BUILD)/lib/libmambalaya.so python/mambalaya/libmambalaya.so
+	@echo "python: PYTHONPATH=python python3 -c 'import mambalaya' (or: pip install ./python)"
 
 demo: build
 	@sh scripts/demo.sh $(BUILD)
@@ -27,27 +38,30 @@ demo: build
 test: test-release test-asan test-fuzz
 
 test-release: build
-	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
+	@sh scripts/ctest_summary.sh $(BUILD) release $(JOBS)
 
 test-asan: deps
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAMBALAYA_SANITIZE=ON >/dev/null
-	@cmake --build $(ASAN_BUILD) -j $(JOBS)
-	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	@$(STEP) $(ASAN_BUILD)/logs/configure.log "configuring ($(ASAN_BUILD), ASan + UBSan)" \
+		cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAMBALAYA_SANITIZE=ON
+	@$(STEP) $(ASAN_BUILD)/logs/build.log "building ($(ASAN_BUILD))" \
+		cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest -j $(JOBS) --output-on-failure
+		sh scripts/ctest_summary.sh $(ASAN_BUILD) "ASan + UBSan" $(JOBS)
 
 # The fuzz targets of tests/fuzz with libFuzzer, ASan and UBSan (clang, a
 # build directory of its own).
 fuzz-build: deps
-	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang \
-		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAMBALAYA_FUZZ=ON \
-		-DMAMBALAYA_TESTS=OFF >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@$(STEP) $(FUZZ_BUILD)/logs/configure.log "configuring ($(FUZZ_BUILD), libFuzzer)" \
+		cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAMBALAYA_FUZZ=ON -DMAMBALAYA_TESTS=OFF
+	@$(STEP) $(FUZZ_BUILD)/logs/build.log "building ($(FUZZ_BUILD))" \
+		cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 # Smoke run: every fuzz target for a few seconds (fixed seed) on its seed
 # corpus, regression inputs and fresh inputs.
 test-fuzz: fuzz-build
-	@cd $(FUZZ_BUILD) && ctest -j $(JOBS) --output-on-failure -L fuzz
+	@sh scripts/ctest_summary.sh $(FUZZ_BUILD) "fuzz smoke" $(JOBS) -L fuzz
 
 # The longer campaign: FUZZ_SECONDS per target (docs/reliability.md).
 fuzz: fuzz-build

@@ -51,3 +51,7 @@ echo
 echo "== mambalaya sim (the stream on the same inputs; trace in $OUT/stream/trace.json)"
 "$BIN" sim "$OUT/stream/mamba1.mlb" --in "$OUT/in" --out "$OUT/sim" --trace "$OUT/stream/trace.json"
 "$BUILD/tests/npycmp" "$OUT/sim" "$OUT/eval" LO RS CSO HF --tol 1e-4
+echo
+echo "== mambalaya report $EX (the plan as one HTML page, with the simulator's timeline)"
+"$BIN" report "$EX" --sim "$OUT/in" -o "$OUT/report.html"
+echo "   open $OUT/report.html in a browser"

@@ -3,7 +3,9 @@
 # those that are missing, so that a second run costs nothing.
 set -eu
 PKGS="build-essential cmake pkg-config flex bison libisl-dev libcjson-dev \
-libcmocka-dev libopenblas-dev graphviz valgrind clang libclang-rt-14-dev"
+libcmocka-dev libopenblas-dev graphviz valgrind clang libclang-rt-14-dev \
+chromium python3-dev python3-numpy python3-pytest python3-venv python3-pip python3-setuptools \
+python3-torch"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -636,3 +636,54 @@ __isl_give isl_union_map *deps_restrict(const deps_graph *g,
 	mem = isl_union_map_intersect_range(mem, m);
 	return isl_union_map_union(u, mem);
 }
+
+int64_t deps_dist_halo(const deps_edge *ed, int k)
+{
+	const deps_dist *d = &ed->dist[k];
+	uint32_t bit = 1u << d->rank;
+	return (ed->p_out & bit) && (ed->c_out & bit) && d->hi > d->lo && d->lo >= 0 ? d->hi - d->lo
+										     : 0;
+}
+
+int deps_edge_halo(const deps_edge *ed, int *rank, int64_t *halo)
+{
+	for (int k = 0; k < ed->ndist; k++)
+		if ((*halo = deps_dist_halo(ed, k)) > 0) {
+			*rank = ed->dist[k].rank;
+			return 1;
+		}
+	return 0;
+}
+
+typedef struct count_cb {
+	const ein_cascade *c;
+	int *per;
+} count_cb;
+
+static isl_stat count_map(__isl_take isl_map *m, void *user)
+{
+	count_cb *cb = user;
+	const char *n = isl_map_get_tuple_name(m, isl_dim_in);
+	if (n && n[0] == 'S') {
+		int e = atoi(n + 1);
+		if (e >= 0 && e < cb->c->neinsums)
+			cb->per[e] = 1;
+	}
+	isl_map_free(m);
+	return isl_stat_ok;
+}
+
+void deps_accumulations(const deps_graph *g, int *per)
+{
+	count_cb cb = {g->c, per};
+	isl_union_map_foreach_map(g->waw, count_map, &cb);
+}
+
+void deps_live_in(const deps_graph *g, char *flags)
+{
+	for (int t = 0; t < g->c->ntensors; t++) {
+		const ein_tensor *tt = &g->c->tensors[t];
+		flags[t] = (tt->role == EIN_ROLE_INPUT || tt->role == EIN_ROLE_WEIGHT) &&
+			   tt->nreaders > 0;
+	}
+}

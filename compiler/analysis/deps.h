@@ -121,4 +121,21 @@ void deps_element_str(const ein_cascade *c, int e, const int64_t *x, char *buf,
 void deps_instance_str(const ein_cascade *c, int e, const int64_t *x,
 		       char *buf, size_t len);
 
+/* A sliding window on edge ed along its distance k: a rank both ends
+ * iterate as an output rank, along which one consumer instance needs
+ * several producer instances.  Returns its width, or 0. */
+int64_t deps_dist_halo(const deps_edge *ed, int k);
+/* The first of them: returns 1 with the rank and the halo's width, else
+ * 0. */
+int deps_edge_halo(const deps_edge *ed, int *rank, int64_t *halo);
+/* per[e] = 1 for every Einsum that accumulates into its output (a memory
+ * dependence: a reduction); per has one entry per Einsum, zeroed. */
+void deps_accumulations(const deps_graph *g, int *per);
+/* flags[t] = 1 for every input or weight that some Einsum reads. */
+void deps_live_in(const deps_graph *g, char *flags);
+
+/* The graph as JSON (`mambalaya deps --json`; docs/fusion.md).  The caller
+ * frees it with cJSON_Delete; NULL when out of memory. */
+struct cJSON *deps_to_json(const deps_graph *g);
+
 #endif

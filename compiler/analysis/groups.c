@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "fusion.h"
 
 void groups_result_clear(groups_result *res)
@@ -313,4 +315,60 @@ void groups_partition(const deps_graph *g, const groups_result *res, int *part)
 			if (gr->members[e])
 				part[e] = i;
 	}
+}
+
+/* Time is kept out of the JSON so that it is stable. */
+cJSON *groups_to_json(const deps_graph *g, const groups_result *res)
+{
+	const ein_cascade *c = g->c;
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "file", c->file);
+	cJSON_AddNumberToObject(root, "checks", res->checked);
+	cJSON *arr = cJSON_AddArrayToObject(root, "groups");
+	for (int i = 0; i < res->ngroups; i++) {
+		const groups_group *gr = &res->groups[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON *m = cJSON_AddArrayToObject(o, "einsums");
+		for (int e = 0; e < c->neinsums; e++)
+			if (gr->members[e])
+				cJSON_AddItemToArray(m, cJSON_CreateString(c->einsums[e].name));
+		cJSON *bands = cJSON_AddArrayToObject(o, "bands");
+		for (int k = 0; k < gr->nbands; k++) {
+			cJSON *b = cJSON_CreateArray();
+			for (int j = 0; j < gr->bands[k].n; j++)
+				cJSON_AddItemToArray(b, cJSON_CreateString(g->ranks[gr->bands[k].rank[j]]));
+			cJSON_AddItemToArray(bands, b);
+		}
+		const char *keys[3] = {"fusible", "parallel", "sequential"};
+		uint32_t vals[3] = {gr->fusible, gr->parallel, gr->sequential};
+		for (int q = 0; q < 3; q++) {
+			cJSON *a = cJSON_AddArrayToObject(o, keys[q]);
+			for (int r = 0; r < g->nranks; r++)
+				if ((vals[q] >> r) & 1)
+					cJSON_AddItemToArray(a, cJSON_CreateString(g->ranks[r]));
+		}
+		cJSON *halos = cJSON_AddArrayToObject(o, "halos");
+		for (int k = 0; k < g->nedges; k++) {
+			const deps_edge *ed = &g->edges[k];
+			if (!gr->members[ed->producer] || !gr->members[ed->consumer])
+				continue;
+			for (int d = 0; d < ed->ndist; d++) {
+				int64_t w = deps_dist_halo(ed, d);
+				if (!w)
+					continue;
+				cJSON *h = cJSON_CreateObject();
+				cJSON_AddStringToObject(h, "tensor", c->tensors[ed->tensor].name);
+				cJSON_AddStringToObject(h, "rank", g->ranks[ed->dist[d].rank]);
+				cJSON_AddNumberToObject(h, "halo", (double)w);
+				cJSON_AddItemToArray(halos, h);
+			}
+		}
+		cJSON *st = cJSON_AddArrayToObject(o, "carried");
+		for (int k = 0; k < g->nself; k++)
+			if (gr->members[g->self[k].producer])
+				cJSON_AddItemToArray(st, cJSON_CreateString(
+								 c->tensors[g->self[k].tensor].name));
+		cJSON_AddItemToArray(arr, o);
+	}
+	return root;
 }

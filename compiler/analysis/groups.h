@@ -54,4 +54,8 @@ void groups_partition(const deps_graph *g, const groups_result *res, int *part);
  * most max.  Returns how many. */
 int groups_candidate_bands(const deps_graph *g, uint32_t *cand, int max);
 
+/* The groups as JSON (`mambalaya groups --json`); the caller frees it
+ * with cJSON_Delete; NULL when out of memory. */
+struct cJSON *groups_to_json(const deps_graph *g, const groups_result *res);
+
 #endif

@@ -440,3 +440,84 @@ int fs_spawn(char *const argv[], char *log, size_t loglen, char *err, size_t err
 		return 128 + WTERMSIG(st);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
 }
+
+void fs_words_free(char **words)
+{
+	for (int i = 0; words && words[i]; i++)
+		free(words[i]);
+	free(words);
+}
+
+int fs_split_words(const char *s, char ***words, char *err, size_t errlen)
+{
+	size_t n = strlen(s);
+	/* At most one word per two characters, plus the NULL. */
+	char **w = calloc(n / 2 + 2, sizeof(*w));
+	char *cur = malloc(n + 1);
+	int nw = 0, rc = -1;
+	*words = NULL;
+	if (!w || !cur) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	size_t len = 0;
+	int in_word = 0;
+	char quote = 0;
+	size_t qpos = 0;
+	for (size_t i = 0; i <= n; i++) {
+		char ch = s[i];
+		if (ch && (unsigned char)ch < 0x20 && ch != '\t') {
+			snprintf(err, errlen, "a control character (byte %zu) is not allowed", i + 1);
+			goto done;
+		}
+		if (!quote && (ch == ' ' || ch == '\t' || ch == '\0')) {
+			if (in_word) {
+				cur[len] = '\0';
+				if (!(w[nw++] = strdup(cur))) {
+					snprintf(err, errlen, "out of memory");
+					goto done;
+				}
+				len = 0;
+				in_word = 0;
+			}
+			continue;
+		}
+		in_word = 1;
+		if (quote == '\'') {
+			if (ch == '\'')
+				quote = 0;
+			else if (ch)
+				cur[len++] = ch;
+		} else if (quote == '"') {
+			if (ch == '"')
+				quote = 0;
+			else if (ch == '\\' && (s[i + 1] == '"' || s[i + 1] == '\\'))
+				cur[len++] = s[++i];
+			else if (ch)
+				cur[len++] = ch;
+		} else if (ch == '\'' || ch == '"') {
+			quote = ch;
+			qpos = i + 1;
+		} else if (ch == '\\') {
+			if (!s[i + 1]) {
+				snprintf(err, errlen, "a backslash at the end");
+				goto done;
+			}
+			cur[len++] = s[++i];
+		} else {
+			cur[len++] = ch;
+		}
+		if (!ch && quote) {
+			snprintf(err, errlen, "the %s quote at character %zu is not closed",
+				 quote == '\'' ? "single" : "double", qpos);
+			goto done;
+		}
+	}
+	*words = w;
+	w = NULL;
+	rc = nw;
+done:
+	fs_words_free(w);
+	free(cur);
+	return rc;
+}

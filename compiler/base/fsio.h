@@ -73,6 +73,16 @@ int fs_mkdirs(const char *path, char *err, size_t errlen);
  * the entries, rmdir on the directories).  Returns 0 or -1. */
 int fs_remove_tree(const char *path, char *err, size_t errlen);
 
+/* Splits s into words the way a POSIX shell reads them, without
+ * expanding anything: blanks (spaces, tabs) separate words; within
+ * '...' every character is literal; within "..." every character but \"
+ * and \\ (a quote, a backslash) is literal; outside quotes a backslash
+ * makes the next character literal.  Control characters are refused.
+ * Returns the number of words with *words a NULL-terminated array (free
+ * it with fs_words_free), or -1 with a message in err. */
+int fs_split_words(const char *s, char ***words, char *err, size_t errlen);
+void fs_words_free(char **words);
+
 /* Runs argv[0] (searched in PATH when it has no '/') with argv, without a
  * shell; standard output and error go to the log (at most 64 KiB kept,
  * NUL terminated; log may be NULL to leave them as they are).  The child

@@ -145,7 +145,7 @@ static char *read_manifest(const char *dir, int *rc, char *err, size_t errlen)
 	free(path);
 	sbuf names = {0};
 	sbuf_printf(&names, "\n");
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+	for (char *sv, *line = strtok_r(text, "\n", &sv); line; line = strtok_r(NULL, "\n", &sv))
 		if (!strncmp(line, "file ", 5))
 			sbuf_printf(&names, "%s\n", line + 5);
 	free(text);

@@ -98,7 +98,7 @@ int build_check_options(const char *cmd, build_opts *o)
 	if (!o->cflags)
 		return 0;
 	char err[256];
-	int n = cli_split_words(o->cflags, &o->cflagv, err, sizeof(err));
+	int n = fs_split_words(o->cflags, &o->cflagv, err, sizeof(err));
 	if (n < 0) {
 		cli_usage_error(cmd, "--cflags: %s", err);
 		return -1;
@@ -109,7 +109,7 @@ int build_check_options(const char *cmd, build_opts *o)
 
 void build_opts_clear(build_opts *o)
 {
-	cli_words_free(o->cflagv);
+	fs_words_free(o->cflagv);
 	o->cflagv = NULL;
 	o->ncflags = 0;
 }
@@ -198,46 +198,6 @@ done:
 	return rc;
 }
 
-/* Converts a mapper plan into the back end's groups. */
-static int from_plan(const plan *pl, const deps_graph *g, cg_plan *p, char *err,
-		     size_t errlen)
-{
-	int n = g->c->neinsums;
-	memset(p, 0, sizeof(*p));
-	p->groups = calloc((size_t)(pl->ngroups ? pl->ngroups : 1), sizeof(*p->groups));
-	if (!p->groups) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (int i = 0; i < pl->ngroups; i++) {
-		const plan_group *pg = &pl->groups[i];
-		cg_group *gr = &p->groups[p->ngroups++];
-		gr->members = calloc((size_t)(n ? n : 1), 1);
-		if (!gr->members) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		for (int m = 0; m < pg->nmembers; m++)
-			gr->members[pg->members[m].einsum] = 1;
-		if (pg->nband > CG_MAX_BAND) {
-			snprintf(err, errlen, "group %d has more than %d fused ranks", i + 1,
-				 CG_MAX_BAND);
-			return -1;
-		}
-		gr->nband = pg->nband;
-		for (int j = 0; j < pg->nband; j++) {
-			gr->band[j] = deps_rank(g, pg->band[j]);
-			gr->tile[j] = pg->tile[j] > 0 ? pg->tile[j] : 1;
-			if (gr->band[j] < 0) {
-				snprintf(err, errlen, "group %d: no rank named '%s'", i + 1,
-					 pg->band[j]);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
 static plan *read_plan(const char *path, const deps_graph *g, char *err,
 		       size_t errlen)
 {
@@ -316,20 +276,10 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan *
 				goto oom;
 			goto groups;
 		}
-		const char *arch = o->arch ? o->arch : "mambalaya";
-		t = target_builtin(arch);
-		if (!t && (strchr(arch, '/') || strchr(arch, '.'))) {
-			t = target_load_file(arch, err, sizeof(err));
-			if (!t) {
-				fprintf(stderr, "%s: error: %s\n", arch, err);
-				return CLI_EXIT_USER;
-			}
-		}
-		if (!t) {
-			cli_usage_error("compile", "unknown target '%s' (built in: mambalaya, "
-						   "marca-geens; or a JSON file)", arch);
-			return CLI_EXIT_USAGE;
-		}
+		int st = CLI_EXIT_OK;
+		t = cli_target("compile", o->arch ? o->arch : "mambalaya", &st);
+		if (!t)
+			return st;
 		m = cost_model_new(g, t, err, sizeof(err));
 		mapper_opts mo = {(mapper_policy)pol, 0};
 		pl = m ? mapper_run(m, &mo, err, sizeof(err)) : NULL;
@@ -338,7 +288,7 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan *
 			goto done;
 		}
 	}
-	if (from_plan(pl, g, p, err, sizeof(err)) < 0) {
+	if (cg_plan_from(pl, g, p, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mambalaya compile: error: %s\n", err);
 		status = CLI_EXIT_USER;
 		cg_plan_clear(p);
@@ -376,16 +326,16 @@ int build_program(const char *dir, const char *name, const build_opts *o)
 {
 	char err[1024], **cc = NULL, **argv = NULL;
 	const char *env = getenv("CC");
-	int ncc = cli_split_words(env && *env ? env : "cc", &cc, err, sizeof(err));
+	int ncc = fs_split_words(env && *env ? env : "cc", &cc, err, sizeof(err));
 	if (ncc <= 0) {
 		fprintf(stderr, "mambalaya: error: $CC: %s\n", ncc < 0 ? err : "empty");
-		cli_words_free(cc);
+		fs_words_free(cc);
 		return CLI_EXIT_USER;
 	}
 	cg_options co = {name, !o->no_blas, !o->no_openmp, (const char *const *)o->cflagv,
 			 o->ncflags};
-	argv = cgc_build_argv(dir, name, &co, (const char *const *)cc, ncc);
-	cli_words_free(cc);
+	argv = cgc_build_argv(dir, name, &co, (const char *const *)cc, ncc, 0);
+	fs_words_free(cc);
 	if (!argv) {
 		fprintf(stderr, "mambalaya: internal error: out of memory\n");
 		return CLI_EXIT_INTERNAL;

@@ -13,7 +13,9 @@
 #include "analysis/poly.h"
 #include "base/diag.h"
 #include "base/fsio.h"
+#include "mapping/target.h"
 #include "front/check.h"
+#include "progress.h"
 
 void cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -247,11 +249,7 @@ int cli_check_limits(const char *file, const ein_cascade *c, const cli_limits *l
 	int64_t work = 0;
 	for (int e = 0; e < c->neinsums; e++) {
 		const ein_einsum *es = &c->einsums[e];
-		int64_t pts = 1;
-		for (int v = 0; v < es->nvars && pts > 0; v++) {
-			int64_t s = es->vars[v].size;
-			pts = s <= 0 ? 0 : pts > INT64_MAX / s ? INT64_MAX : pts * s;
-		}
+		int64_t pts = cli_einsum_points(es);
 		if (pts > max_pts - work) {
 			fprintf(stderr,
 				"%s:%d:%d: error: Einsum '%s' has %" PRId64
@@ -269,87 +267,6 @@ int cli_check_limits(const char *file, const ein_cascade *c, const cli_limits *l
 	return CLI_EXIT_OK;
 }
 
-void cli_words_free(char **words)
-{
-	for (int i = 0; words && words[i]; i++)
-		free(words[i]);
-	free(words);
-}
-
-int cli_split_words(const char *s, char ***words, char *err, size_t errlen)
-{
-	size_t n = strlen(s);
-	/* At most one word per two characters, plus the NULL. */
-	char **w = calloc(n / 2 + 2, sizeof(*w));
-	char *cur = malloc(n + 1);
-	int nw = 0, rc = -1;
-	*words = NULL;
-	if (!w || !cur) {
-		snprintf(err, errlen, "out of memory");
-		goto done;
-	}
-	size_t len = 0;
-	int in_word = 0;
-	char quote = 0;
-	size_t qpos = 0;
-	for (size_t i = 0; i <= n; i++) {
-		char ch = s[i];
-		if (ch && (unsigned char)ch < 0x20 && ch != '\t') {
-			snprintf(err, errlen, "a control character (byte %zu) is not allowed", i + 1);
-			goto done;
-		}
-		if (!quote && (ch == ' ' || ch == '\t' || ch == '\0')) {
-			if (in_word) {
-				cur[len] = '\0';
-				if (!(w[nw++] = strdup(cur))) {
-					snprintf(err, errlen, "out of memory");
-					goto done;
-				}
-				len = 0;
-				in_word = 0;
-			}
-			continue;
-		}
-		in_word = 1;
-		if (quote == '\'') {
-			if (ch == '\'')
-				quote = 0;
-			else if (ch)
-				cur[len++] = ch;
-		} else if (quote == '"') {
-			if (ch == '"')
-				quote = 0;
-			else if (ch == '\\' && (s[i + 1] == '"' || s[i + 1] == '\\'))
-				cur[len++] = s[++i];
-			else if (ch)
-				cur[len++] = ch;
-		} else if (ch == '\'' || ch == '"') {
-			quote = ch;
-			qpos = i + 1;
-		} else if (ch == '\\') {
-			if (!s[i + 1]) {
-				snprintf(err, errlen, "a backslash at the end");
-				goto done;
-			}
-			cur[len++] = s[++i];
-		} else {
-			cur[len++] = ch;
-		}
-		if (!ch && quote) {
-			snprintf(err, errlen, "the %s quote at character %zu is not closed",
-				 quote == '\'' ? "single" : "double", qpos);
-			goto done;
-		}
-	}
-	*words = w;
-	w = NULL;
-	rc = nw;
-done:
-	cli_words_free(w);
-	free(cur);
-	return rc;
-}
-
 int cli_refuse_input(const char *cmd, const char *out, const char *const *inputs, int n)
 {
 	for (int i = 0; out && i < n; i++)
@@ -360,4 +277,20 @@ int cli_refuse_input(const char *cmd, const char *out, const char *const *inputs
 			return CLI_EXIT_USER;
 		}
 	return 0;
+}
+
+target *cli_target(const char *cmd, const char *arch, int *status)
+{
+	char err[1200];
+	int usage;
+	target *t = target_resolve(arch, err, sizeof(err), &usage);
+	if (!t && usage) {
+		cli_usage_error(cmd, "%s", err);
+		*status = CLI_EXIT_USAGE;
+	} else if (!t) {
+		int internal = strncmp(err, "internal error", 14) == 0;
+		fprintf(stderr, "%s%s\n", internal ? "mambalaya: " : "", err);
+		*status = internal ? CLI_EXIT_INTERNAL : CLI_EXIT_USER;
+	}
+	return t;
 }

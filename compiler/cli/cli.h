@@ -77,16 +77,6 @@ int cli_check_limits(const char *file, const ein_cascade *c, const cli_limits *l
  * this command", else 0. */
 int cli_refuse_input(const char *cmd, const char *out, const char *const *inputs, int n);
 
-/* Splits s into words the way a POSIX shell reads them, without
- * expanding anything: blanks (spaces, tabs) separate words; within
- * '...' every character is literal; within "..." every character but \"
- * and \\ (a quote, a backslash) is literal; outside quotes a backslash
- * makes the next character literal.  Control characters are refused.
- * Returns the number of words with *words a NULL-terminated array (free
- * it with cli_words_free), or -1 with a message in err. */
-int cli_split_words(const char *s, char ***words, char *err, size_t errlen);
-void cli_words_free(char **words);
-
 /* What a command does with an argument none of its own options took:
  * -h/--help prints the usage (CLI_ARG_HELP), an unknown option or a second
  * FILE is a usage error (CLI_ARG_BAD), anything else is the FILE
@@ -108,6 +98,12 @@ int cli_analyse(const char *file, const cli_defines *d, ein_cascade **c,
 		isl_ctx **ctx, struct deps_graph **g);
 void cli_analysis_free(ein_cascade *c, isl_ctx *ctx, struct deps_graph *g);
 
+struct target;
+/* The target --arch names (a built-in or a JSON file; target_resolve).
+ * NULL after printing why, with *status CLI_EXIT_USAGE for an unknown
+ * name, CLI_EXIT_USER for a bad file. */
+struct target *cli_target(const char *cmd, const char *arch, int *status);
+
 /* Subcommands: each returns an exit status. */
 int cmd_check(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
@@ -117,6 +113,7 @@ int cmd_groups(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);

@@ -37,26 +37,6 @@ static void usage(void)
 	       build_options_help);
 }
 
-/* The target of --arch (a built-in name or a JSON file), default
- * mambalaya.  NULL after printing why. */
-static target *load_arch(const char *arch, int *status)
-{
-	const char *name = arch ? arch : "mambalaya";
-	target *t = target_builtin(name);
-	if (t)
-		return t;
-	char err[1024];
-	t = target_load_file(name, err, sizeof(err));
-	if (!t) {
-		if (err[0] >= '0' && err[0] <= '9')
-			fprintf(stderr, "%s:%s\n", name, err);
-		else
-			fprintf(stderr, "%s: error: %s\n", name, err);
-		*status = CLI_EXIT_USER;
-	}
-	return t;
-}
-
 /* Parses --emit into the two flags.  Returns 0 or -1 (usage error). */
 static int parse_emit(const char *v, int *c, int *stream)
 {
@@ -98,7 +78,7 @@ static target *stream_target_of(const build_opts *o, const struct plan *mplan, i
 		}
 		return t;
 	}
-	return load_arch(o->arch, status);
+	return cli_target("compile", o->arch ? o->arch : "mambalaya", status);
 }
 
 /* An error of a back end: -2 the user's (printed as compile's), -1 ours. */

@@ -8,6 +8,7 @@
 
 #include "base/fsio.h"
 #include "cli.h"
+#include "progress.h"
 #include "eval/eval.h"
 #include "eval/evalio.h"
 
@@ -22,7 +23,8 @@ static const char usage_text[] =
 	"  --in DIR            read each input and weight tensor from DIR/NAME.npy\n"
 	"                      (float32, C order, exactly the declared shape)\n"
 	"  --random SEED       fill inputs and weights with deterministic values\n"
-	"                      uniform in [-1, 1) instead (SEED: an integer)\n"
+	"                      instead (SEED: an integer): uniform in [-1, 1), or\n"
+	"                      in what a declaration's `~ uniform(LO, HI)` says\n"
 	"  --save-inputs DIR   also write the inputs and weights used to DIR\n"
 	"  --out DIR           where to write the outputs (created if missing)\n"
 	"  -D NAME=VALUE       override a parameter (repeatable)\n"
@@ -31,6 +33,8 @@ static const char usage_text[] =
 	"  --max-points N      refuse to run if the iteration spaces of the\n"
 	"                      Einsums have more than N points in all (filters\n"
 	"                      not counted; suffix K, M or G; default 1024G)\n"
+	"  --quiet             no progress line (shown only on a terminal, when\n"
+	"                      the run takes more than a second)\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"Each output file is written to a temporary name and renamed, so a\n"
@@ -48,6 +52,7 @@ typedef struct eval_args {
 	cli_defines defs;
 	uint64_t seed;
 	cli_limits lim;
+	int quiet;
 } eval_args;
 
 /* Returns CLI_CONTINUE when the arguments are good, else an exit status
@@ -72,6 +77,11 @@ static int parse_args(int argc, char **argv, eval_args *a)
 			return CLI_EXIT_USAGE;
 		if (r)
 			continue;
+		if (!strcmp(argv[i], "--quiet")) {
+			a->quiet = 1;
+			i++;
+			continue;
+		}
 		r = cli_take_rest("eval", usage, argv, &i, &a->file);
 		if (r != CLI_ARG_NEXT)
 			return cli_rest_status(r);
@@ -117,7 +127,7 @@ static int evaluate(const eval_args *a, const ein_cascade *c, eval_tensors *t)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	char msg[1024] = "";
-	if (eval_run(c, t, msg, sizeof(msg)) < 0) {
+	if (cli_evaluate(c, t, a->quiet, NULL, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "mambalaya: internal error: %s\n", msg);
 		return CLI_EXIT_INTERNAL;
 	}

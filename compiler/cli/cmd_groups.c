@@ -84,13 +84,12 @@ static void print_text(const deps_graph *g, const groups_result *res,
 			if (!gr->members[ed->producer] || !gr->members[ed->consumer])
 				continue;
 			for (int d = 0; d < ed->ndist; d++)
-				if (ed->dist[d].hi > ed->dist[d].lo && ed->dist[d].lo >= 0 &&
-				    ((ed->p_out & ed->c_out) >> ed->dist[d].rank) & 1)
+				if (deps_dist_halo(ed, d))
 					printf("    halo: %s %s -> %s, %lld along %s\n",
 					       c->tensors[ed->tensor].name,
 					       c->einsums[ed->producer].name,
 					       c->einsums[ed->consumer].name,
-					       (long long)(ed->dist[d].hi - ed->dist[d].lo),
+					       (long long)deps_dist_halo(ed, d),
 					       g->ranks[ed->dist[d].rank]);
 		}
 		for (int k = 0; k < g->nself; k++)
@@ -101,63 +100,11 @@ static void print_text(const deps_graph *g, const groups_result *res,
 	}
 }
 
-static int print_json(const deps_graph *g, const groups_result *res, double secs)
+static int print_json(const deps_graph *g, const groups_result *res)
 {
-	const ein_cascade *c = g->c;
-	char buf[512];
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "file", c->file);
-	cJSON_AddNumberToObject(root, "checks", res->checked);
-	(void)secs; /* kept out of the JSON so that it is stable */
-	cJSON *arr = cJSON_AddArrayToObject(root, "groups");
-	for (int i = 0; i < res->ngroups; i++) {
-		const groups_group *gr = &res->groups[i];
-		cJSON *o = cJSON_CreateObject();
-		cJSON *m = cJSON_AddArrayToObject(o, "einsums");
-		for (int e = 0; e < c->neinsums; e++)
-			if (gr->members[e])
-				cJSON_AddItemToArray(m, cJSON_CreateString(c->einsums[e].name));
-		cJSON *bands = cJSON_AddArrayToObject(o, "bands");
-		for (int k = 0; k < gr->nbands; k++) {
-			cJSON *b = cJSON_CreateArray();
-			for (int j = 0; j < gr->bands[k].n; j++)
-				cJSON_AddItemToArray(b, cJSON_CreateString(g->ranks[gr->bands[k].rank[j]]));
-			cJSON_AddItemToArray(bands, b);
-		}
-		const char *keys[3] = {"fusible", "parallel", "sequential"};
-		uint32_t vals[3] = {gr->fusible, gr->parallel, gr->sequential};
-		for (int q = 0; q < 3; q++) {
-			cJSON *a = cJSON_AddArrayToObject(o, keys[q]);
-			for (int r = 0; r < g->nranks; r++)
-				if ((vals[q] >> r) & 1)
-					cJSON_AddItemToArray(a, cJSON_CreateString(g->ranks[r]));
-		}
-		cJSON *halos = cJSON_AddArrayToObject(o, "halos");
-		for (int k = 0; k < g->nedges; k++) {
-			const deps_edge *ed = &g->edges[k];
-			if (!gr->members[ed->producer] || !gr->members[ed->consumer])
-				continue;
-			for (int d = 0; d < ed->ndist; d++)
-				if (ed->dist[d].hi > ed->dist[d].lo && ed->dist[d].lo >= 0 &&
-				    ((ed->p_out & ed->c_out) >> ed->dist[d].rank) & 1) {
-					cJSON *h = cJSON_CreateObject();
-					cJSON_AddStringToObject(h, "tensor", c->tensors[ed->tensor].name);
-					cJSON_AddStringToObject(h, "rank", g->ranks[ed->dist[d].rank]);
-					cJSON_AddNumberToObject(h, "halo",
-								(double)(ed->dist[d].hi - ed->dist[d].lo));
-					cJSON_AddItemToArray(halos, h);
-				}
-		}
-		cJSON *st = cJSON_AddArrayToObject(o, "carried");
-		for (int k = 0; k < g->nself; k++)
-			if (gr->members[g->self[k].producer])
-				cJSON_AddItemToArray(st, cJSON_CreateString(
-								 c->tensors[g->self[k].tensor].name));
-		cJSON_AddItemToArray(arr, o);
-	}
-	(void)buf;
-	char *s = cJSON_Print(root);
-	cJSON_Delete(root);
+	cJSON *j = groups_to_json(g, res);
+	char *s = j ? cJSON_Print(j) : NULL;
+	cJSON_Delete(j);
 	if (!s)
 		return -1;
 	printf("%s\n", s);
@@ -278,7 +225,7 @@ int cmd_groups(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) +
 		      1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-	int r = json ? print_json(g, &res, secs) : dot ? print_dot(g, &res) : 0;
+	int r = json ? print_json(g, &res) : dot ? print_dot(g, &res) : 0;
 	if (!json && !dot)
 		print_text(g, &res, secs);
 	if (r < 0) {

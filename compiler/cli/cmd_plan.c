@@ -12,6 +12,7 @@
 #include "analysis/deps.h"
 #include "analysis/poly.h"
 #include "base/diag.h"
+#include "base/units.h"
 #include "cli.h"
 #include "front/check.h"
 #include "mapping/cost.h"
@@ -65,109 +66,7 @@ static const char usage[] =
 
 typedef enum out_fmt { OUT_TEXT, OUT_JSON, OUT_CSV, OUT_DOT } out_fmt;
 
-static int is_builtin(const char *name)
-{
-	for (int i = 0; target_builtin_names[i]; i++)
-		if (strcmp(name, target_builtin_names[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static void builtin_list(char *buf, size_t len)
-{
-	size_t w = 0;
-	buf[0] = '\0';
-	for (int i = 0; target_builtin_names[i] && w < len; i++)
-		w += (size_t)snprintf(buf + w, len - w, "%s%s", i ? ", " : "",
-				      target_builtin_names[i]);
-}
-
-/* Loads a built-in or a file.  *status: CLI_EXIT_USAGE for an unknown name,
- * CLI_EXIT_USER for a bad file. */
-static target *load_target(const char *arch, int *status)
-{
-	if (is_builtin(arch)) {
-		target *t = target_builtin(arch);
-		if (!t) {
-			fprintf(stderr, "mambalaya: internal error: built-in target '%s' "
-					"does not load\n", arch);
-			*status = CLI_EXIT_INTERNAL;
-		}
-		return t;
-	}
-	struct stat st;
-	size_t n = strlen(arch);
-	int looks_like_file = strchr(arch, '/') || (n > 5 && strcmp(arch + n - 5, ".json") == 0);
-	if (!looks_like_file && stat(arch, &st) != 0) {
-		char names[256];
-		builtin_list(names, sizeof(names));
-		const char *best = NULL;
-		int bd = 3;
-		for (int i = 0; target_builtin_names[i]; i++) {
-			int d = diag_edit_distance(arch, target_builtin_names[i]);
-			if (d < bd) {
-				bd = d;
-				best = target_builtin_names[i];
-			}
-		}
-		if (best)
-			cli_usage_error("plan", "unknown target '%s' (did you mean '%s'? "
-						"built-in targets: %s; or give a JSON file)",
-					arch, best, names);
-		else
-			cli_usage_error("plan", "unknown target '%s' (built-in targets: %s; "
-						"or give a JSON file)", arch, names);
-		*status = CLI_EXIT_USAGE;
-		return NULL;
-	}
-	char err[1024];
-	target *t = target_load_file(arch, err, sizeof(err));
-	if (!t) {
-		/* Syntax errors come as "LINE:COL: message". */
-		int line, col, off = 0;
-		if (sscanf(err, "%d:%d: %n", &line, &col, &off) == 2 && off > 0)
-			fprintf(stderr, "%s:%d:%d: error: %s\n", arch, line, col, err + off);
-		else
-			fprintf(stderr, "%s: error: %s\n", arch, err);
-		*status = CLI_EXIT_USER;
-	}
-	return t;
-}
-
 /* ---- Printing ----------------------------------------------------------- */
-
-static void fmt_bytes(double b, char *buf, size_t len)
-{
-	const char *units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-	int u = 0;
-	while (b >= 1000 && u < 5) {
-		b /= 1000;
-		u++;
-	}
-	snprintf(buf, len, u ? "%.3g %s" : "%.0f %s", b, units[u]);
-}
-
-static void fmt_mib(double b, char *buf, size_t len)
-{
-	if (b >= 1024.0 * 1024.0)
-		snprintf(buf, len, "%.3g MiB", b / (1024.0 * 1024.0));
-	else if (b >= 1024.0)
-		snprintf(buf, len, "%.3g KiB", b / 1024.0);
-	else
-		snprintf(buf, len, "%.0f B", b);
-}
-
-static void fmt_time(double s, char *buf, size_t len)
-{
-	if (s >= 1)
-		snprintf(buf, len, "%.4g s", s);
-	else if (s >= 1e-3)
-		snprintf(buf, len, "%.4g ms", s * 1e3);
-	else if (s >= 1e-6)
-		snprintf(buf, len, "%.4g us", s * 1e6);
-	else
-		snprintf(buf, len, "%.4g ns", s * 1e9);
-}
 
 static const char *role_str(int role)
 {
@@ -179,11 +78,11 @@ static void print_text(const plan *p, const ein_cascade *c, const target *t,
 {
 	char b1[64], b2[64], b3[64];
 	double hz = t->clock_ghz * 1e9;
-	fmt_time(p->latency_seconds, b1, sizeof(b1));
-	fmt_bytes(p->total.dram_bytes, b2, sizeof(b2));
+	units_time(p->latency_seconds, b1, sizeof(b1));
+	units_bytes(p->total.dram_bytes, b2, sizeof(b2));
 	printf("%s on %s, policy %s: %d group%s, latency %s, DRAM %s\n", p->file,
 	       t->name, p->policy, p->ngroups, p->ngroups == 1 ? "" : "s", b1, b2);
-	fmt_mib((double)t->buffer_bytes, b1, sizeof(b1));
+	units_mib((double)t->buffer_bytes, b1, sizeof(b1));
 	printf("target: %lldx%lld 2D array%s, %lld-lane 1D array, %s, %s buffer, "
 	       "%g GB/s, %g GHz, %d-byte values\n",
 	       (long long)t->rows, (long long)t->cols, t->cores > 1 ? " per core" : "",
@@ -214,9 +113,9 @@ static void print_text(const plan *p, const ein_cascade *c, const target *t,
 			printf(" %s=%lld", g->band[k], (long long)g->tile[k]);
 		printf(" (%.6g tile%s)%s\n", g->ntiles, g->ntiles == 1 ? "" : "s",
 		       g->fits ? "" : "  DOES NOT FIT THE BUFFER");
-		fmt_bytes(g->cost.dram_bytes, b1, sizeof(b1));
-		fmt_mib(g->cost.buffer_bytes, b2, sizeof(b2));
-		fmt_time(g->cost.cycles / hz, b3, sizeof(b3));
+		units_bytes(g->cost.dram_bytes, b1, sizeof(b1));
+		units_mib(g->cost.buffer_bytes, b2, sizeof(b2));
+		units_time(g->cost.cycles / hz, b3, sizeof(b3));
 		printf("  latency %.6g cycles (%s): compute %.6g, memory %.6g; DRAM %s; "
 		       "buffer %s\n",
 		       g->cost.cycles, b3, g->cost.comp_cycles, g->cost.mem_cycles, b1, b2);
@@ -243,9 +142,9 @@ static void print_text(const plan *p, const ein_cascade *c, const target *t,
 			       tt->tile_elems, tt->buffer_bytes, tt->dram_bytes);
 		}
 	}
-	fmt_time(p->latency_seconds, b1, sizeof(b1));
-	fmt_bytes(p->total.dram_bytes, b2, sizeof(b2));
-	fmt_mib(p->total.buffer_bytes, b3, sizeof(b3));
+	units_time(p->latency_seconds, b1, sizeof(b1));
+	units_bytes(p->total.dram_bytes, b2, sizeof(b2));
+	units_mib(p->total.buffer_bytes, b3, sizeof(b3));
 	printf("\ntotal: latency %.6g cycles (%s); compute %.6g cycles (2D %.6g, 1D %.6g), "
 	       "memory %.6g cycles; DRAM %s; peak buffer %s\n",
 	       p->total.cycles, b1, p->total.comp_cycles, p->total.comp_cycles_2d,
@@ -278,8 +177,8 @@ static void print_dot(const plan *p, const deps_graph *g, const target *t)
 	printf("digraph plan {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n");
 	for (int i = 0; i < p->ngroups; i++) {
 		const plan_group *gr = &p->groups[i];
-		fmt_time(gr->cost.cycles / hz, b1, sizeof(b1));
-		fmt_bytes(gr->cost.dram_bytes, b2, sizeof(b2));
+		units_time(gr->cost.cycles / hz, b1, sizeof(b1));
+		units_bytes(gr->cost.dram_bytes, b2, sizeof(b2));
 		printf("  subgraph cluster_%d {\n    label=\"group %d:", i, i);
 		for (int k = 0; k < gr->nband; k++)
 			printf(" %s=%lld", gr->band[k], (long long)gr->tile[k]);
@@ -315,7 +214,7 @@ static int print_json(const plan *p, const ein_cascade *c)
 static int dump_arch(const char *arch)
 {
 	int status = CLI_EXIT_OK;
-	target *t = load_target(arch, &status);
+	target *t = cli_target("plan", arch, &status);
 	if (!t)
 		return status;
 	cJSON *j = target_to_json(t);
@@ -421,9 +320,9 @@ static int run_all(const cost_model *m, const ein_cascade *c, const target *t,
 	       "DRAM", "peak buffer", "2D util", "search");
 	for (int k = 0; k < 3; k++) {
 		char b1[64], b2[64], b3[64];
-		fmt_time(ps[k]->latency_seconds, b1, sizeof(b1));
-		fmt_bytes(ps[k]->total.dram_bytes, b2, sizeof(b2));
-		fmt_mib(ps[k]->total.buffer_bytes, b3, sizeof(b3));
+		units_time(ps[k]->latency_seconds, b1, sizeof(b1));
+		units_bytes(ps[k]->total.dram_bytes, b2, sizeof(b2));
+		units_mib(ps[k]->total.buffer_bytes, b3, sizeof(b3));
 		printf("  %-8s %7d %14s %12s %12s %8.1f%% %7.3fs\n", mapper_policy_names[k],
 		       ps[k]->ngroups, b1, b2, b3, 100 * ps[k]->total.util_2d,
 		       ps[k]->search_seconds);
@@ -547,8 +446,8 @@ static int check_args(plan_args *a)
 static target *choose_target(const plan_args *a, target *t, const plan *p, int *status)
 {
 	if (!t) {
-		const char *name = p && p->arch && is_builtin(p->arch) ? p->arch : "mambalaya";
-		if (!(t = load_target(name, status)))
+		const char *name = p && p->arch && target_is_builtin(p->arch) ? p->arch : "mambalaya";
+		if (!(t = cli_target("plan", name, status)))
 			return NULL;
 	}
 	if (a->buffer)
@@ -633,7 +532,7 @@ int cmd_plan(int argc, char **argv)
 	char err[1024];
 	/* An unknown target name is a usage error: check it before the
 	 * (slower) analysis. */
-	if (a.arch && !(t = load_target(a.arch, &status)))
+	if (a.arch && !(t = cli_target("plan", a.arch, &status)))
 		return status;
 	c = cli_load(a.file, &a.defs, &status);
 	if (!c)

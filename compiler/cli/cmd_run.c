@@ -19,6 +19,7 @@
 #include "eval/eval.h"
 #include "eval/evalio.h"
 #include "ml_npy.h"
+#include "progress.h"
 
 #define RUN_DEFAULT_TOL 1e-4
 
@@ -48,6 +49,8 @@ static void usage(void)
 	       "                    bytes in the evaluator (as `eval`; default 8G)\n"
 	       "  --max-points N    refuse one whose Einsums have more than N points\n"
 	       "                    in all (as `eval`; default 1024G)\n"
+	       "  --quiet           no progress line (it shows only on a terminal,\n"
+	       "                    for steps longer than a second)\n"
 	       "%s"
 	       "  -h, --help        show this help\n"
 	       "\n"
@@ -59,12 +62,13 @@ static void usage(void)
 typedef struct run_args {
 	build_opts o;
 	const char *in, *out, *seed_s, *keep, *tol_s, *bench_s, *mem_s, *pts_s;
-	int check;
+	int check, quiet;
 	double tol;
 	int64_t bench;
 	uint64_t seed;
 	cli_limits lim;
 	char name[128];
+	cli_progress pr; /* the build's and the run's steps */
 } run_args;
 
 /* Returns CLI_CONTINUE when the arguments are good, else an exit status
@@ -93,8 +97,8 @@ static int parse_args(int argc, char **argv, run_args *a)
 			return CLI_EXIT_USAGE;
 		if (r)
 			continue;
-		if (strcmp(argv[i], "--check") == 0) {
-			a->check = 1;
+		if (strcmp(argv[i], "--check") == 0 || strcmp(argv[i], "--quiet") == 0) {
+			*(argv[i][2] == 'c' ? &a->check : &a->quiet) = 1;
 			i++;
 			continue;
 		}
@@ -179,7 +183,7 @@ static int random_inputs(const ein_cascade *c, uint64_t seed, const char *indir)
 
 /* Generates the C files into dir (as a set: --keep DIR keeps its manifest
  * rules) and builds them.  Returns 0 or an exit status. */
-static int generate(const run_args *a, const deps_graph *g, const cg_plan *plan,
+static int generate(run_args *a, const deps_graph *g, const cg_plan *plan,
 		    const char *dir)
 {
 	char err[2048];
@@ -205,27 +209,10 @@ static int generate(const run_args *a, const deps_graph *g, const cg_plan *plan,
 			out ? err : "out of memory");
 		return CLI_EXIT_INTERNAL;
 	}
-	return build_program(dir, a->name, &a->o);
-}
-
-/* The first Einsum, in order, whose output holds a value that is not
- * finite in the evaluator's run over t (inputs filled), or -1; *bad: -1
- * when the run failed (msg says why). */
-static int first_nonfinite(const ein_cascade *c, eval_tensors *t, int *bad, char *msg,
-			   size_t msglen)
-{
-	int first = -1;
-	*bad = 0;
-	for (int e = 0; e < c->neinsums; e++) {
-		if (eval_run_einsum(c, e, t, msg, msglen) < 0) {
-			*bad = -1;
-			return -1;
-		}
-		int o = c->einsums[e].out.tensor;
-		if (first < 0 && evalio_nonfinite(NULL, t->data[o], c->tensors[o].nelems) >= 0)
-			first = e;
-	}
-	return first;
+	cli_progress_step(&a->pr, "building the kernel");
+	int st = build_program(dir, a->name, &a->o);
+	cli_progress_end(&a->pr);
+	return st;
 }
 
 /* One output against the reference: its line of the report.  Returns 0
@@ -263,7 +250,7 @@ static int check_one(const ein_tensor *tt, const char *out, const double *ref, d
 /* --check: every output against the evaluator's.  Returns 0 when all pass,
  * 1 when one fails (said why), -1 when the evaluator could not run. */
 static int check_outputs(const ein_cascade *c, const char *in, const char *out,
-			 double tol)
+			 double tol, int quiet)
 {
 	eval_tensors *t = eval_tensors_alloc(c, INT64_MAX / 16, NULL);
 	char msg[512] = "";
@@ -271,9 +258,9 @@ static int check_outputs(const ein_cascade *c, const char *in, const char *out,
 		fprintf(stderr, "mambalaya run: error: out of memory for the evaluator\n");
 		return -1;
 	}
-	int runbad = 0, first = -1;
+	int first = -1;
 	if (evalio_load_inputs(c, t, in) < 0 ||
-	    ((first = first_nonfinite(c, t, &runbad, msg, sizeof(msg))), runbad)) {
+	    cli_evaluate(c, t, quiet, &first, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "mambalaya run: error: the reference evaluator failed%s%s\n",
 			msg[0] ? ": " : "", msg);
 		eval_tensors_free(t);
@@ -305,7 +292,7 @@ static int check_outputs(const ein_cascade *c, const char *in, const char *out,
 
 /* Runs the built program on in, writing out; then the check.  Returns an
  * exit status. */
-static int execute(const run_args *a, const ein_cascade *c, const cg_plan *plan,
+static int execute(run_args *a, const ein_cascade *c, const cg_plan *plan,
 		   const char *dir, const char *in)
 {
 	char err[1024];
@@ -319,7 +306,9 @@ static int execute(const run_args *a, const ein_cascade *c, const cg_plan *plan,
 	char *args[] = {prog, "--in", (char *)in, "--out", (char *)a->out,
 			a->bench ? "--bench" : NULL, bench_arg, NULL};
 	fflush(stdout);
+	cli_progress_step(&a->pr, a->bench ? "running the kernel (--bench)" : "running the kernel");
 	int r = fs_spawn(args, NULL, 0, err, sizeof(err));
+	cli_progress_end(&a->pr);
 	if (r < 0) {
 		fprintf(stderr, "mambalaya run: error: %s\n", err);
 		return CLI_EXIT_USER;
@@ -336,7 +325,7 @@ static int execute(const run_args *a, const ein_cascade *c, const cg_plan *plan,
 	       plan->ngroups == 1 ? "" : "s", a->out);
 	if (!a->check)
 		return CLI_EXIT_OK;
-	r = check_outputs(c, in, a->out, a->tol);
+	r = check_outputs(c, in, a->out, a->tol, a->quiet);
 	return r == 0 ? CLI_EXIT_OK : r < 0 ? CLI_EXIT_INTERNAL : CLI_EXIT_USER;
 }
 
@@ -355,6 +344,7 @@ int cmd_run(int argc, char **argv)
 	int tmp = 0, slot = -1;
 	int64_t bytes;
 	cg_plan plan = {0};
+	cli_progress_start(&a.pr, "run", "steps", a.quiet);
 	status = cli_analyse(a.o.file, &a.o.defs, &c, &ctx, &g);
 	if (!status)
 		status = cli_check_limits(a.o.file, c, &a.lim, &bytes);

@@ -12,6 +12,7 @@
 #include "base/fsio.h"
 #include "cleanup.h"
 #include "cli.h"
+#include "progress.h"
 #include "isa/mlb.h"
 #include "ml_npy.h"
 #include "sim/sim.h"
@@ -35,6 +36,8 @@ static void usage(void)
 	       "  --max-steps N     stop after N executed instructions (default 2^31)\n"
 	       "  --max-trip N      largest trip count of one loop (default 2^32)\n"
 	       "  --max-work N      largest number of box points over the run (default 2^38)\n"
+	       "  --quiet           no progress line (shown only on a terminal, when the\n"
+	       "                    run takes more than a second)\n"
 	       "  -h, --help        show this help\n"
 	       "\n"
 	       "A malformed stream is rejected with the byte offset of the problem; a\n"
@@ -138,62 +141,10 @@ static int write_outputs(const mlb_module *m, sim *s, const char *dir, int *coun
 	return 0;
 }
 
-static void unit_json(cJSON *units, const char *name, double busy, double util, const char *extra,
-		      double extra_v)
-{
-	cJSON *u = cJSON_AddObjectToObject(units, name);
-	cJSON_AddNumberToObject(u, "busy_cycles", busy);
-	cJSON_AddNumberToObject(u, "utilisation", util);
-	if (extra)
-		cJSON_AddNumberToObject(u, extra, extra_v);
-}
-
 static void print_json(const mlb_module *m, const sim_stats *st, double host)
 {
-	cJSON *j = cJSON_CreateObject();
-	cJSON_AddStringToObject(j, "module", m->name);
-	cJSON_AddStringToObject(j, "target", m->target.name);
-	cJSON_AddNumberToObject(j, "clock_ghz", m->target.clock_ghz);
-	cJSON_AddNumberToObject(j, "cycles", st->cycles);
-	cJSON_AddNumberToObject(j, "scheduled_cycles", st->scheduled_cycles);
-	cJSON_AddNumberToObject(j, "seconds", st->seconds);
-	cJSON_AddNumberToObject(j, "dram_bytes", st->dram_bytes);
-	cJSON_AddNumberToObject(j, "dram_read_bytes", st->dram_read_bytes);
-	cJSON_AddNumberToObject(j, "dram_write_bytes", st->dram_write_bytes);
-	cJSON *units = cJSON_AddObjectToObject(j, "units");
-	unit_json(units, "dma", st->dma_cycles, st->util_dma, NULL, 0);
-	unit_json(units, "array2d", st->cycles_2d, st->util_2d, "macs", st->macs_2d);
-	unit_json(units, "array1d", st->cycles_1d, st->util_1d, "lane_ops", st->lane_ops_1d);
-	cJSON_AddNumberToObject(j, "mode_switches", (double)st->switches);
-	cJSON_AddNumberToObject(j, "switch_cycles", st->switch_cycles);
-	cJSON_AddNumberToObject(j, "peak_buffer_bytes", (double)st->peak_buffer_bytes);
-	cJSON_AddNumberToObject(j, "buffer_bytes", (double)m->target.buffer_bytes);
-	cJSON_AddNumberToObject(j, "instructions", (double)st->instructions);
-	cJSON_AddNumberToObject(j, "box_instructions", (double)st->box_ops);
-	cJSON_AddNumberToObject(j, "program_instructions", (double)m->ninsns);
-	cJSON_AddNumberToObject(j, "tiles", (double)st->tiles);
-	cJSON *gs = cJSON_AddArrayToObject(j, "groups");
-	for (int i = 0; i < st->ngroups; i++) {
-		const sim_group_stats *g = &st->groups[i];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", i);
-		cJSON_AddStringToObject(o, "name", m->groups[i]);
-		cJSON_AddNumberToObject(o, "cycles", g->cycles);
-		cJSON_AddNumberToObject(o, "scheduled_cycles", g->scheduled_cycles);
-		cJSON_AddNumberToObject(o, "dram_bytes", g->dram_bytes);
-		cJSON_AddNumberToObject(o, "dma_cycles", g->dma_cycles);
-		cJSON_AddNumberToObject(o, "cycles_2d", g->cycles_2d);
-		cJSON_AddNumberToObject(o, "cycles_1d", g->cycles_1d);
-		cJSON_AddNumberToObject(o, "switch_cycles", g->switch_cycles);
-		cJSON_AddNumberToObject(o, "tiles", (double)g->tiles);
-		cJSON_AddNumberToObject(o, "buffer_bytes",
-					(double)g->buffer_values * m->target.bytes_per_value);
-		cJSON_AddItemToArray(gs, o);
-	}
-	if (st->trace_dropped)
-		cJSON_AddNumberToObject(j, "trace_events_dropped", (double)st->trace_dropped);
-	cJSON_AddNumberToObject(j, "host_seconds", host);
-	char *txt = cJSON_Print(j);
+	cJSON *j = sim_stats_to_json(m, st, host);
+	char *txt = j ? cJSON_Print(j) : NULL;
 	if (txt)
 		printf("%s\n", txt);
 	free(txt);
@@ -236,7 +187,7 @@ int cmd_sim(int argc, char **argv)
 {
 	const char *file = NULL, *in = NULL, *out = NULL, *trace = NULL;
 	const char *steps_s = NULL, *trip_s = NULL, *work_s = NULL;
-	int json = 0;
+	int json = 0, quiet = 0;
 	for (int i = 1; i < argc;) {
 		int r = cli_take_value("sim", "--in", argc, argv, &i, &in);
 		if (!r)
@@ -259,6 +210,8 @@ int cmd_sim(int argc, char **argv)
 			return CLI_EXIT_OK;
 		} else if (strcmp(a, "--json") == 0) {
 			json = 1;
+		} else if (strcmp(a, "--quiet") == 0) {
+			quiet = 1;
 		} else if (a[0] == '-' && a[1]) {
 			cli_usage_error("sim", "unknown option '%s'", a);
 			return CLI_EXIT_USAGE;
@@ -287,6 +240,8 @@ int cmd_sim(int argc, char **argv)
 	int slot = -1;
 	sim_stats st;
 	memset(&st, 0, sizeof(st));
+	cli_progress pr;
+	memset(&pr, 0, sizeof(pr));
 	int status = CLI_EXIT_USER;
 	const char *inputs[] = {file};
 	if (cli_refuse_input("sim", trace, inputs, 1))
@@ -308,6 +263,9 @@ int cmd_sim(int argc, char **argv)
 		slot = cli_cleanup_add(tf.tmp, 0);
 		o.trace = tf.f;
 	}
+	cli_progress_start(&pr, "sim", "groups", quiet);
+	o.progress = cli_progress_cb;
+	o.progress_ctx = &pr;
 	s = sim_new(m, &o, err, sizeof(err));
 	if (!s) {
 		fprintf(stderr, "%s: error: %s\n", file, err);
@@ -318,6 +276,7 @@ int cmd_sim(int argc, char **argv)
 	double t0 = now();
 	int r = sim_run(s, &st, err, sizeof(err));
 	double host = now() - t0;
+	cli_progress_end(&pr);
 	if (r < 0) {
 		fprintf(stderr, "%s: error: %s\n", file, err);
 		goto done;
@@ -333,6 +292,7 @@ int cmd_sim(int argc, char **argv)
 	}
 	status = CLI_EXIT_OK;
 done:
+	cli_progress_end(&pr);
 	if (tf.f) {
 		if (status == CLI_EXIT_OK && fs_out_commit(&tf, err, sizeof(err)) < 0) {
 			fprintf(stderr, "mambalaya sim: error: %s\n", err);

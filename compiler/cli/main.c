@@ -21,6 +21,7 @@ static const command commands[] = {
 	{"compile", cmd_compile, "generate C kernels, a driver and a Makefile from a plan"},
 	{"run", cmd_run, "compile, build, run on .npy data and check against the evaluator"},
 	{"plan", cmd_plan, "map a cascade onto an accelerator: groups, tiles, bindings, costs"},
+	{"report", cmd_report, "the plan as one HTML page: graph, latency, traffic, roofline, sweep"},
 	{"sim", cmd_sim, "run an accelerator stream (.mlb) on .npy data under the timing model"},
 	{"disasm", cmd_disasm, "print an accelerator stream (.mlb) as assembly"},
 	{"asm", cmd_asm, "assemble the text form of an accelerator stream into an .mlb"},

@@ -1,8 +1,11 @@
 /* cgplan.c - the plan the back ends take (see cgplan.h). */
 #include "cgplan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "mapping/plan.h"
 
 void cg_plan_clear(cg_plan *p)
 {
@@ -134,4 +137,43 @@ int cg_plan_set_group(const deps_graph *g, cg_plan *p, const char *members,
 	v[at] = ng;
 	p->ngroups++;
 	return cg_plan_order(g, p);
+}
+
+/* Converts a mapper plan into the back end's groups. */
+int cg_plan_from(const plan *pl, const deps_graph *g, cg_plan *p, char *err, size_t errlen)
+{
+	int n = g->c->neinsums;
+	memset(p, 0, sizeof(*p));
+	p->groups = calloc((size_t)(pl->ngroups ? pl->ngroups : 1), sizeof(*p->groups));
+	if (!p->groups) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < pl->ngroups; i++) {
+		const plan_group *pg = &pl->groups[i];
+		cg_group *gr = &p->groups[p->ngroups++];
+		gr->members = calloc((size_t)(n ? n : 1), 1);
+		if (!gr->members) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		for (int m = 0; m < pg->nmembers; m++)
+			gr->members[pg->members[m].einsum] = 1;
+		if (pg->nband > CG_MAX_BAND) {
+			snprintf(err, errlen, "group %d has more than %d fused ranks", i + 1,
+				 CG_MAX_BAND);
+			return -1;
+		}
+		gr->nband = pg->nband;
+		for (int j = 0; j < pg->nband; j++) {
+			gr->band[j] = deps_rank(g, pg->band[j]);
+			gr->tile[j] = pg->tile[j] > 0 ? pg->tile[j] : 1;
+			if (gr->band[j] < 0) {
+				snprintf(err, errlen, "group %d: no rank named '%s'", i + 1,
+					 pg->band[j]);
+				return -1;
+			}
+		}
+	}
+	return 0;
 }

@@ -40,4 +40,11 @@ int cg_plan_set_group(const deps_graph *g, cg_plan *p, const char *members,
 int cg_plan_order(const deps_graph *g, cg_plan *p);
 void cg_plan_clear(cg_plan *p);
 
+struct plan;
+/* The groups, bands and tiles of a mapper's plan (mapping/plan.h).
+ * Returns 0, or -1 with a message (out of memory, a rank the graph does
+ * not know); p is then cleared by the caller. */
+int cg_plan_from(const struct plan *pl, const deps_graph *g, cg_plan *p, char *err,
+		 size_t errlen);
+
 #endif

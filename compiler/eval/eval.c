@@ -93,6 +93,9 @@ typedef struct run {
 	/* Per-point bounds checks of the accesses the box check left open.
 	 * Access a in [0, nreads], dimension d: index = cbase[a][d] +
 	 * sum_v ccoef[a][d][v] * vals[v], must lie in [0, csize[a][d]). */
+	/* Progress: points done, the next report's threshold. */
+	const eval_progress *pr;
+	int64_t done, next_report;
 	int nunsafe;
 	const int *unsafe; /* [nunsafe] access indices */
 	const int64_t *cbase, *ccoef, *csize;
@@ -798,6 +801,13 @@ static int run_levels(const eplan *pl, run *r, const ein_cascade *c, char *msg,
 			     (long long)r->csize[CB(r->bad_acc, r->bad_dim)]);
 			return -1;
 		}
+		if (r->pr) {
+			r->done += r->nin;
+			if (r->done >= r->next_report) {
+				r->pr->fn(r->pr->ctx, (double)r->done);
+				r->next_report = r->done + ((int64_t)1 << 22);
+			}
+		}
 		for (l = pl->nlev - 2; l >= 0; l--) {
 			const int64_t *s = &pl->stride[(size_t)l * r->ntrack];
 
@@ -825,7 +835,7 @@ static int run_levels(const eplan *pl, run *r, const ein_cascade *c, char *msg,
 
 /* Runs Einsum ei.  Returns 0, or -1 with msg set. */
 static int run_einsum(const ein_cascade *c, int ei, eval_tensors *t,
-		      char *msg, size_t msglen)
+		      const eval_progress *pr, char *msg, size_t msglen)
 {
 	const ein_einsum *e = &c->einsums[ei];
 	eplan pl = { 0 };
@@ -833,6 +843,8 @@ static int run_einsum(const ein_cascade *c, int ei, eval_tensors *t,
 	run r = { 0 };
 	int ret = -1, empty;
 
+	r.pr = pr && pr->fn ? pr : NULL;
+	r.next_report = (int64_t)1 << 22;
 	if (eplan_init(&pl, &r, c, e, t, msg, msglen))
 		goto out;
 	empty = eplan_levels(&pl);
@@ -865,8 +877,8 @@ out:
 	return ret;
 }
 
-int eval_run_einsum(const ein_cascade *c, int e, eval_tensors *t, char *msg,
-		    size_t msglen)
+int eval_run_einsum(const ein_cascade *c, int e, eval_tensors *t, const eval_progress *pr,
+		    char *msg, size_t msglen)
 {
 	if (msg && msglen)
 		msg[0] = '\0';
@@ -875,7 +887,7 @@ int eval_run_einsum(const ein_cascade *c, int e, eval_tensors *t, char *msg,
 		     "the cascade");
 		return -1;
 	}
-	return run_einsum(c, e, t, msg, msglen);
+	return run_einsum(c, e, t, pr, msg, msglen);
 }
 
 int eval_run(const ein_cascade *c, eval_tensors *t, char *msg, size_t msglen)
@@ -883,7 +895,7 @@ int eval_run(const ein_cascade *c, eval_tensors *t, char *msg, size_t msglen)
 	if (msg && msglen)
 		msg[0] = '\0';
 	for (int i = 0; i < c->neinsums; i++)
-		if (eval_run_einsum(c, i, t, msg, msglen))
+		if (eval_run_einsum(c, i, t, NULL, msg, msglen))
 			return -1;
 	if (!c->neinsums && (!t || t->n != c->ntensors)) {
 		fail(msg, msglen, "internal error: storage does not match "

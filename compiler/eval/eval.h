@@ -48,9 +48,17 @@ void eval_fill_random(const ein_cascade *c, eval_tensors *t, uint64_t seed);
  * at the failing Einsum; earlier results stay in t. */
 int eval_run(const ein_cascade *c, eval_tensors *t, char *msg, size_t msglen);
 
+/* Progress of a long run: fn(ctx, points) is called every few million
+ * points of the iteration space with the points done in this Einsum so far
+ * (points as cli_check_limits counts them: the box of its variables). */
+typedef struct eval_progress {
+	void (*fn)(void *ctx, double points);
+	void *ctx;
+} eval_progress;
+
 /* Runs Einsum e alone (the ones before it must have run): eval_run is
- * eval_run_einsum for every Einsum in order. */
-int eval_run_einsum(const ein_cascade *c, int e, eval_tensors *t, char *msg,
-		    size_t msglen);
+ * eval_run_einsum for every Einsum in order.  pr may be NULL. */
+int eval_run_einsum(const ein_cascade *c, int e, eval_tensors *t, const eval_progress *pr,
+		    char *msg, size_t msglen);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/diag.h"
 #include "front/check.h"
@@ -518,4 +519,63 @@ cJSON *target_to_json(const target *t)
 	for (int i = 0; i < t->nassumptions; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(t->assumptions[i]));
 	return j;
+}
+
+int target_is_builtin(const char *name)
+{
+	for (int i = 0; target_builtin_names[i]; i++)
+		if (strcmp(name, target_builtin_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+target *target_resolve(const char *arch, char *err, size_t errlen, int *usage)
+{
+	*usage = 0;
+	if (target_is_builtin(arch)) {
+		target *t = target_builtin(arch);
+		if (!t)
+			snprintf(err, errlen, "internal error: built-in target '%s' does not load",
+				 arch);
+		return t;
+	}
+	struct stat st;
+	size_t n = strlen(arch);
+	int looks_like_file = strchr(arch, '/') || (n > 5 && strcmp(arch + n - 5, ".json") == 0);
+	if (!looks_like_file && stat(arch, &st) != 0) {
+		char names[256];
+		size_t w = 0;
+		names[0] = '\0';
+		const char *best = NULL;
+		int bd = 3;
+		for (int i = 0; target_builtin_names[i]; i++) {
+			if (w < sizeof(names))
+				w += (size_t)snprintf(names + w, sizeof(names) - w, "%s%s",
+						      i ? ", " : "", target_builtin_names[i]);
+			int d = diag_edit_distance(arch, target_builtin_names[i]);
+			if (d < bd) {
+				bd = d;
+				best = target_builtin_names[i];
+			}
+		}
+		if (best)
+			snprintf(err, errlen, "unknown target '%s' (did you mean '%s'? built-in "
+					      "targets: %s; or give a JSON file)", arch, best, names);
+		else
+			snprintf(err, errlen, "unknown target '%s' (built-in targets: %s; or give "
+					      "a JSON file)", arch, names);
+		*usage = 1;
+		return NULL;
+	}
+	char e[1024];
+	target *t = target_load_file(arch, e, sizeof(e));
+	if (!t) {
+		/* Syntax errors come as "LINE:COL: message". */
+		int line, col, off = 0;
+		if (sscanf(e, "%d:%d: %n", &line, &col, &off) == 2 && off > 0)
+			snprintf(err, errlen, "%s:%d:%d: error: %s", arch, line, col, e + off);
+		else
+			snprintf(err, errlen, "%s: error: %s", arch, e);
+	}
+	return t;
 }

@@ -77,6 +77,14 @@ target *target_load_file(const char *path, char *err, size_t errlen);
 /* Builds a target from parsed JSON, with the same checks. */
 target *target_from_json(const cJSON *j, char *err, size_t errlen);
 
+/* Is name one of target_builtin_names? */
+int target_is_builtin(const char *name);
+/* The target an --arch names: a built-in, else a JSON file.  Returns it,
+ * or NULL with a message: *usage = 1 when the name is neither ("unknown
+ * target 'x' (did you mean ...)"), else 0 and the message is the file's
+ * error ("PATH:LINE:COL: error: ..." or "PATH: error: ..."). */
+target *target_resolve(const char *arch, char *err, size_t errlen, int *usage);
+
 /* The target as JSON, every field explicit (docs/target.md).  Caller
  * deletes. */
 cJSON *target_to_json(const target *t);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #define CHUNK 512 /* elements a kernel evaluates per micro-op at a time */
 
 /* One timed instruction of the current tile, for the trace. */
@@ -179,6 +181,23 @@ static void trace_event(sim *s, const char *name, const char *extra, int tid, do
 	fputc('}', f);
 }
 
+/* The buffer allocation as a counter track ("buffer"): a group holds its
+ * allocation from its start to its end. */
+static void trace_buffer(sim *s, double at, int64_t values)
+{
+	FILE *f = s->o.trace;
+	if (!f)
+		return;
+	if (s->st->trace_events >= s->o.max_events) {
+		s->st->trace_dropped++;
+		return;
+	}
+	s->st->trace_events++;
+	fprintf(f, ",\n{\"name\":\"buffer\",\"ph\":\"C\",\"pid\":1,\"ts\":%.6f,"
+		   "\"args\":{\"bytes\":%lld}}",
+		cyc_us(s, at), (long long)(values * s->m->target.bytes_per_value));
+}
+
 static const char *const track_names[] = {"DMA", "2D array", "1D array", "groups"};
 
 static void trace_begin(sim *s)
@@ -341,10 +360,15 @@ static void group_end(sim *s)
 	g->tiles += t->g_tiles;
 	g->runs++;
 	s->st->tiles += t->g_tiles;
-	if (s->o.trace)
+	if (s->o.trace) {
 		trace_event(s, s->m->groups[t->group], NULL, 3, t->g0, e - t->g0, -1);
+		trace_buffer(s, t->g0, s->alloc);
+		trace_buffer(s, e, 0);
+	}
 	t->end = e;
 	t->in_group = 0;
+	if (s->o.progress)
+		s->o.progress(s->o.progress_ctx, (double)(t->group + 1), (double)s->m->ngroups);
 }
 
 static void time_dma(sim *s, int insn, double values, int store)
@@ -1397,4 +1421,62 @@ int sim_run(sim *s, sim_stats *st, char *err, size_t errlen)
 	finish_stats(s, st);
 	trace_end(s);
 	return s->failed ? -1 : 0;
+}
+
+static void unit_json(cJSON *units, const char *name, double busy, double util, const char *extra,
+		      double extra_v)
+{
+	cJSON *u = cJSON_AddObjectToObject(units, name);
+	cJSON_AddNumberToObject(u, "busy_cycles", busy);
+	cJSON_AddNumberToObject(u, "utilisation", util);
+	if (extra)
+		cJSON_AddNumberToObject(u, extra, extra_v);
+}
+
+cJSON *sim_stats_to_json(const mlb_module *m, const sim_stats *st, double host)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "module", m->name);
+	cJSON_AddStringToObject(j, "target", m->target.name);
+	cJSON_AddNumberToObject(j, "clock_ghz", m->target.clock_ghz);
+	cJSON_AddNumberToObject(j, "cycles", st->cycles);
+	cJSON_AddNumberToObject(j, "scheduled_cycles", st->scheduled_cycles);
+	cJSON_AddNumberToObject(j, "seconds", st->seconds);
+	cJSON_AddNumberToObject(j, "dram_bytes", st->dram_bytes);
+	cJSON_AddNumberToObject(j, "dram_read_bytes", st->dram_read_bytes);
+	cJSON_AddNumberToObject(j, "dram_write_bytes", st->dram_write_bytes);
+	cJSON *units = cJSON_AddObjectToObject(j, "units");
+	unit_json(units, "dma", st->dma_cycles, st->util_dma, NULL, 0);
+	unit_json(units, "array2d", st->cycles_2d, st->util_2d, "macs", st->macs_2d);
+	unit_json(units, "array1d", st->cycles_1d, st->util_1d, "lane_ops", st->lane_ops_1d);
+	cJSON_AddNumberToObject(j, "mode_switches", (double)st->switches);
+	cJSON_AddNumberToObject(j, "switch_cycles", st->switch_cycles);
+	cJSON_AddNumberToObject(j, "peak_buffer_bytes", (double)st->peak_buffer_bytes);
+	cJSON_AddNumberToObject(j, "buffer_bytes", (double)m->target.buffer_bytes);
+	cJSON_AddNumberToObject(j, "instructions", (double)st->instructions);
+	cJSON_AddNumberToObject(j, "box_instructions", (double)st->box_ops);
+	cJSON_AddNumberToObject(j, "program_instructions", (double)m->ninsns);
+	cJSON_AddNumberToObject(j, "tiles", (double)st->tiles);
+	cJSON *gs = cJSON_AddArrayToObject(j, "groups");
+	for (int i = 0; i < st->ngroups; i++) {
+		const sim_group_stats *g = &st->groups[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", i);
+		cJSON_AddStringToObject(o, "name", m->groups[i]);
+		cJSON_AddNumberToObject(o, "cycles", g->cycles);
+		cJSON_AddNumberToObject(o, "scheduled_cycles", g->scheduled_cycles);
+		cJSON_AddNumberToObject(o, "dram_bytes", g->dram_bytes);
+		cJSON_AddNumberToObject(o, "dma_cycles", g->dma_cycles);
+		cJSON_AddNumberToObject(o, "cycles_2d", g->cycles_2d);
+		cJSON_AddNumberToObject(o, "cycles_1d", g->cycles_1d);
+		cJSON_AddNumberToObject(o, "switch_cycles", g->switch_cycles);
+		cJSON_AddNumberToObject(o, "tiles", (double)g->tiles);
+		cJSON_AddNumberToObject(o, "buffer_bytes",
+					(double)g->buffer_values * m->target.bytes_per_value);
+		cJSON_AddItemToArray(gs, o);
+	}
+	if (st->trace_dropped)
+		cJSON_AddNumberToObject(j, "trace_events_dropped", (double)st->trace_dropped);
+	cJSON_AddNumberToObject(j, "host_seconds", host);
+	return j;
 }

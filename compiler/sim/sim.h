@@ -38,6 +38,11 @@ typedef struct sim_options {
 	int64_t max_buffer;  /* buffer values it allocates; 0: 2^30 */
 	FILE *trace;	     /* Chrome trace JSON written here, or NULL */
 	int64_t max_events;  /* trace events; 0: 2^20 */
+	/* Called at the end of every group with the groups done and the
+	 * module's group count (a group run again counts again); may be
+	 * NULL. */
+	void (*progress)(void *ctx, double done, double total);
+	void *progress_ctx;
 } sim_options;
 
 /* What one group cost (summed over its executions). */
@@ -89,5 +94,9 @@ float *sim_tensor(sim *s, int t);
 int sim_run(sim *s, sim_stats *st, char *err, size_t errlen);
 
 void sim_stats_clear(sim_stats *st);
+
+/* The statistics as JSON (`sim --json`; host: the run's wall-clock
+ * seconds).  The caller frees it with cJSON_Delete. */
+struct cJSON *sim_stats_to_json(const mlb_module *m, const sim_stats *st, double host);
 
 #endif

@@ -91,8 +91,15 @@ static void emit_header(cgc *k, sbuf *h)
 		       "#define %s_WORKSPACE_BYTES %" PRId64 "\n\n", n, ws);
 	sbuf_printf(h, "/* Returns 0, 1 if a size differs from the compiled one, 2 if\n"
 		       " * scratch memory cannot be allocated. */\n"
-		       "int %s_run(const %s_args *a);\n\n#endif\n",
-		    n, n);
+		       "int %s_run(const %s_args *a);\n\n", n, n);
+	sbuf_printf(h, "/* The same with the tensors in an array: every input, weight and\n"
+		       " * output in the order of %s_args, for callers in other languages\n"
+		       " * (the sizes are the compiled ones). */\n"
+		       "int %s_run_arrays(float *const *tensors, void *workspace, int64_t workspace_bytes);\n"
+		       "/* %s_WORKSPACE_BYTES, for such callers. */\n"
+		       "int64_t %s_workspace_bytes(void);\n"
+		       "\n#endif\n",
+		    n, n, n, n);
 }
 
 static void emit_kernel(cgc *k)
@@ -160,6 +167,28 @@ static void plan_workspace(cgc *k, int *team, int64_t *elems)
 	}
 }
 
+/* NAME_run_arrays: NAME_run with the tensors in an array. */
+static void emit_run_arrays(cgc *k)
+{
+	const ein_cascade *c = k->c;
+	const char *n = k->o->name;
+	sbuf *s = &k->out;
+	sbuf_printf(s, "\nint %s_run_arrays(float *const *tensors, void *workspace, int64_t workspace_bytes)\n"
+		       "{\n\t%s_args a;\n\tmemset(&a, 0, sizeof(a));\n",
+		    n, n);
+	for (int p = 0; p < c->nparams; p++)
+		sbuf_printf(s, "\ta.%s = %s_SIZE_%s;\n", c->params[p].name, n, c->params[p].name);
+	int i = 0;
+	for (int t = 0; t < c->ntensors; t++)
+		if (c->tensors[t].role != EIN_ROLE_TEMP)
+			sbuf_printf(s, "\ta.%s = tensors[%d];\n", c->tensors[t].name, i++);
+	sbuf_printf(s, "\ta.workspace = workspace;\n\ta.workspace_bytes = workspace_bytes;\n"
+		       "\treturn %s_run(&a);\n}\n",
+		    n);
+	sbuf_printf(s, "\nint64_t %s_workspace_bytes(void)\n{\n\treturn %s_WORKSPACE_BYTES;\n}\n", n,
+		    n);
+}
+
 /* The kernel's groups, teams where cgc_team_end found them, and its end. */
 static void emit_groups(cgc *k, const int *team, const int64_t *elems)
 {
@@ -175,6 +204,7 @@ static void emit_groups(cgc *k, const int *team, const int64_t *elems)
 	sbuf *s = &k->out;
 	sbuf_printf(s, "\tif (own)\n\t\tfree(ws);\n");
 	sbuf_printf(s, "\treturn ok ? 0 : 2;\n}\n");
+	emit_run_arrays(k);
 }
 
 /* NAME_main.c: reads .npy inputs, runs, writes .npy outputs. */
@@ -403,7 +433,7 @@ static int __attribute__((format(printf, 3, 4))) push_arg(char **v, int *k, cons
 }
 
 char **cgc_build_argv(const char *dir, const char *name, const cg_options *o,
-		      const char *const *cc, int ncc)
+		      const char *const *cc, int ncc, int shared)
 {
 	const char *const *flags = o->ncflags ? o->cflags : cgc_default_cflags;
 	int nflags = o->ncflags;
@@ -418,15 +448,20 @@ char **cgc_build_argv(const char *dir, const char *name, const cg_options *o,
 		r = push_arg(v, &k, "-DML_BLAS");
 	for (int i = 0; i < nflags && !r; i++)
 		r = push_arg(v, &k, "%s", flags[i]);
+	if (shared && !r)
+		r = push_arg(v, &k, "-shared");
+	if (shared && !r)
+		r = push_arg(v, &k, "-fPIC");
 	if (!r)
 		r = push_arg(v, &k, "-o");
 	if (!r)
-		r = push_arg(v, &k, "%s/%s", dir, name);
+		r = shared ? push_arg(v, &k, "%s/lib%s.so", dir, name)
+			   : push_arg(v, &k, "%s/%s", dir, name);
 	if (!r)
 		r = push_arg(v, &k, "%s/%s.c", dir, name);
-	if (!r)
+	if (!shared && !r)
 		r = push_arg(v, &k, "%s/%s_main.c", dir, name);
-	if (!r)
+	if (!shared && !r)
 		r = push_arg(v, &k, "%s/ml_npy.c", dir);
 	if (o->blas && !r)
 		r = push_arg(v, &k, "-lopenblas");

@@ -39,12 +39,13 @@ int cgc_emit(const deps_graph *g, const cg_plan *p, const cg_options *o, outset 
  * (NULL-terminated). */
 extern const char *const cgc_default_cflags[];
 
-/* The argument vector that builds DIR/NAME as the Makefile's rule does,
- * with the compiler cc (ncc words: "cc", or $CC split into words) and the
- * options' flags; NULL-terminated, NULL when out of memory.  Free it with
- * cgc_argv_free. */
+/* The argument vector that builds DIR/NAME as the Makefile's rule does
+ * (shared: DIR/libNAME.so from NAME.c alone, -shared -fPIC, for loading
+ * in a process), with the compiler cc (ncc words: "cc", or $CC split into
+ * words) and the options' flags; NULL-terminated, NULL when out of
+ * memory.  Free it with cgc_argv_free. */
 char **cgc_build_argv(const char *dir, const char *name, const cg_options *o,
-		      const char *const *cc, int ncc);
+		      const char *const *cc, int ncc, int shared);
 void cgc_argv_free(char **v);
 
 /* Why name cannot name a kernel's files (not a C identifier, the
