@@ -9,8 +9,11 @@
 # npycmp, ...) is replaced by a wrapper that runs it under
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect
 # with a log per process; the shell scripts and system tools around it
-# (sh, diff, cmake, cc) run natively.  ctest -T memcheck would only wrap the
-# first word of a command, which for most tests here is `sh`.
+# (sh, diff, cmake, cc) run natively.  A child forked to run another program
+# (the C compiler a kernel build runs) is not followed
+# (--child-silent-after-fork): it would leave a log without a summary.
+# ctest -T memcheck would only wrap the first word of a command, which for
+# most tests here is `sh`.
 #
 # A test fails if it fails under valgrind or if any of its processes had a
 # memory error or a definite or indirect leak (its log says ERROR SUMMARY
@@ -47,7 +50,7 @@ find "$BUILD" -path "$VG" -prune -o -path "$BUILD/CMakeFiles" -prune -o \
     w=$VG/wrap/$(printf '%s' "$exe" | sed 's|/|_|g')
     cat >"$w" <<EOW
 #!/bin/sh
-exec valgrind --tool=memcheck --leak-check=full \\
+exec valgrind --tool=memcheck --leak-check=full --child-silent-after-fork=yes \\
     --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \\
     --error-exitcode=99 --num-callers=30 \\
     --log-file="\$MAMBALAYA_VG_LOGS/%p.log" '$exe' "\$@"
