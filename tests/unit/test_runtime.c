@@ -233,6 +233,58 @@ static void test_sgemm_team(void **state)
 		}
 }
 
+/* ml_sgemma's alpha, and ml_sgemm_tri: for every pair of indices (i, j,
+ * k) and offsets that cut the blocks at several places, against a
+ * reference that applies the constraint term by term; elements of C
+ * outside an (i, j) constraint must keep their value. */
+static void test_sgemm_alpha_tri(void **state)
+{
+	(void)state;
+	const long tri_shapes[][3] = {{150, 140, 70}, {7, 200, 130}, {200, 9, 66}, {64, 64, 64}};
+	const long offs[] = {-70, -1, 0, 3, 65};
+	for (size_t sh = 0; sh < 4; sh++)
+		for (int o = 0; o < 4; o++)
+			for (int r = 0; r < 6; r++)
+				for (size_t od = 0; od < 5; od++) {
+					static const int pairs[6][2] = {{0, 1}, {1, 0}, {0, 2},
+									{2, 0}, {1, 2}, {2, 1}};
+					int r1 = pairs[r][0], r2 = pairs[r][1];
+					long d = offs[od];
+					float beta = (float)((o + r) & 1), alpha = 0.5f;
+					prod p;
+					prod_init(&p, o & 1, o >> 1, tri_shapes[sh][0], tri_shapes[sh][1],
+						  tri_shapes[sh][2], beta);
+					/* The reference, term by term. */
+					for (long i = 0; i < p.M; i++)
+						for (long j = 0; j < p.N; j++) {
+							long idx[3] = {i, j, 0};
+							double acc = 0;
+							for (long q = 0; q < p.K; q++) {
+								idx[2] = q;
+								if (idx[r2] > idx[r1] + d && r1 != 2 && r2 != 2)
+									break;
+								if (idx[r2] > idx[r1] + d)
+									continue;
+								float x = p.xt ? p.X[q * p.ldx + i] : p.X[i * p.ldx + q];
+								float y = p.yt ? p.Y[j * p.ldy + q] : p.Y[q * p.ldy + j];
+								acc += (double)x * (double)y;
+							}
+							int out = r1 != 2 && r2 != 2 && idx[r2] > idx[r1] + d;
+							double c = p.C[i * p.ldc + j];
+							p.R[i * p.N + j] = out ? c : beta * c + alpha * acc;
+						}
+					ml_sgemm_tri(alpha, p.xt, p.yt, p.M, p.N, p.K, p.X, p.ldx, p.Y, p.ldy,
+						     beta, p.C, p.ldc, r1, r2, d);
+					prod_check(&p);
+				}
+	prod p;
+	prod_init(&p, 1, 0, 33, 257, 65, 0.0f);
+	for (long i = 0; i < p.M * p.N; i++)
+		p.R[i] *= 0.25;
+	ml_sgemma(0.25f, p.xt, p.yt, p.M, p.N, p.K, p.X, p.ldx, p.Y, p.ldy, 0.0f, p.C, p.ldc);
+	prod_check(&p);
+}
+
 static void test_add_parts(void **state)
 {
 	(void)state;
@@ -257,7 +309,7 @@ int main(void)
 		cmocka_unit_test(test_floord_min_max), cmocka_unit_test(test_exp_log),
 		cmocka_unit_test(test_activations),    cmocka_unit_test(test_sgemm1),
 		cmocka_unit_test(test_sgemm_split),    cmocka_unit_test(test_sgemm_team),
-		cmocka_unit_test(test_add_parts),
+		cmocka_unit_test(test_add_parts),      cmocka_unit_test(test_sgemm_alpha_tri),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
