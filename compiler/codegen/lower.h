@@ -46,6 +46,9 @@ typedef struct cg_options {
 	 * for the default flags. */
 	const char *const *cflags;
 	int ncflags;
+	/* Products with a filter u <= v + c as masked calls (ml_sgemm_tri):
+	 * the C back end sets it; the stream has no masked product. */
+	int masked_gemm;
 } cg_options;
 
 typedef enum cg_buf_kind {
@@ -71,9 +74,17 @@ typedef struct cg_buffer {
 typedef struct cg_gemm {
 	int ok; /* lowered to G<e> statements */
 	int x, y;
-	int nm, nn, nk;
-	int m[EIN_MAX_VARS], n[EIN_MAX_VARS], kk[EIN_MAX_VARS];
+	double alpha; /* the constant factors of the product */
+	int nm, nn, nk, nb;
+	/* Blocks of variables, each in the order of its tensors' dimensions:
+	 * M (of C and X), N (of C and Y), K (reduced, of X and Y), and the
+	 * batch variables of all three, always loops around the call. */
+	int m[EIN_MAX_VARS], n[EIN_MAX_VARS], kk[EIN_MAX_VARS], b[EIN_MAX_VARS];
 	int beta0; /* each call covers the whole reduction (no Z<e>) */
+	/* The Einsum's filter, u <= v + fc, when it has one (fu >= 0): the
+	 * product runs over that part of its space only. */
+	int fu, fv;
+	int64_t fc;
 	/* The call over one tile, in the buffers (set when ok): the trailing
 	 * ncol[q] variables of block q (M, N, K) are collapsed into the
 	 * matrix dimension, the others are loops around the call (nloops in
@@ -119,7 +130,9 @@ int cg_valid_name(const char *name);
 /* Helpers both lowering and the back ends use. */
 
 /* The GEMM shape of an Einsum (ok set when it has one); see cg_gemm. */
-cg_gemm cg_gemm_match(const ein_einsum *es);
+/* Is es a matrix product (cg_gemm.ok)?  masked: a filter u <= v + c is
+ * allowed (cg_options.masked_gemm). */
+cg_gemm cg_gemm_match(const ein_cascade *c, const ein_einsum *es, int masked);
 /* The largest extent of rank r among the Einsums flagged in members that
  * have it (0 when none has). */
 int64_t cg_members_extent(const deps_graph *g, const char *members, int r);

@@ -31,53 +31,89 @@ static int plain_access(const ein_access *a)
 	return 1;
 }
 
-/* Do the vars of `block` appear in a as consecutive dims, in this order? */
+/* Do the vars of `block` appear in a in this order (not necessarily
+ * next to each other: the ones that are not become loops)? */
 static int block_in(const ein_access *a, const int *block, int nb)
 {
-	if (nb == 0)
-		return 1;
-	int d0 = dim_of(a, block[0]);
-	if (d0 < 0)
-		return 0;
-	for (int i = 1; i < nb; i++)
-		if (dim_of(a, block[i]) != d0 + i)
+	for (int i = 0; i < nb; i++)
+		if (dim_of(a, block[i]) < 0 || (i && dim_of(a, block[i]) <= dim_of(a, block[i - 1])))
 			return 0;
 	return 1;
 }
 
-cg_gemm cg_gemm_match(const ein_einsum *es)
+/* Is a's last dimension (stride 1 in its buffer) the last var of one of
+ * the two blocks?  A matrix's rows must be contiguous. */
+static int last_in(const ein_access *a, const int *b1, int n1, const int *b2, int n2)
+{
+	int last = a->nidx - 1;
+	return (n1 && dim_of(a, b1[n1 - 1]) == last) || (n2 && dim_of(a, b2[n2 - 1]) == last);
+}
+
+/* The variable of dimension d of a plain access. */
+static int var_at(const ein_einsum *es, const ein_access *a, int d)
+{
+	for (int q = 0; q < es->nvars; q++)
+		if (a->idx[d].vc[q])
+			return q;
+	return -1;
+}
+
+/* The filter of es as u <= v + c (coefficients +1 and -1 on two
+ * variables, parameters folded): returns 0, or -1 for another form. */
+static int filter_form(const ein_cascade *c, const ein_einsum *es, cg_gemm *g)
+{
+	const ein_cond *f = &es->conds[0];
+	if (es->nconds != 1 || f->eq)
+		return -1;
+	g->fu = g->fv = -1;
+	for (int v = 0; v < es->nvars; v++) {
+		if (f->aff.vc[v] == 1 && g->fv < 0)
+			g->fv = v;
+		else if (f->aff.vc[v] == -1 && g->fu < 0)
+			g->fu = v;
+		else if (f->aff.vc[v])
+			return -1;
+	}
+	if (g->fu < 0 || g->fv < 0)
+		return -1;
+	g->fc = f->aff.c;
+	for (int p = 0; p < c->nparams; p++)
+		g->fc += f->aff.pc[p] * c->params[p].value;
+	return 0;
+}
+
+cg_gemm cg_gemm_match(const ein_cascade *c, const ein_einsum *es, int masked)
 {
 	cg_gemm g = {0};
-	const ein_expr *r = es->rhs;
-	if (!r || r->kind != EIN_X_BINARY || r->op != EIN_OP_MUL ||
-	    r->a->kind != EIN_X_ACCESS || r->b->kind != EIN_X_ACCESS ||
-	    es->reduce_op != EIN_OP_ADD || es->nconds || es->gen_var >= 0 ||
-	    !ein_einsum_reduces(es))
+	int acc[2], nacc = 0;
+	g.alpha = 1;
+	g.fu = g.fv = -1;
+	if (es->nconds && (!masked || filter_form(c, es, &g) < 0))
 		return g;
-	g.x = r->a->id;
-	g.y = r->b->id;
+	if (!es->rhs || es->reduce_op != EIN_OP_ADD || es->gen_var >= 0 ||
+	    !ein_einsum_reduces(es) || ein_expr_product(c, es->rhs, acc, &nacc, &g.alpha) < 0 ||
+	    nacc != 2 || acc[0] == acc[1])
+		return g;
+	g.x = acc[0];
+	g.y = acc[1];
 	const ein_access *X = &es->reads[g.x], *Y = &es->reads[g.y], *C = &es->out;
 	if (!plain_access(X) || !plain_access(Y) || !plain_access(C))
 		return g;
-	/* Blocks in the order the vars appear in C (M, N) and in X (K). */
+	/* Blocks in the order the vars appear in C (M, N, batch) and in X (K). */
 	for (int d = 0; d < C->nidx; d++) {
-		int v = -1;
-		for (int q = 0; q < es->nvars; q++)
-			if (C->idx[d].vc[q])
-				v = q;
+		int v = var_at(es, C, d);
 		int inx = dim_of(X, v) >= 0, iny = dim_of(Y, v) >= 0;
-		if (inx == iny)
-			return g; /* a batch rank, or a rank of neither */
-		if (inx)
+		if (!inx && !iny)
+			return g; /* a rank of the output alone */
+		if (inx && iny)
+			g.b[g.nb++] = v;
+		else if (inx)
 			g.m[g.nm++] = v;
 		else
 			g.n[g.nn++] = v;
 	}
 	for (int d = 0; d < X->nidx; d++) {
-		int v = -1;
-		for (int q = 0; q < es->nvars; q++)
-			if (X->idx[d].vc[q])
-				v = q;
+		int v = var_at(es, X, d);
 		if (es->vars[v].reduced) {
 			if (dim_of(Y, v) < 0)
 				return g;
@@ -85,16 +121,20 @@ cg_gemm cg_gemm_match(const ein_einsum *es)
 		}
 	}
 	/* Every var used exactly once per tensor, and nothing else. */
-	if (X->nidx != g.nm + g.nk || Y->nidx != g.nn + g.nk || C->nidx != g.nm + g.nn)
+	if (X->nidx != g.nm + g.nk + g.nb || Y->nidx != g.nn + g.nk + g.nb ||
+	    C->nidx != g.nm + g.nn + g.nb)
 		return g;
 	int nred = 0;
 	for (int v = 0; v < es->nvars; v++)
 		nred += es->vars[v].reduced;
 	if (nred != g.nk)
 		return g;
-	if (!block_in(C, g.m, g.nm) || !block_in(C, g.n, g.nn) ||
-	    !block_in(X, g.m, g.nm) || !block_in(X, g.kk, g.nk) ||
-	    !block_in(Y, g.n, g.nn) || !block_in(Y, g.kk, g.nk))
+	if (!block_in(C, g.m, g.nm) || !block_in(C, g.n, g.nn) || !block_in(C, g.b, g.nb) ||
+	    !block_in(X, g.m, g.nm) || !block_in(X, g.kk, g.nk) || !block_in(X, g.b, g.nb) ||
+	    !block_in(Y, g.n, g.nn) || !block_in(Y, g.kk, g.nk) || !block_in(Y, g.b, g.nb))
+		return g;
+	if (!last_in(X, g.m, g.nm, g.kk, g.nk) || !last_in(Y, g.n, g.nn, g.kk, g.nk) ||
+	    !last_in(C, g.m, g.nm, g.n, g.nn))
 		return g;
 	g.ok = 1;
 	return g;
@@ -143,6 +183,9 @@ static int collapsible(const cg *k, int e, const ein_access *a,
 	int n = 0;
 	for (int i = nb - 1; i >= 0; i--) {
 		int v = block[i], d = dim_of(a, v), j;
+		/* Collapsed vars are neighbours in the buffer. */
+		if (i < nb - 1 && d != dim_of(a, block[i + 1]) - 1)
+			break;
 		int band = var_is_band(k, e, v, &j);
 		int64_t size = k->c->einsums[e].vars[v].size;
 		if (b->mod[d] && (!band || b->ext[d] % gr->tile[j] != 0))
@@ -165,6 +208,26 @@ static int64_t stride_of(const cg *k, const ein_access *a, int v)
 	return s;
 }
 
+/* A filter variable collapsed into a matrix dimension must be that
+ * dimension's only variable (the masked call works on one index per
+ * dimension): nc[q] shrinks to keep the others, and the variable itself
+ * when it is not the block's last, as loops. */
+static void filter_collapse(const cg_gemm *g, int nc[3])
+{
+	const int *blocks[3] = {g->m, g->n, g->kk};
+	int nb[3] = {g->nm, g->nn, g->nk};
+	for (int f = 0; f < 2 && g->fu >= 0; f++) {
+		int w = f ? g->fv : g->fu;
+		for (int q = 0; q < 3; q++)
+			for (int i = 0; i < nb[q]; i++)
+				if (blocks[q][i] == w) {
+					int keep = i == nb[q] - 1 ? 1 : nb[q] - 1 - i;
+					if (nc[q] > keep)
+						nc[q] = keep;
+				}
+	}
+}
+
 /* The collapsed suffix of each block of member e's GEMM (M, N, K), valid
  * in both tensors holding it; returns how many vars stay explicit loops. */
 static int gemm_collapsed(const cg *k, int e, int nc[3])
@@ -178,7 +241,8 @@ static int gemm_collapsed(const cg *k, int e, int nc[3])
 	nc[0] = cm < cmx ? cm : cmx;
 	nc[1] = cn < cny ? cn : cny;
 	nc[2] = ck < cky ? ck : cky;
-	return g->nm - nc[0] + g->nn - nc[1] + g->nk - nc[2];
+	filter_collapse(g, nc);
+	return g->nm - nc[0] + g->nn - nc[1] + g->nk - nc[2] + g->nb;
 }
 
 /* Decides, per member of group gi, whether it becomes a GEMM call. */
@@ -192,7 +256,7 @@ void cgl_plan_gemms(cg *k, int gi)
 		k->gemm[e].ok = 0;
 		if (!k->o->blas)
 			continue;
-		cg_gemm g = cg_gemm_match(&k->c->einsums[e]);
+		cg_gemm g = cg_gemm_match(k->c, &k->c->einsums[e], k->o->masked_gemm);
 		if (!g.ok)
 			continue;
 		k->gemm[e] = g;
@@ -209,8 +273,10 @@ void cgl_plan_gemms(cg *k, int gi)
 		for (int i = 0; i < g.nk; i++)
 			kband |= var_is_band(k, e, g.kk[i], NULL);
 		const ein_access *X = &es->reads[g.x], *Y = &es->reads[g.y];
+		int nc[3] = {g.nm, g.nn, g.nk};
+		filter_collapse(&g, nc);
 		int cx = collapsible(k, e, X, g.kk, g.nk), cy = collapsible(k, e, Y, g.kk, g.nk);
-		k->gemm[e].beta0 = !kband && cx == g.nk && cy == g.nk;
+		k->gemm[e].beta0 = !kband && cx == g.nk && cy == g.nk && nc[2] == g.nk;
 	}
 }
 
@@ -226,10 +292,11 @@ void cgl_gemm_layout(cg *k, int e)
 	int64_t lda = g->nm ? stride_of(k, X, g->m[g->nm - 1]) : 1;
 	int64_t ldb = g->nk ? stride_of(k, Y, g->kk[g->nk - 1]) : 1;
 	int64_t ldc = g->nm ? stride_of(k, C, g->m[g->nm - 1]) : 1;
-	/* Row-major: X is [M, K] (NoTrans) or [K, M] (Trans). */
-	int xt = g->nm && g->nk && dim_of(X, g->kk[0]) < dim_of(X, g->m[0]);
-	int yt = g->nn && g->nk && dim_of(Y, g->n[0]) < dim_of(Y, g->kk[0]);
-	int ct = g->nm && g->nn && dim_of(C, g->n[0]) < dim_of(C, g->m[0]);
+	/* Row-major: X is [M, K] (NoTrans) or [K, M] (Trans): which block
+	 * holds the last dimension (cg_gemm_match made sure one does). */
+	int xt = g->nm && g->nk && dim_of(X, g->m[g->nm - 1]) == X->nidx - 1;
+	int yt = g->nn && g->nk && dim_of(Y, g->kk[g->nk - 1]) == Y->nidx - 1;
+	int ct = g->nm && g->nn && dim_of(C, g->m[g->nm - 1]) == C->nidx - 1;
 	if (xt)
 		lda = g->nk ? stride_of(k, X, g->kk[g->nk - 1]) : 1;
 	if (yt)

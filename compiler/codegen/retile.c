@@ -109,7 +109,7 @@ int cg_plan_retile_cpu(const deps_graph *g, cg_plan *p, char *err, size_t errlen
 				n++;
 				last = e;
 			}
-		if (n == 1 && cg_gemm_match(&c->einsums[last]).ok) {
+		if (n == 1 && cg_gemm_match(c, &c->einsums[last], 1).ok) {
 			gr->nband = 0;
 			continue;
 		}
@@ -123,7 +123,7 @@ int cg_plan_retile_cpu(const deps_graph *g, cg_plan *p, char *err, size_t errlen
 			for (int e = 0; e < c->neinsums; e++) {
 				int v = gr->members[e] ? g->var_of[e][gr->band[j]] : -1;
 				if (v >= 0 && c->einsums[e].vars[v].reduced &&
-				    cg_gemm_match(&c->einsums[e]).ok)
+				    cg_gemm_match(c, &c->einsums[e], 1).ok)
 					want = ext;
 			}
 			if (gr->tile[j] >= want)

@@ -492,9 +492,12 @@ const char *cgc_name_problem(const char *name)
 	return NULL;
 }
 
-int cgc_emit(const deps_graph *g, const cg_plan *p, const cg_options *o, outset *out,
+int cgc_emit(const deps_graph *g, const cg_plan *p, const cg_options *opts, outset *out,
 	     char *err, size_t errlen)
 {
+	/* C has masked products (ml_sgemm_tri): filtered ones are calls too. */
+	cg_options copy = *opts, *o = &copy;
+	o->masked_gemm = 1;
 	const char *why = cgc_name_problem(o->name);
 	if (why) {
 		snprintf(err, errlen, "the kernel's name '%s' %s; give another with --name", o->name,

@@ -24,6 +24,84 @@ static void var_range(const cgc *k, int e, int v, char *lo, char *hi, size_t len
 	snprintf(hi, len, "%" PRId64, var->size - 1);
 }
 
+/* Which matrix dimension (0 M, 1 N, 2 K) holds var v of the call, or -1
+ * when v is a loop around it. */
+static int collapsed_role(const cg_gemm *g, int v)
+{
+	const int *blocks[3] = {g->m, g->n, g->kk};
+	int nb[3] = {g->nm, g->nn, g->nk};
+	for (int q = 0; q < 3; q++)
+		for (int i = nb[q] - g->ncol[q]; i < nb[q]; i++)
+			if (blocks[q][i] == v)
+				return q;
+	return -1;
+}
+
+/* The range of collapsed var v of member e in this call: the tile's, cut
+ * by the filter u <= v + fc when the other side of it is a loop. */
+static void call_range(const cgc *k, int e, int v, char *lo, char *hi, size_t len)
+{
+	const cg_gemm *g = &k->gemm[e];
+	const ein_einsum *es = &k->c->einsums[e];
+	char l0[160], h0[200];
+	var_range(k, e, v, l0, h0, sizeof(l0));
+	snprintf(lo, len, "%s", l0);
+	snprintf(hi, len, "%s", h0);
+	if (g->fu < 0)
+		return;
+	if (v == g->fv && collapsed_role(g, g->fu) < 0) /* v >= u - fc */
+		snprintf(lo, len, "max(%s, v_%s - (%" PRId64 "))", l0, es->vars[g->fu].name, g->fc);
+	else if (v == g->fu && collapsed_role(g, g->fv) < 0) /* u <= v + fc */
+		snprintf(hi, len, "min(%s, v_%s + (%" PRId64 "))", h0, es->vars[g->fv].name, g->fc);
+}
+
+/* Loops around the call over the vars not collapsed, the batch vars
+ * first; returns how many. */
+static int gemm_loops(cgc *k, int e, int depth)
+{
+	const ein_einsum *es = &k->c->einsums[e];
+	const cg_gemm *g = &k->gemm[e];
+	sbuf *s = &k->out;
+	char lo[160], hi[200];
+	int loops = 0;
+	const int *blocks[4] = {g->m, g->n, g->kk, g->b};
+	int nb[4] = {g->nm, g->nn, g->nk, g->nb};
+	for (int qq = 0; qq < 4; qq++) {
+		int q = (qq + 3) % 4, ncol = q < 3 ? g->ncol[q] : 0;
+		for (int i = 0; i < nb[q] - ncol; i++) {
+			int v = blocks[q][i];
+			var_range(k, e, v, lo, hi, sizeof(lo));
+			sbuf_indent(s, depth + loops);
+			sbuf_printf(s, "for (long v_%s = %s; v_%s <= %s; v_%s++)\n",
+				    es->vars[v].name, lo, es->vars[v].name, hi, es->vars[v].name);
+			loops++;
+		}
+	}
+	return loops;
+}
+
+/* The function called and its first arguments: a team's share, a masked
+ * product (the filter across two matrix dimensions), or a plain one. */
+static void gemm_callee(cgc *k, int e, int rf[2])
+{
+	const cg_gemm *g = &k->gemm[e];
+	sbuf *s = &k->out;
+	if (rf[0] >= 0) {
+		sbuf_printf(s, "ml_sgemm_tri(");
+		cgc_number(s, g->alpha);
+		sbuf_printf(s, ", ");
+	} else if (k->team) {
+		sbuf_printf(s, "ml_sgemm_team(&team_next, (float *)(ws + %" PRId64 "), ",
+			    k->ws_full + k->ws_tiles);
+	} else if (g->alpha != 1.0) {
+		sbuf_printf(s, "ml_sgemma(");
+		cgc_number(s, g->alpha);
+		sbuf_printf(s, ", ");
+	} else {
+		sbuf_printf(s, "ml_sgemm(");
+	}
+}
+
 /* Emits the GEMM of member e for one tile (tile indices tile_j). */
 void cgc_emit_gemm(cgc *k, int e, int depth)
 {
@@ -32,20 +110,26 @@ void cgc_emit_gemm(cgc *k, int e, int depth)
 	const ein_access *X = &es->reads[g->x], *Y = &es->reads[g->y], *C = &es->out;
 	sbuf *s = &k->out;
 	const int *nc = g->ncol;
-	char lo[160], hi[200];
-	int loops = 0;
-	/* Explicit loops over the vars not collapsed. */
+	char lo[400], hi[400];
+	int loops = gemm_loops(k, e, depth);
 	const int *blocks[3] = {g->m, g->n, g->kk};
 	int nb[3] = {g->nm, g->nn, g->nk};
-	for (int q = 0; q < 3; q++)
-		for (int i = 0; i < nb[q] - nc[q]; i++) {
-			int v = blocks[q][i];
-			var_range(k, e, v, lo, hi, sizeof(lo));
+	/* The filter u <= v + fc: both sides loops (a test), one a loop (a
+	 * cut range, call_range), or both matrix dimensions (a masked call:
+	 * rf = the dimensions of v and u). */
+	int rf[2] = {-1, -1};
+	if (g->fu >= 0) {
+		int ru = collapsed_role(g, g->fu), rv = collapsed_role(g, g->fv);
+		if (ru < 0 && rv < 0) {
 			sbuf_indent(s, depth + loops);
-			sbuf_printf(s, "for (long v_%s = %s; v_%s <= %s; v_%s++)\n",
-				    es->vars[v].name, lo, es->vars[v].name, hi, es->vars[v].name);
+			sbuf_printf(s, "if (v_%s <= v_%s + (%" PRId64 "))\n", es->vars[g->fu].name,
+				    es->vars[g->fv].name, g->fc);
 			loops++;
+		} else if (ru >= 0 && rv >= 0) {
+			rf[0] = rv;
+			rf[1] = ru;
 		}
+	}
 	sbuf_indent(s, depth + loops);
 	sbuf_printf(s, "{\n");
 	int d2 = depth + loops + 1;
@@ -55,13 +139,13 @@ void cgc_emit_gemm(cgc *k, int e, int depth)
 		sbuf_indent(s, d2);
 		sbuf_printf(s, "long %s = 1", dimname[q]);
 		for (int i = nb[q] - nc[q]; i < nb[q]; i++) {
-			var_range(k, e, blocks[q][i], lo, hi, sizeof(lo));
-			sbuf_printf(s, " * (%s - (%s) + 1)", hi, lo);
+			call_range(k, e, blocks[q][i], lo, hi, sizeof(lo));
+			sbuf_printf(s, " * max(%s - (%s) + 1, 0)", hi, lo);
 		}
 		sbuf_printf(s, ";\n");
 		for (int i = nb[q] - nc[q]; i < nb[q]; i++) {
 			int v = blocks[q][i];
-			var_range(k, e, v, lo, hi, sizeof(lo));
+			call_range(k, e, v, lo, hi, sizeof(lo));
 			sbuf_indent(s, d2);
 			sbuf_printf(s, "const long v_%s = %s;\n", es->vars[v].name, lo);
 		}
@@ -69,13 +153,13 @@ void cgc_emit_gemm(cgc *k, int e, int depth)
 	int xt = g->xt, yt = g->yt, ct = g->ct;
 	int64_t lda = g->ldx, ldb = g->ldy, ldc = g->ldc;
 	sbuf_indent(s, d2);
+	/* A cut range may leave no rows or columns (an empty K still sets a
+	 * C that the call overwrites). */
+	sbuf_printf(s, "if (M > 0 && N > 0)\n");
+	sbuf_indent(s, d2 + 1);
 	const char *xn = k->c->tensors[X->tensor].name, *yn = k->c->tensors[Y->tensor].name,
 		   *cname = k->c->tensors[C->tensor].name;
-	if (k->team)
-		sbuf_printf(s, "ml_sgemm_team(&team_next, (float *)(ws + %" PRId64 "), ",
-			    k->ws_full + k->ws_tiles);
-	else
-		sbuf_printf(s, "ml_sgemm(");
+	gemm_callee(k, e, rf);
 	if (!ct) {
 		sbuf_printf(s, "%d, %d, M, N, K, t_%s + (", xt, yt, xn);
 		cgc_offset(s, k, es, X);
@@ -83,17 +167,25 @@ void cgc_emit_gemm(cgc *k, int e, int depth)
 		cgc_offset(s, k, es, Y);
 		sbuf_printf(s, "), %" PRId64 ", %s, t_%s + (", ldb, g->beta0 ? "0.0f" : "1.0f", cname);
 		cgc_offset(s, k, es, C);
-		sbuf_printf(s, "), %" PRId64 ");\n", ldc);
+		sbuf_printf(s, "), %" PRId64, ldc);
 	} else {
-		/* C^T = Y^T X^T. */
+		/* C^T = Y^T X^T: the call's rows are N, its columns M. */
 		sbuf_printf(s, "%d, %d, N, M, K, t_%s + (", !yt, !xt, yn);
 		cgc_offset(s, k, es, Y);
 		sbuf_printf(s, "), %" PRId64 ", t_%s + (", ldb, xn);
 		cgc_offset(s, k, es, X);
 		sbuf_printf(s, "), %" PRId64 ", %s, t_%s + (", lda, g->beta0 ? "0.0f" : "1.0f", cname);
 		cgc_offset(s, k, es, C);
-		sbuf_printf(s, "), %" PRId64 ");\n", ldc);
+		sbuf_printf(s, "), %" PRId64, ldc);
+		for (int i = 0; i < 2; i++)
+			if (rf[i] == 0 || rf[i] == 1)
+				rf[i] = 1 - rf[i];
 	}
+	if (rf[0] >= 0)
+		/* Local indices: u - lo_u <= v - lo_v + (lo_v - lo_u + fc). */
+		sbuf_printf(s, ", %d, %d, v_%s - v_%s + (%" PRId64 ")", rf[0], rf[1],
+			    es->vars[g->fv].name, es->vars[g->fu].name, g->fc);
+	sbuf_printf(s, ");\n");
 	sbuf_indent(s, depth + loops);
 	sbuf_printf(s, "}\n");
 }
@@ -137,7 +229,7 @@ int cgc_team_end(cgc *k, const cg_glow *gls, int gi, int64_t *vlen, int64_t *ele
 			n++;
 		}
 	if (!k->o->openmp || n != 1 || gr->nband || !gls[gi].group_gemm || !k->gemm[e].ok ||
-	    !k->gemm[e].beta0)
+	    !k->gemm[e].beta0 || k->gemm[e].alpha != 1.0)
 		return gi + 1;
 	const ein_einsum *es = &c->einsums[e];
 	const cg_gemm *g = &k->gemm[e];

@@ -292,7 +292,13 @@ static void stmt_vmac(st *s, int e, const sbox *b, int overwrite)
 	int ly = sy == sx_ ? lx
 			   : kput(s, k, MLB_U_LD, 0, MLB_COST_READ + 1,
 				  vars_mask(b, ein_access_vars(&es->reads[gm->y])), sy, 0, 0);
-	int mul = kput(s, k, MLB_U_BIN, EIN_OP_MUL, 0, vars_mask(b, ein_expr_vars(es, x)), lx, ly, 0);
+	uint8_t xmask = vars_mask(b, ein_expr_vars(es, x));
+	int mul = kput(s, k, MLB_U_BIN, EIN_OP_MUL, 0, xmask, lx, ly, 0);
+	if (gm->alpha != 1.0) {
+		/* The product's constant factors (cg_gemm.alpha). */
+		int cst = kput(s, k, MLB_U_CST, 0, 0, 0, 0, 0, (float)gm->alpha);
+		mul = kput(s, k, MLB_U_BIN, EIN_OP_MUL, 0, xmask, mul, cst, 0);
+	}
 	kput(s, k, MLB_U_ACC, EIN_OP_ADD, MLB_COST_MAC + 1, amask, mul, 0, 0);
 	emit_kernel(s, k, b, overwrite ? MLB_F_OVERWRITE : 0);
 	free(k);
@@ -398,7 +404,7 @@ static void stmt_g(st *s, int e, __isl_keep isl_ast_expr *call)
 		b.dv[v][b.n++] = 1;
 	}
 	if (s->unit_of[e] == PLAN_UNIT_2D)
-		stmt_mma(s, e, &b, gm->x, gm->y, 1.0, gm->beta0);
+		stmt_mma(s, e, &b, gm->x, gm->y, gm->alpha, gm->beta0);
 	else
 		stmt_vmac(s, e, &b, gm->beta0);
 }
