@@ -15,6 +15,8 @@
 #                   nonzero states) at B and I; otherwise --random 1
 #   TOL             output tolerance, max |x - r| / max |r| (default 1e-4,
 #                   as `mambalaya run --check`)
+#   SIZES           -D options (space-separated) for every command, for a
+#                   cascade at other sizes than its defaults
 set -eu
 BIN=$1; NPYCMP=$2; SIMAGREE=$3; SRCDIR=$4; FILE=$5; WORK=$6
 shift 6
@@ -36,8 +38,11 @@ if [ -n "${MAMBA_REF:-}" ]; then
     run "$BIN" eval "$FILE" -D B="$MAMBA_B" -D I="$MAMBA_I" --in "$WORK/in" --out "$WORK/ref" >/dev/null
     DEFS="-D B=$MAMBA_B -D I=$MAMBA_I"
 else
-    run "$BIN" eval "$FILE" --random 1 --save-inputs "$WORK/in" --out "$WORK/ref" >/dev/null
-    DEFS=""
+    DEFS=${SIZES:-}
+    # shellcheck disable=SC2086
+    set -- $DEFS "$@"
+    # shellcheck disable=SC2086
+    run "$BIN" eval "$FILE" $DEFS --random 1 --save-inputs "$WORK/in" --out "$WORK/ref" >/dev/null
 fi
 run "$BIN" compile "$FILE" -o "$WORK/c" --emit stream "$@"
 MLB=$WORK/c/$NAME.mlb

@@ -1,0 +1,83 @@
+#!/bin/sh
+# The corpus side by side: for every cascade and size, the generated C
+# (the CPU plan: compile --retile cpu), the BLAS floor of its own matrix
+# products (bench/floor.py) and PyTorch on the same math and data
+# (bench/*_torch.py), in interleaved rounds; medians of the rounds.
+#
+# Usage: bench/corpus.sh [BUILD_DIR] [ROUNDS] [CASE...]
+# CASE: NAME:DEFINES, DEFINES comma-separated (e.g. transformer:S=1024);
+# default: the sizes of docs/performance.md.  2 threads, fp32.
+set -eu
+BUILD=${1:-build}; ROUNDS=${2:-3}
+shift 2 2>/dev/null || shift $#
+CASES=${*:-"mamba1:I=1024 mamba1:I=1 transformer:S=1024 transformer:S=256 mamba2:I=1024 mamba2:I=256"}
+BIN=$(cd "$(dirname "$BUILD/mambalaya")" && pwd)/mambalaya
+WORK=${BENCH_WORK:-$BUILD/bench-corpus}
+PY=/usr/bin/python3
+export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
+# Debian 12's OpenBLAS takes Zen 4/5 for Haswell; SkylakeX is the right
+# kernel set on AVX-512 (bench/codegen.sh says more).  All three share it.
+if [ -n "${BENCH_OPENBLAS_CORETYPE:-}" ]; then
+    export OPENBLAS_CORETYPE=$BENCH_OPENBLAS_CORETYPE
+elif grep -q avx512f /proc/cpuinfo 2>/dev/null; then
+    export OPENBLAS_CORETYPE=SkylakeX
+fi
+if [ -w /proc/$$/autogroup ] && echo -20 2>/dev/null > /proc/$$/autogroup; then
+    echo "bench: session priority raised"
+fi
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+mkdir -p "$WORK"
+
+# Random inputs in the declared ranges, written by numpy (the reference
+# evaluator would take minutes at these sizes).
+inputs() { # FILE DIR DEFINES...
+    f=$1; d=$2; shift 2
+    "$BIN" check "$f" "$@" --dump-ir=json | $PY -c '
+import json, os, sys
+import numpy as np
+ir = json.load(sys.stdin); d = sys.argv[1]; os.makedirs(d, exist_ok=True)
+rng = np.random.default_rng(7)
+for t in ir["tensors"]:
+    if t["role"] in ("input", "weight"):
+        lo, hi = t.get("random", {}).get("uniform", (-1.0, 1.0))
+        # Weights scaled like a trained model (1/sqrt of the fan-in) keep
+        # activations in range through the block.
+        x = rng.uniform(lo, hi, t["shape"]).astype(np.float32)
+        if t["role"] == "weight" and len(t["shape"]) > 1 and "random" not in t:
+            x *= np.float32(1.0 / np.sqrt(t["shape"][0]))
+        np.save(os.path.join(d, t["name"] + ".npy"), x)
+' "$d"
+}
+
+printf '%-24s %10s %10s %7s %10s %7s\n' case ours_ms floor_ms x_floor torch_ms x_torch
+for c in $CASES; do
+    name=${c%%:*}; defs=${c#*:}; [ "$defs" = "$c" ] && defs=""
+    f=examples/$name.ein
+    set --
+    for kv in $(echo "$defs" | tr ',' ' '); do set -- "$@" -D "$kv"; done
+    dir=$WORK/$(echo "$c" | tr ':,=' '___')
+    rm -rf "$dir"; mkdir -p "$dir"
+    inputs "$f" "$dir/in" "$@"
+    "$BIN" compile "$f" "$@" --retile cpu -o "$dir/c" >/dev/null
+    make -s -C "$dir/c" >/dev/null
+    peer=bench/${name}_torch.py
+    [ "$name" = mamba1 ] && peer=bench/mamba_torch.py
+    : > "$dir/ours.txt"; : > "$dir/torch.txt"; : > "$dir/floor.txt"
+    r=0
+    while [ "$r" -lt "$ROUNDS" ]; do
+        "$dir/c/$name" --in "$dir/in" --out "$dir/out" --bench 5 |
+            sed -n 's/^bench: .*median_ms=\([0-9.]*\).*/\1/p' >> "$dir/ours.txt"
+        $PY bench/floor.py "$BIN" "$f" "$@" --reps 3 |
+            sed -n 's/^floor: ms=\([0-9.]*\).*/\1/p' >> "$dir/floor.txt"
+        if [ -f "$peer" ]; then
+            $PY "$peer" "$dir/in" 5 --threads 2 |
+                sed -n 's/^torch: .*median_ms=\([0-9.]*\).*/\1/p' >> "$dir/torch.txt"
+        fi
+        r=$((r + 1))
+    done
+    ours=$(median < "$dir/ours.txt"); floor=$(median < "$dir/floor.txt")
+    torch=$(median < "$dir/torch.txt"); torch=${torch:-0}
+    awk -v c="$c" -v o="$ours" -v f="$floor" -v t="$torch" 'BEGIN {
+        printf "%-24s %10.2f %10.2f %7.2f %10.2f %7.2f\n", c, o, f, (f > 0 ? o / f : 0), t,
+               (t > 0 ? o / t : 0) }'
+done
