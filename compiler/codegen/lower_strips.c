@@ -151,16 +151,26 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 			/* Inside a strip, the statements go one point at a time
 			 * along the other shared ranks (generational ones too)
 			 * when that is legal: a point's intermediates then stay
-			 * in the first-level cache. */
-			for (int r = 0; r < g->nranks && req.nband < CG_MAX_BAND; r++) {
-				int shared = r != cand[q];
-				for (int i = a; i < b && shared; i++) {
-					const ein_einsum *es = &c->einsums[stmt_e[i]];
-					int v = g->var_of[stmt_e[i]][r];
-					shared = v >= 0 && !es->vars[v].reduced;
+			 * in the first-level cache.  Ranks that a member
+			 * carries (its generational rank) go inside the others,
+			 * so that a recurrence's state for one point of the
+			 * outer ranks stays in cache across all its steps. */
+			int order[DEPS_MAX_RANKS], no = 0;
+			for (int pass = 0; pass < 2; pass++)
+				for (int r = 0; r < g->nranks; r++) {
+					int shared = r != cand[q], carried = 0;
+					for (int i = a; i < b && shared; i++) {
+						const ein_einsum *es = &c->einsums[stmt_e[i]];
+						int v = g->var_of[stmt_e[i]][r];
+						shared = v >= 0 && !es->vars[v].reduced;
+						carried |= shared && v == es->gen_var;
+					}
+					if (shared && carried == pass &&
+					    rank_extent(k, gi, members, r) >= 2)
+						order[no++] = r;
 				}
-				if (!shared || rank_extent(k, gi, members, r) < 2)
-					continue;
+			for (int o = 0; o < no && req.nband < CG_MAX_BAND; o++) {
+				int r = order[o];
 				req.band[req.nband] = r;
 				req.tile[req.nband++] = 1;
 				rc = fusion_check(g, &req, 0, &res, err, sizeof(err));
