@@ -89,6 +89,12 @@ static void test_activations(void **state)
 	assert_true(max_rel_err(ml_softplus, d_softplus, -2, 20, 20000) < 1e-6);
 	assert_true(max_abs_err(ml_softplus, d_softplus, -15, -2, 20000) < 2e-7);
 	assert_true(max_rel_err(ml_softplus, d_softplus, 20.5, 80, 2000) < 2e-6);
+	/* tanh: both sides of the switch at 0.125, saturation, sign, NaN. */
+	assert_true(max_rel_err(ml_tanh, tanh, 1e-6, 0.125, 20000) < 1e-6);
+	assert_true(max_rel_err(ml_tanh, tanh, 0.125, 10, 20000) < 1e-6);
+	assert_true(max_rel_err(ml_tanh, tanh, -10, -1e-6, 20000) < 1e-6);
+	assert_true(ml_tanh(100.0f) == 1.0f && ml_tanh(-100.0f) == -1.0f);
+	assert_true(ml_tanh(0.0f) == 0.0f && isnan(ml_tanh(NAN)));
 	assert_true(ml_relu(-2.0f) == 0.0f && ml_relu(2.0f) == 2.0f);
 	assert_true(ml_max(1.0f, 2.0f) == 2.0f && ml_min(1.0f, 2.0f) == 1.0f);
 	assert_true(ml_rsqrt(4.0f) == 0.5f && ml_square(-3.0f) == 9.0f);
