@@ -379,7 +379,7 @@ static void sweep_chart(sbuf *s, const report_data *d, int what)
 		max = min = 1;
 	const char *un;
 	double f = what ? bytes_unit(max, &un) : time_unit(max, &un);
-	rs_scale x = {(double)d->sweep_bytes[0], (double)d->sweep_bytes[d->nsweep - 1], 80, W - 20, 1};
+	rs_scale x = {(double)d->sweep_bytes[0], (double)d->sweep_bytes[d->nsweep - 1], 80, W - 32, 1};
 	if (x.hi <= x.lo)
 		x.hi = x.lo * 2;
 	rs_scale y = {0, max * f * 1.08, 300, 40, 0};
