@@ -55,6 +55,42 @@ static void call_range(const cgc *k, int e, int v, char *lo, char *hi, size_t le
 		snprintf(hi, len, "min(%s, v_%s + (%" PRId64 "))", h0, es->vars[g->fv].name, g->fc);
 }
 
+/* Extent of var v of member e in one tile of the current group. */
+static int64_t tile_extent(const cgc *k, int e, int v)
+{
+	const cg_group *gr = &k->p->groups[k->cur];
+	int64_t n = k->c->einsums[e].vars[v].size;
+	for (int j = 0; j < gr->nband; j++)
+		if (k->g->var_of[e][gr->band[j]] == v && gr->tile[j] < n)
+			n = gr->tile[j];
+	return n;
+}
+
+/* Products with a batch (heads) share the threads by batch element: each
+ * thread makes whole products, one after another (ml_sgemma sees it is in
+ * a parallel region and stays on its thread), instead of every product
+ * being split across the threads, a region each.  Only when there are at
+ * least two batch elements and the call's work would be split anyway
+ * (ml_sgemma's threshold). */
+static void batch_pragma(cgc *k, int e, int depth)
+{
+	const ein_einsum *es = &k->c->einsums[e];
+	const cg_gemm *g = &k->gemm[e];
+	if (!k->o->openmp || k->team || k->in_team || g->nb == 0)
+		return;
+	double batch = 1, work = 1;
+	for (int i = 0; i < g->nb; i++)
+		batch *= (double)tile_extent(k, e, g->b[i]);
+	for (int v = 0; v < es->nvars; v++)
+		work *= (double)tile_extent(k, e, v);
+	if (batch < 2 || work < 262144.0)
+		return;
+	sbuf_printf(&k->out, "#ifdef _OPENMP\n");
+	sbuf_indent(&k->out, depth);
+	sbuf_printf(&k->out, "#pragma omp parallel for collapse(%d) schedule(static)\n", g->nb);
+	sbuf_printf(&k->out, "#endif\n");
+}
+
 /* Loops around the call over the vars not collapsed, the batch vars
  * first; returns how many. */
 static int gemm_loops(cgc *k, int e, int depth)
@@ -66,6 +102,7 @@ static int gemm_loops(cgc *k, int e, int depth)
 	int loops = 0;
 	const int *blocks[4] = {g->m, g->n, g->kk, g->b};
 	int nb[4] = {g->nm, g->nn, g->nk, g->nb};
+	batch_pragma(k, e, depth);
 	for (int qq = 0; qq < 4; qq++) {
 		int q = (qq + 3) % 4, ncol = q < 3 ? g->ncol[q] : 0;
 		for (int i = 0; i < nb[q] - ncol; i++) {
