@@ -1,6 +1,6 @@
 /* ml_alloc.h - tile buffers of generated kernels that run in parallel
- * (one per thread, allocated in the parallel region).  Part of the
- * kernels' runtime: see ml_base.h.
+ * (one per thread: each thread's share of the workspace, or allocated in
+ * the parallel region).  Part of the kernels' runtime: see ml_base.h.
  *
  * The caller frees what ml_alloc returns (free).
  */
@@ -10,9 +10,35 @@
 #include "ml_base.h"
 
 /* BEGIN EMBEDDED */
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 ML_INLINE float *ml_alloc(int64_t n)
 {
 	return malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+}
+
+/* OpenMP's threads for the next parallel region (1 without OpenMP). */
+ML_INLINE int64_t ml_threads(void)
+{
+#ifdef _OPENMP
+	return omp_get_max_threads();
+#else
+	return 1;
+#endif
+}
+
+/* The calling thread's share (per bytes) of a workspace of `bytes`, after
+ * its first `base` bytes; NULL when the workspace has no share for this
+ * thread (the caller allocates instead). */
+ML_INLINE char *ml_thread_ws(char *ws, int64_t bytes, int64_t base, int64_t per)
+{
+#ifdef _OPENMP
+	int64_t t = omp_get_thread_num();
+#else
+	int64_t t = 0;
+#endif
+	return per > 0 && base + (t + 1) * per <= bytes ? ws + base + t * per : NULL;
 }
 /* END EMBEDDED */
 

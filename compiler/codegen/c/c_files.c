@@ -88,7 +88,11 @@ static void emit_header(cgc *k, sbuf *h)
 	sbuf_printf(h, "/* Scratch memory for the intermediates that cross fusion groups,\n"
 		       " * the tile buffers of the groups that run serially, and the parts\n"
 		       " * of a matrix-vector product shared by a team. */\n"
-		       "#define %s_WORKSPACE_BYTES %" PRId64 "\n\n", n, ws);
+		       "#define %s_WORKSPACE_BYTES %" PRId64 "\n", n, ws);
+	sbuf_printf(h, "/* And per thread of the parallel groups: their tile buffers, taken\n"
+		       " * from the workspace when it holds WORKSPACE_BYTES plus this for\n"
+		       " * every thread, else allocated by each thread at each call. */\n"
+		       "#define %s_WORKSPACE_PER_THREAD %" PRId64 "\n\n", n, k->ws_thread);
 	sbuf_printf(h, "/* Returns 0, 1 if a size differs from the compiled one, 2 if\n"
 		       " * scratch memory cannot be allocated. */\n"
 		       "int %s_run(const %s_args *a);\n\n", n, n);
@@ -96,7 +100,8 @@ static void emit_header(cgc *k, sbuf *h)
 		       " * output in the order of %s_args, for callers in other languages\n"
 		       " * (the sizes are the compiled ones). */\n"
 		       "int %s_run_arrays(float *const *tensors, void *workspace, int64_t workspace_bytes);\n"
-		       "/* %s_WORKSPACE_BYTES, for such callers. */\n"
+		       "/* The workspace for OpenMP's threads now: %s_WORKSPACE_BYTES\n"
+		       " * plus WORKSPACE_PER_THREAD for each. */\n"
 		       "int64_t %s_workspace_bytes(void);\n"
 		       "\n#endif\n",
 		    n, n, n, n);
@@ -120,9 +125,11 @@ static void emit_kernel(cgc *k)
 	int64_t ws = k->ws_full + k->ws_tiles + k->ws_team;
 	sbuf_printf(s, "\tchar *ws = a->workspace;\n"
 		       "\tint own = !ws || a->workspace_bytes < %" PRId64 ";\n"
-		       "\tif (own && !(ws = aligned_alloc(64, %" PRId64 ")))\n"
-		       "\t\treturn 2;\n",
-		    ws, ws ? ws : 64);
+		       "\tint64_t wsb = own ? %s_workspace_bytes() : a->workspace_bytes;\n"
+		       "\tif (own && !(ws = aligned_alloc(64, wsb > 0 ? (size_t)wsb : 64)))\n"
+		       "\t\treturn 2;\n"
+		       "\t(void)wsb;\n",
+		    ws, n);
 	int64_t off = 0;
 	for (int t = 0; t < c->ntensors; t++) {
 		const ein_tensor *tt = &c->tensors[t];
@@ -149,13 +156,15 @@ static void plan_workspace(cgc *k, int *team, int64_t *elems)
 		if (k->buf[t].kind == CG_BUF_FULL)
 			k->ws_full += cgc_buf_bytes(&k->buf[t]);
 	k->ws_tiles = 0;
+	k->ws_thread = 0;
 	for (int gi = 0; gi < k->p->ngroups; gi++) {
 		int64_t sum = 0;
-		for (int t = 0; t < c->ntensors && gls[gi].par_member < 0; t++)
+		for (int t = 0; t < c->ntensors; t++)
 			if (k->buf[t].kind == CG_BUF_TILE && k->buf[t].group == gi)
 				sum += cgc_buf_bytes(&k->buf[t]);
-		if (sum > k->ws_tiles)
-			k->ws_tiles = sum;
+		int64_t *most = gls[gi].par_member < 0 ? &k->ws_tiles : &k->ws_thread;
+		if (sum > *most)
+			*most = sum;
 	}
 	k->ws_team = 0;
 	for (int gi = 0; gi < k->p->ngroups; gi++) {
@@ -185,8 +194,9 @@ static void emit_run_arrays(cgc *k)
 	sbuf_printf(s, "\ta.workspace = workspace;\n\ta.workspace_bytes = workspace_bytes;\n"
 		       "\treturn %s_run(&a);\n}\n",
 		    n);
-	sbuf_printf(s, "\nint64_t %s_workspace_bytes(void)\n{\n\treturn %s_WORKSPACE_BYTES;\n}\n", n,
-		    n);
+	sbuf_printf(s, "\nint64_t %s_workspace_bytes(void)\n{\n"
+		       "\treturn %s_WORKSPACE_BYTES + %s_WORKSPACE_PER_THREAD * ml_threads();\n}\n",
+		    n, n, n);
 }
 
 /* The kernel's groups, teams where cgc_team_end found them, and its end. */
@@ -285,9 +295,10 @@ static void emit_driver(const cgc *k, sbuf *d)
 			sbuf_printf(d, "\ta.%s = p_%s;\n", tt->name, tt->name);
 	}
 	sbuf_printf(d, "\t/* Scratch memory allocated once, reused by every run. */\n"
-		       "\ta.workspace = aligned_alloc(64, %s_WORKSPACE_BYTES > 0 ? %s_WORKSPACE_BYTES : 64);\n"
-		       "\ta.workspace_bytes = a.workspace ? %s_WORKSPACE_BYTES : 0;\n",
-		    n, n, n);
+		       "\tint64_t wsb = %s_workspace_bytes();\n"
+		       "\ta.workspace = aligned_alloc(64, wsb > 0 ? (size_t)wsb : 64);\n"
+		       "\ta.workspace_bytes = a.workspace ? wsb : 0;\n",
+		    n);
 	sbuf_printf(d, "\tint r = %s_run(&a);\n"
 		       "\tif (r) {\n\t\tfprintf(stderr, \"%s_run failed (%%d)\\n\", r);\n\t\tgoto done;\n\t}\n",
 		    n, n);

@@ -19,14 +19,22 @@ void cgc_print_expr(cgc *k, __isl_keep isl_ast_expr *e)
 
 static void emit_tile_allocs(cgc *k, int depth, int gi)
 {
+	/* The thread's share of the workspace, if it was given one (no
+	 * allocation, and no page faults, per call); else malloc. */
+	int64_t base = k->ws_full + k->ws_tiles + k->ws_team, off = 0;
+	sbuf_indent(&k->out, depth);
+	sbuf_printf(&k->out, "char *tws = ml_thread_ws(ws, wsb, %" PRId64 ", %" PRId64 ");\n", base,
+		    k->ws_thread);
 	for (int t = 0; t < k->c->ntensors; t++) {
 		const cg_buffer *b = &k->buf[t];
 		if (b->kind != CG_BUF_TILE || b->group != gi)
 			continue;
 		sbuf_indent(&k->out, depth);
 		sbuf_printf(&k->out,
-			    "float *restrict t_%s = ml_alloc(%" PRId64 "); /* tile buffer [",
-			    k->c->tensors[t].name, b->size);
+			    "float *restrict t_%s = tws ? (float *)(tws + %" PRId64 ") : ml_alloc(%" PRId64
+			    "); /* tile buffer [",
+			    k->c->tensors[t].name, off, b->size);
+		off += cgc_buf_bytes(b);
 		for (int d = 0; d < b->ndims; d++)
 			sbuf_printf(&k->out, "%s%" PRId64 "%s", d ? "][" : "", b->ext[d],
 				    b->mod[d] ? " mod" : "");
@@ -69,6 +77,8 @@ static void emit_tile_frees(cgc *k, int depth, int gi)
 	for (int t = 0; t < k->c->ntensors; t++)
 		if (k->buf[t].kind == CG_BUF_TILE && k->buf[t].group == gi) {
 			sbuf_indent(&k->out, depth);
+			sbuf_printf(&k->out, "if (!tws)\n");
+			sbuf_indent(&k->out, depth + 1);
 			sbuf_printf(&k->out, "free(t_%s);\n", k->c->tensors[t].name);
 		}
 }

@@ -36,6 +36,7 @@ typedef struct cgc {
 	int64_t ws_full;  /* workspace bytes of the full intermediates */
 	int64_t ws_tiles; /* and of the largest serial group's tile buffers */
 	int64_t ws_team;  /* and of the parts of a team's product */
+	int64_t ws_thread; /* after those, per thread: a parallel group's tile buffers */
 	int team;	  /* emit the GEMM call as ml_sgemm_team */
 	int in_team;	  /* emitting the groups beside a team's product */
 	sbuf out;
