@@ -96,8 +96,9 @@ done:
  * calls.  Keeping each group's members and order, a group that is one
  * GEMM-shaped Einsum becomes one call (split across the threads by
  * ml_sgemm), a fused rank that a GEMM member reduces over gets its whole
- * extent, and every other fused rank with a tile below 128 gets 128 (or
- * its extent), each when fusion_check accepts the group at the new tiles. */
+ * extent, a batch rank of every product of the group keeps its tile, and
+ * every other fused rank with a tile below 128 gets 128 (or its extent),
+ * each when fusion_check accepts the group at the new tiles. */
 int cg_plan_retile_cpu(const deps_graph *g, cg_plan *p, char *err, size_t errlen)
 {
 	const ein_cascade *c = g->c;
@@ -119,14 +120,26 @@ int cg_plan_retile_cpu(const deps_graph *g, cg_plan *p, char *err, size_t errlen
 			/* A GEMM's reduction rank is not cut at all: BLAS blocks
 			 * K itself, and a thin K makes a matrix-vector product
 			 * (decoding one token) too short to share between
-			 * threads. */
+			 * threads.  A rank that is a batch rank (heads) of every
+			 * product of the group keeps its tile: the calls loop
+			 * over it anyway, so a larger tile makes none of them
+			 * larger and only multiplies the intermediates kept
+			 * between them (a transformer's scores: one head's
+			 * S x S, not all twelve). */
+			int products = 0, batch = 0;
 			for (int e = 0; e < c->neinsums; e++) {
 				int v = gr->members[e] ? g->var_of[e][gr->band[j]] : -1;
-				if (v >= 0 && c->einsums[e].vars[v].reduced &&
-				    cg_gemm_match(c, &c->einsums[e], 1).ok)
+				cg_gemm gm = gr->members[e] ? cg_gemm_match(c, &c->einsums[e], 1)
+							    : (cg_gemm){0};
+				if (!gm.ok)
+					continue;
+				products++;
+				for (int i = 0; v >= 0 && i < gm.nb; i++)
+					batch += gm.b[i] == v;
+				if (v >= 0 && c->einsums[e].vars[v].reduced)
 					want = ext;
 			}
-			if (gr->tile[j] >= want)
+			if (gr->tile[j] >= want || (products > 0 && batch == products))
 				continue;
 			fusion_req req = {0};
 			fusion_result res = {0};
