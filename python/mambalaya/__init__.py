@@ -119,6 +119,7 @@ class Cascade:
         self._h = ctypes.c_void_p(handle)
         self.name = name
         self._ir = None
+        self._specs = None
         self._kernels = {}
 
     def close(self):
@@ -195,7 +196,14 @@ class Cascade:
     # ---- tensors ----
 
     def _tensors(self, role):
-        return [t for t in self.check()["tensors"] if t["role"] in role]
+        """(name, role, shape, name as bytes) of the tensors in role, read
+        once from a private copy of the IR (a caller may change the dict
+        check() returns; every run would otherwise walk it again)."""
+        if self._specs is None:
+            ir = self._json(_capi.ir_json)
+            self._specs = [(t["name"], t["role"], _shape(t), t["name"].encode())
+                           for t in ir["tensors"]]
+        return [t for t in self._specs if t[1] in role]
 
     def _inputs(self, inputs):
         """The ctypes array of inputs and weights, and the arrays to keep
@@ -203,29 +211,29 @@ class Cascade:
         if not isinstance(inputs, dict):
             raise Error("inputs: a dict of tensor name to numpy array, not %s"
                         % type(inputs).__name__)
-        want = {t["name"]: t for t in self._tensors(("input", "weight"))}
+        want = self._tensors(("input", "weight"))
+        names = {t[0] for t in want}
         for k in inputs:
-            if k not in want:
+            if k not in names:
                 raise Error("%s: error: '%s' is not an input or a weight of the cascade "
-                            "(they are: %s)" % (self.name, k, ", ".join(want)))
+                            "(they are: %s)" % (self.name, k, ", ".join(t[0] for t in want)))
         keep = []
         arr = (_capi.Tensor * max(1, len(want)))()
-        for i, (name, t) in enumerate(want.items()):
+        for i, (name, role, shape, bname) in enumerate(want):
             if name not in inputs:
-                raise Error("%s: error: %s '%s' is not given" % (self.name, t["role"], name))
-            a = _as_float32(self.name, name, inputs[name], _shape(t))
+                raise Error("%s: error: %s '%s' is not given" % (self.name, role, name))
+            a = _as_float32(self.name, name, inputs[name], shape)
             keep.append(a)
-            arr[i] = _capi.Tensor(name.encode(), a.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
-                                  a.size)
+            arr[i] = _capi.Tensor(bname, a.ctypes.data, a.size)
         return arr, len(want), keep
 
     def _outputs(self):
-        outs = {t["name"]: np.empty(_shape(t), dtype=np.float32)
-                for t in self._tensors(("output",))}
+        specs = self._tensors(("output",))
+        outs = {t[0]: np.empty(t[2], dtype=np.float32) for t in specs}
         arr = (_capi.Tensor * max(1, len(outs)))()
-        for i, (name, a) in enumerate(outs.items()):
-            arr[i] = _capi.Tensor(name.encode(), a.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
-                                  a.size)
+        for i, t in enumerate(specs):
+            a = outs[t[0]]
+            arr[i] = _capi.Tensor(t[3], a.ctypes.data, a.size)
         return outs, arr, len(outs)
 
     # ---- running ----

@@ -14,7 +14,7 @@ EINTERNAL = 3
 class Tensor(ctypes.Structure):
     """mambalaya_tensor: a name and float32 data in C order."""
     _fields_ = [("name", ctypes.c_char_p),
-                ("data", ctypes.POINTER(ctypes.c_float)),
+                ("data", ctypes.c_void_p),
                 ("nelems", ctypes.c_int64)]
 
 
