@@ -8,13 +8,12 @@ of the product: bench/ and the tests only.
 Usage: mamba2_torch.py INDIR RUNS [--threads N] [--out DIR]
 Prints: torch: runs=N median_ms=X min_ms=Y
 """
-import os
 import sys
-import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
+
+import torch_peer
 
 NAMES = ["LX", "RES", "CX0", "CB0", "CC0", "H0", "NW", "WZ", "WX", "WB", "WC", "WDT", "KX",
          "KB", "KC", "BKX", "BKB", "BKC", "DTB", "A", "DS", "NW2", "WO"]
@@ -60,34 +59,7 @@ def block(t):
 
 
 def main():
-    if len(sys.argv) < 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    d, runs = sys.argv[1], int(sys.argv[2])
-    threads, out = 2, None
-    args = sys.argv[3:]
-    while args:
-        a = args.pop(0)
-        if a == "--threads":
-            threads = int(args.pop(0))
-        elif a == "--out":
-            out = args.pop(0)
-    torch.set_num_threads(threads)
-    t = {n: torch.from_numpy(np.load(os.path.join(d, n + ".npy"))) for n in NAMES}
-    with torch.no_grad():
-        r = block(t)  # warm-up
-        ms = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            r = block(t)
-            ms.append(1e3 * (time.perf_counter() - t0))
-    ms.sort()
-    print("torch: runs=%d median_ms=%.3f min_ms=%.3f" % (runs, ms[len(ms) // 2], ms[0]))
-    if out:
-        os.makedirs(out, exist_ok=True)
-        for k, v in r.items():
-            np.save(os.path.join(out, k + ".npy"), v.numpy().astype(np.float32))
-    return 0
+    return torch_peer.main(block, NAMES, __doc__)
 
 
 if __name__ == "__main__":

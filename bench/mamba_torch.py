@@ -6,17 +6,12 @@ Never a dependency of the product: bench/ only.
 Usage: mamba_torch.py INDIR RUNS [--threads N] [--out DIR]
 Prints: torch: runs=N median_ms=X min_ms=Y
 """
-import os
 import sys
-import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-def load(d, name):
-    return torch.from_numpy(np.load(os.path.join(d, name + ".npy")))
+import torch_peer
 
 
 def block(t):
@@ -49,38 +44,12 @@ def block(t):
     return {"LO": lo, "RS": rs, "CSO": cso, "HF": h}
 
 
+NAMES = ["LX", "RES", "CS", "H0", "NW", "WX", "WZ", "WCV", "BCV", "WTTD",
+         "WB", "WC", "WTD", "BTD", "A", "DS", "WO"]
+
+
 def main():
-    if len(sys.argv) < 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    d, runs = sys.argv[1], int(sys.argv[2])
-    threads = 2
-    out = None
-    args = sys.argv[3:]
-    while args:
-        a = args.pop(0)
-        if a == "--threads":
-            threads = int(args.pop(0))
-        elif a == "--out":
-            out = args.pop(0)
-    torch.set_num_threads(threads)
-    names = ["LX", "RES", "CS", "H0", "NW", "WX", "WZ", "WCV", "BCV", "WTTD",
-             "WB", "WC", "WTD", "BTD", "A", "DS", "WO"]
-    t = {n: load(d, n) for n in names}
-    with torch.no_grad():
-        r = block(t)                                     # warm-up
-        ms = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            r = block(t)
-            ms.append(1e3 * (time.perf_counter() - t0))
-    ms.sort()
-    print("torch: runs=%d median_ms=%.3f min_ms=%.3f" % (runs, ms[len(ms) // 2], ms[0]))
-    if out:
-        os.makedirs(out, exist_ok=True)
-        for k, v in r.items():
-            np.save(os.path.join(out, k + ".npy"), v.contiguous().numpy())
-    return 0
+    return torch_peer.main(block, NAMES, __doc__)
 
 
 if __name__ == "__main__":
