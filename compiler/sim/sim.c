@@ -162,17 +162,24 @@ static double cyc_us(const sim *s, double c)
 	return c / (s->m->target.clock_ghz * 1e3);
 }
 
+/* May one more event be written?  Past max_events, events are counted as
+ * dropped instead. */
+static int trace_take(sim *s)
+{
+	if (s->st->trace_events >= s->o.max_events) {
+		s->st->trace_dropped++;
+		return 0;
+	}
+	s->st->trace_events++;
+	return 1;
+}
+
 static void trace_event(sim *s, const char *name, const char *extra, int tid, double start,
 			double dur, int insn)
 {
 	FILE *f = s->o.trace;
-	if (!f || dur <= 0)
+	if (!f || dur <= 0 || !trace_take(s))
 		return;
-	if (s->st->trace_events >= s->o.max_events) {
-		s->st->trace_dropped++;
-		return;
-	}
-	s->st->trace_events++;
 	fprintf(f, ",\n{\"name\":\"%s%s\",\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%.6f,"
 		   "\"dur\":%.6f",
 		name, extra ? extra : "", tid, cyc_us(s, start), cyc_us(s, dur));
@@ -186,13 +193,8 @@ static void trace_event(sim *s, const char *name, const char *extra, int tid, do
 static void trace_buffer(sim *s, double at, int64_t values)
 {
 	FILE *f = s->o.trace;
-	if (!f)
+	if (!f || !trace_take(s))
 		return;
-	if (s->st->trace_events >= s->o.max_events) {
-		s->st->trace_dropped++;
-		return;
-	}
-	s->st->trace_events++;
 	fprintf(f, ",\n{\"name\":\"buffer\",\"ph\":\"C\",\"pid\":1,\"ts\":%.6f,"
 		   "\"args\":{\"bytes\":%lld}}",
 		cyc_us(s, at), (long long)(values * s->m->target.bytes_per_value));
