@@ -102,15 +102,25 @@ done:
 int cg_plan_retile_cpu(const deps_graph *g, cg_plan *p, char *err, size_t errlen)
 {
 	const ein_cascade *c = g->c;
+	int rc = -1;
+	/* Each member's product shape, matched once per group. */
+	cg_gemm *gm = calloc((size_t)(c->neinsums > 0 ? c->neinsums : 1), sizeof(*gm));
+	if (!gm) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (int gi = 0; gi < p->ngroups; gi++) {
 		cg_group *gr = &p->groups[gi];
-		int n = 0, last = -1;
-		for (int e = 0; e < c->neinsums; e++)
+		int n = 0, last = -1, products = 0;
+		for (int e = 0; e < c->neinsums; e++) {
+			gm[e] = gr->members[e] ? cg_gemm_match(c, &c->einsums[e], 1) : (cg_gemm){0};
+			products += gm[e].ok;
 			if (gr->members[e]) {
 				n++;
 				last = e;
 			}
-		if (n == 1 && cg_gemm_match(c, &c->einsums[last], 1).ok) {
+		}
+		if (n == 1 && gm[last].ok) {
 			gr->nband = 0;
 			continue;
 		}
@@ -126,16 +136,11 @@ int cg_plan_retile_cpu(const deps_graph *g, cg_plan *p, char *err, size_t errlen
 			 * larger and only multiplies the intermediates kept
 			 * between them (a transformer's scores: one head's
 			 * S x S, not all twelve). */
-			int products = 0, batch = 0;
+			int batch = 0;
 			for (int e = 0; e < c->neinsums; e++) {
-				int v = gr->members[e] ? g->var_of[e][gr->band[j]] : -1;
-				cg_gemm gm = gr->members[e] ? cg_gemm_match(c, &c->einsums[e], 1)
-							    : (cg_gemm){0};
-				if (!gm.ok)
-					continue;
-				products++;
-				for (int i = 0; v >= 0 && i < gm.nb; i++)
-					batch += gm.b[i] == v;
+				int v = gm[e].ok ? g->var_of[e][gr->band[j]] : -1;
+				for (int i = 0; v >= 0 && i < gm[e].nb; i++)
+					batch += gm[e].b[i] == v;
 				if (v >= 0 && c->einsums[e].vars[v].reduced)
 					want = ext;
 			}
@@ -150,18 +155,21 @@ int cg_plan_retile_cpu(const deps_graph *g, cg_plan *p, char *err, size_t errlen
 				req.tile[q] = q == j ? want : gr->tile[q];
 			}
 			req.verdict_only = 1;
-			int rc = fusion_check(g, &req, 0, &res, err, errlen);
-			int legal = rc == 0 && res.legal;
+			int frc = fusion_check(g, &req, 0, &res, err, errlen);
+			int legal = frc == 0 && res.legal;
 			fusion_result_clear(&res);
-			if (rc == -1)
-				return -1;
+			if (frc == -1)
+				goto done;
 			if (legal)
 				gr->tile[j] = want;
 		}
 	}
 	if (split_one_tile_groups(g, p) < 0) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		goto done;
 	}
-	return 0;
+	rc = 0;
+done:
+	free(gm);
+	return rc;
 }

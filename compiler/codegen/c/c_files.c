@@ -84,7 +84,7 @@ static void emit_header(cgc *k, sbuf *h)
 		       "\t * 64-byte aligned; NULL: the kernel allocates its own */\n"
 		       "\tvoid *workspace;\n\tint64_t workspace_bytes;\n", n);
 	sbuf_printf(h, "} %s_args;\n\n", n);
-	int64_t ws = k->ws_full + k->ws_tiles + k->ws_team;
+	int64_t ws = cgc_ws_shared(k);
 	sbuf_printf(h, "/* Scratch memory for the intermediates that cross fusion groups,\n"
 		       " * the tile buffers of the groups that run serially, and the parts\n"
 		       " * of a matrix-vector product shared by a team. */\n"
@@ -122,7 +122,7 @@ static void emit_kernel(cgc *k)
 	for (int p = 0; p < c->nparams; p++)
 		sbuf_printf(s, "\tif (a->%s != %" PRId64 ")\n\t\treturn 1;\n",
 			    c->params[p].name, c->params[p].value);
-	int64_t ws = k->ws_full + k->ws_tiles + k->ws_team;
+	int64_t ws = cgc_ws_shared(k);
 	sbuf_printf(s, "\tchar *ws = a->workspace;\n"
 		       "\tint own = !ws || a->workspace_bytes < %" PRId64 ";\n"
 		       "\tint64_t wsb = own ? %s_workspace_bytes() : a->workspace_bytes;\n"
@@ -174,6 +174,16 @@ static void plan_workspace(cgc *k, int *team, int64_t *elems)
 		if (team[gi] > gi + 1 && bytes > k->ws_team)
 			k->ws_team = bytes;
 	}
+}
+
+int64_t cgc_ws_team(const cgc *k)
+{
+	return k->ws_full + k->ws_tiles;
+}
+
+int64_t cgc_ws_shared(const cgc *k)
+{
+	return cgc_ws_team(k) + k->ws_team;
 }
 
 /* NAME_run_arrays: NAME_run with the tensors in an array. */

@@ -7,19 +7,30 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The band member of the current group that var v of member e is fused
+ * on, or -1. */
+static int band_of(const cgc *k, int e, int v)
+{
+	const cg_group *gr = &k->p->groups[k->cur];
+	for (int j = 0; j < gr->nband; j++)
+		if (k->g->var_of[e][gr->band[j]] == v)
+			return j;
+	return -1;
+}
+
 /* Range of var v of member e in the tile whose indices are the C
  * expressions tj_0.. (names "tile_j"): prints lo and hi into buffers. */
 static void var_range(const cgc *k, int e, int v, char *lo, char *hi, size_t len)
 {
 	const cg_group *gr = &k->p->groups[k->cur];
 	const ein_var *var = &k->c->einsums[e].vars[v];
-	for (int j = 0; j < gr->nband; j++)
-		if (k->g->var_of[e][gr->band[j]] == v) {
-			snprintf(lo, len, "tile_%d * %" PRId64, j, gr->tile[j]);
-			snprintf(hi, len, "min(tile_%d * %" PRId64 " + %" PRId64 ", %" PRId64 ")",
-				 j, gr->tile[j], gr->tile[j] - 1, var->size - 1);
-			return;
-		}
+	int j = band_of(k, e, v);
+	if (j >= 0) {
+		snprintf(lo, len, "tile_%d * %" PRId64, j, gr->tile[j]);
+		snprintf(hi, len, "min(tile_%d * %" PRId64 " + %" PRId64 ", %" PRId64 ")", j,
+			 gr->tile[j], gr->tile[j] - 1, var->size - 1);
+		return;
+	}
 	snprintf(lo, len, "0");
 	snprintf(hi, len, "%" PRId64, var->size - 1);
 }
@@ -58,12 +69,9 @@ static void call_range(const cgc *k, int e, int v, char *lo, char *hi, size_t le
 /* Extent of var v of member e in one tile of the current group. */
 static int64_t tile_extent(const cgc *k, int e, int v)
 {
-	const cg_group *gr = &k->p->groups[k->cur];
 	int64_t n = k->c->einsums[e].vars[v].size;
-	for (int j = 0; j < gr->nband; j++)
-		if (k->g->var_of[e][gr->band[j]] == v && gr->tile[j] < n)
-			n = gr->tile[j];
-	return n;
+	int j = band_of(k, e, v);
+	return j >= 0 && k->p->groups[k->cur].tile[j] < n ? k->p->groups[k->cur].tile[j] : n;
 }
 
 /* Products with a batch (heads) share the threads by batch element: each
@@ -129,7 +137,7 @@ static void gemm_callee(cgc *k, int e, int rf[2])
 		sbuf_printf(s, ", ");
 	} else if (k->team) {
 		sbuf_printf(s, "ml_sgemm_team(&team_next, (float *)(ws + %" PRId64 "), ",
-			    k->ws_full + k->ws_tiles);
+			    cgc_ws_team(k));
 	} else if (g->alpha != 1.0) {
 		sbuf_printf(s, "ml_sgemma(");
 		cgc_number(s, g->alpha);

@@ -21,7 +21,7 @@ static void emit_tile_allocs(cgc *k, int depth, int gi)
 {
 	/* The thread's share of the workspace, if it was given one (no
 	 * allocation, and no page faults, per call); else malloc. */
-	int64_t base = k->ws_full + k->ws_tiles + k->ws_team, off = 0;
+	int64_t base = cgc_ws_shared(k), off = 0;
 	sbuf_indent(&k->out, depth);
 	sbuf_printf(&k->out, "char *tws = ml_thread_ws(ws, wsb, %" PRId64 ", %" PRId64 ");\n", base,
 		    k->ws_thread);

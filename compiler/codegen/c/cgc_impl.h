@@ -53,6 +53,11 @@ void cgc_expr(sbuf *s, const cgc *k, const ein_einsum *es, const ein_expr *e);
 void cgc_print_expr(cgc *k, __isl_keep isl_ast_expr *e);
 /* Bytes of a buffer in the workspace (rounded up to 64). */
 int64_t cgc_buf_bytes(const cg_buffer *b);
+/* Offsets in the workspace (plan_workspace): where the team's parts start,
+ * and the end of what all threads share (NAME_WORKSPACE_BYTES), after
+ * which each thread has ws_thread bytes. */
+int64_t cgc_ws_team(const cgc *k);
+int64_t cgc_ws_shared(const cgc *k);
 int cgc_group_has_tiles(const cgc *k, int gi);
 /* Group gi's statements; guard: inside `if (ok)`. */
 void cgc_emit_group(cgc *k, const cg_glow *gl, int gi, int guard);
