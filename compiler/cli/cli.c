@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "analysis/deps.h"
+#include "mapping/calibrate.h"
 #include "analysis/poly.h"
 #include "base/diag.h"
 #include "base/fsio.h"
@@ -282,8 +283,18 @@ int cli_refuse_input(const char *cmd, const char *out, const char *const *inputs
 target *cli_target(const char *cmd, const char *arch, int *status)
 {
 	char err[1200];
-	int usage;
-	target *t = target_resolve(arch, err, sizeof(err), &usage);
+	int usage = 0, measured = 0;
+	/* The host's calibration is made once, on first use: say so, it
+	 * takes a few seconds. */
+	target *t = strcmp(arch, TARGET_HOST) == 0
+			    ? calibrate_host(&measured, err, sizeof(err))
+			    : target_resolve(arch, err, sizeof(err), &usage);
+	if (measured) {
+		char path[1024];
+		if (calibrate_cache_path(path, sizeof(path)) == 0)
+			fprintf(stderr, "mambalaya %s: note: calibrated this machine into %s "
+					"(once; `mambalaya calibrate` measures again)\n", cmd, path);
+	}
 	if (!t && usage) {
 		cli_usage_error(cmd, "%s", err);
 		*status = CLI_EXIT_USAGE;

@@ -83,6 +83,17 @@ static void print_text(const plan *p, const ein_cascade *c, const target *t,
 	printf("%s on %s, policy %s: %d group%s, latency %s, DRAM %s\n", p->file,
 	       t->name, p->policy, p->ngroups, p->ngroups == 1 ? "" : "s", b1, b2);
 	units_mib((double)t->buffer_bytes, b1, sizeof(b1));
+	if (t->kind == TARGET_CPU) {
+		const target_cpu *cpu = &t->cpu;
+		printf("target: CPU, %lld threads, %lld-byte vectors, caches", (long long)cpu->threads,
+		       (long long)cpu->simd_bytes);
+		for (int i = 0; i < cpu->ncaches; i++) {
+			units_mib((double)cpu->caches[i].bytes, b2, sizeof(b2));
+			printf("%s L%lld %s", i ? "," : "", (long long)cpu->caches[i].level, b2);
+		}
+		printf(" (%s buffer), BLAS %.4g GFLOP/s (half rate at %g), %g GB/s\n", b1,
+		       cpu->gemm_gflops, cpu->gemm_half_dim, t->dram_gb_per_s);
+	} else {
 	printf("target: %lldx%lld 2D array%s, %lld-lane 1D array, %s, %s buffer, "
 	       "%g GB/s, %g GHz, %d-byte values\n",
 	       (long long)t->rows, (long long)t->cols, t->cores > 1 ? " per core" : "",
@@ -91,6 +102,7 @@ static void print_text(const plan *p, const ein_cascade *c, const target *t,
 	       b1, t->dram_gb_per_s, t->clock_ghz, t->bytes_per_value);
 	if (t->cores > 1)
 		printf("        %lld cores\n", (long long)t->cores);
+	}
 	if (plan_file)
 		printf("plan read from %s, costed on this target\n", plan_file);
 	if (strcmp(p->policy, "user") != 0 && p->groups_considered > 0)

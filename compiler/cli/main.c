@@ -20,6 +20,7 @@ static const command commands[] = {
 	{"groups", cmd_groups, "the legal fusion groups of a cascade (text, JSON, DOT)"},
 	{"compile", cmd_compile, "generate C kernels, a driver and a Makefile from a plan"},
 	{"run", cmd_run, "compile, build, run on .npy data and check against the evaluator"},
+	{"calibrate", cmd_calibrate, "measure this machine as a CPU target (what --arch host uses)"},
 	{"plan", cmd_plan, "map a cascade onto an accelerator: groups, tiles, bindings, costs"},
 	{"report", cmd_report, "the plan as one HTML page: graph, latency, traffic, roofline, sweep"},
 	{"sim", cmd_sim, "run an accelerator stream (.mlb) on .npy data under the timing model"},

@@ -299,6 +299,16 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 		double mm = prod_mask(ext, in->mvars, in->nvars);
 		double nn = prod_mask(ext, in->nvars_, in->nvars);
 		double kk = prod_mask(ext, in->kvars, in->nvars);
+		if (useful)
+			*useful = bt * mm * nn * kk * in->density;
+		if (t->kind == TARGET_CPU) {
+			/* One BLAS call per batch element, at a rate that falls
+			 * with each short dimension (docs/cost-model.md). */
+			double h = t->cpu.gemm_half_dim;
+			double eff = mm / (mm + h) * nn / (nn + h) * kk / (kk + h);
+			return bt * (2 * mm * nn * kk * in->density / (t->cpu.gemm_gflops * eff) +
+				     t->cpu.call_ns);
+		}
 		double r = (double)t->rows, cl = (double)t->cols;
 		/* Output-stationary: an output tile of rows x cols values takes
 		 * max(K, drain) cycles; the operands may be swapped. */
@@ -306,8 +316,6 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 		double b = ceil(nn / r) * ceil(mm / cl);
 		double tiles = bt * (a < b ? a : b);
 		double kc = kk > (double)t->drain_cycles ? kk : (double)t->drain_cycles;
-		if (useful)
-			*useful = bt * mm * nn * kk * in->density;
 		return ceil(tiles / (double)t->cores) * kc;
 	}
 	double cyc = 0, use = 0;
@@ -1145,7 +1153,7 @@ static void fill_cost(const eval_ctx *x, const eval_state *st, plan_cost *c,
 			u1 += x->useful[i];
 	}
 	if (lat > 0) {
-		c->util_2d = u2 / (lat * (double)t->rows * (double)t->cols * (double)t->cores);
+		c->util_2d = u2 / (lat * target_peak_macs(t));
 		c->util_1d = u1 / (lat * (double)t->lanes);
 		c->mem_util = mem / lat;
 	}
@@ -1216,9 +1224,7 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
 				     : res->cost.cycles / cg->nm;
 		if (x->cyc[i] > 0) {
 			if (x->unit[i] == PLAN_UNIT_2D)
-				c->util_2d = x->useful[i] /
-					     (x->cyc[i] * (double)t->rows *
-					      (double)t->cols * (double)t->cores);
+				c->util_2d = x->useful[i] / (x->cyc[i] * target_peak_macs(t));
 			else
 				c->util_1d = x->useful[i] / (x->cyc[i] * (double)t->lanes);
 		}

@@ -561,7 +561,13 @@ static int cost_band(search *s, const cost_group *cg, best_map *bm)
 		goto done;
 	}
 	int no = loop_orders(cg, orders);
+	/* The second start: tiles of the array's side, or on a CPU the
+	 * power of two where a product dimension runs at 97% of the BLAS's
+	 * rate (d / (d + h) >= 0.97). */
 	int64_t side = t->rows > t->cols ? t->rows : t->cols;
+	if (t->kind == TARGET_CPU)
+		for (side = 16; (double)side < 32 * t->cpu.gemm_half_dim && side < 4096; side *= 2)
+			;
 	for (int start = 0; start < 2; start++) {
 		cost_config cfg;
 		cost_config_init(&cfg);

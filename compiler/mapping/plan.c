@@ -134,6 +134,9 @@ cJSON *plan_to_json(const plan *p, const ein_cascade *c)
 		}
 		add_num(o, "tiles", g->ntiles);
 		cJSON_AddBoolToObject(o, "fits", g->fits);
+		/* Seconds at the target's clock (the plan keeps the total's). */
+		add_num(o, "latency_seconds", p->total.cycles > 0
+			? g->cost.cycles * (p->latency_seconds / p->total.cycles) : 0);
 		cost_json(o, "cost", &g->cost);
 		cJSON *ms = cJSON_AddArrayToObject(o, "members");
 		for (int k = 0; k < g->nmembers; k++) {

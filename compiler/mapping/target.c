@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "base/diag.h"
+#include "calibrate.h"
 #include "front/check.h"
 
 /* Names of the binary operators and the extra operations, in the order of
@@ -24,6 +25,13 @@ const char *target_op_name(int op)
 	if (op >= TARGET_OP_BINOP0 && op < TARGET_NOPS)
 		return extra_op_names[op - TARGET_OP_BINOP0];
 	return "?";
+}
+
+double target_peak_macs(const target *t)
+{
+	if (t->kind == TARGET_CPU)
+		return t->cpu.gemm_gflops / 2;
+	return (double)t->rows * (double)t->cols * (double)(t->cores > 0 ? t->cores : 1);
 }
 
 double target_bytes_per_cycle(const target *t)
@@ -360,17 +368,248 @@ static int read_cycles(target *t, const cJSON *c1, char *err, size_t errlen)
 	return 0;
 }
 
-target *target_from_json(const cJSON *j, char *err, size_t errlen)
+/* ---- CPU targets (docs/target.md, "CPU targets") ------------------------ */
+
+/* Rates of the operations, 10^9 elements per second with every thread,
+ * when a CPU target does not give one: documented defaults of the order
+ * of a two-core AVX-512 machine (docs/target.md), used by calibrate when
+ * it cannot measure. */
+static const struct {
+	const char *name;
+	double gelem;
+} cpu_default_rates[] = {
+	{"exp", 3},   {"log", 2},   {"sqrt", 4},  {"rsqrt", 4}, {"sigmoid", 2},
+	{"silu", 2},  {"softplus", 1.5}, {"tanh", 2}, {"relu", 8}, {"abs", 8},
+	{"neg", 8},   {"recip", 4}, {"square", 8}, {"add", 8},  {"sub", 8},
+	{"mul", 8},   {"div", 4},   {"max", 8},   {"min", 8},   {"mac", 8},
+	{"copy", 8},  {"read", 16},
+};
+
+void target_cpu_defaults(target_cpu *cpu)
 {
-	static const char *const top_keys[] = {
-		"name", "description", "array2d", "array1d", "concurrent",
-		"switch_cycles", "buffer_bytes", "dram_gb_per_s", "clock_ghz",
-		"bytes_per_value", "double_buffer", "sources", "assumptions", NULL};
+	static const target_cpu d = {
+		.threads = 1,
+		.simd_bytes = 16,
+		.ncaches = 2,
+		.caches = {{1, 32768, 1}, {2, 262144, 1}},
+		.gemm_gflops = 50,
+		.gemm_half_dim = 32,
+		.call_ns = 1000,
+	};
+	*cpu = d;
+	for (int op = 0; op < TARGET_NOPS; op++)
+		for (size_t k = 0; k < sizeof(cpu_default_rates) / sizeof(cpu_default_rates[0]); k++)
+			if (strcmp(cpu_default_rates[k].name, target_op_name(op)) == 0)
+				cpu->op_gelem[op] = cpu_default_rates[k].gelem;
+}
+
+static int read_cache(const cJSON *c, int i, target_cache *out, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"level", "bytes", "shared_by", NULL};
+	char pre[64], f[96];
+	snprintf(pre, sizeof(pre), "cpu.caches[%d]", i);
+	if (!cJSON_IsObject(c)) {
+		field_error(err, errlen, pre, "an object", c);
+		return -1;
+	}
+	if (check_keys(c, pre, keys, err, errlen) < 0)
+		return -1;
+	out->shared_by = 1;
+	snprintf(f, sizeof(f), "%s.level", pre);
+	if (get_int(c, "level", f, 1, 1, &out->level, err, errlen) < 0)
+		return -1;
+	snprintf(f, sizeof(f), "%s.bytes", pre);
+	if (get_int(c, "bytes", f, 1, 1, &out->bytes, err, errlen) < 0)
+		return -1;
+	snprintf(f, sizeof(f), "%s.shared_by", pre);
+	return get_int(c, "shared_by", f, 0, 1, &out->shared_by, err, errlen);
+}
+
+static int read_caches(target_cpu *cpu, const cJSON *o, char *err, size_t errlen)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "caches");
+	if (!a) {
+		field_error(err, errlen, "cpu.caches", "an array of caches", NULL);
+		return -1;
+	}
+	int n = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : 0;
+	if (n < 1 || n > TARGET_MAX_CACHES) {
+		char what[64];
+		snprintf(what, sizeof(what), "an array of 1 to %d caches", TARGET_MAX_CACHES);
+		field_error(err, errlen, "cpu.caches", what, a);
+		return -1;
+	}
+	cpu->ncaches = 0;
+	for (const cJSON *c = a->child; c; c = c->next) {
+		int i = cpu->ncaches;
+		if (read_cache(c, i, &cpu->caches[i], err, errlen) < 0)
+			return -1;
+		/* Innermost first: each level deeper and holding more than the
+		 * one before it. */
+		const target_cache *p = i ? &cpu->caches[i - 1] : NULL;
+		if (p && (cpu->caches[i].level <= p->level ||
+			  cpu->caches[i].bytes * cpu->caches[i].shared_by <
+				  p->bytes * p->shared_by)) {
+			char f[64];
+			snprintf(f, sizeof(f), "cpu.caches[%d]", i);
+			field_error(err, errlen, f,
+				    "a deeper level holding at least as much as the one before it", c);
+			return -1;
+		}
+		cpu->ncaches++;
+	}
+	return 0;
+}
+
+static int read_rates(target_cpu *cpu, const cJSON *o, char *err, size_t errlen)
+{
+	const char *keys[TARGET_NOPS + 1];
+	for (int op = 0; op < TARGET_NOPS; op++)
+		keys[op] = target_op_name(op);
+	keys[TARGET_NOPS] = NULL;
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "gelem_per_s");
+	if (!r)
+		return 0;
+	if (!cJSON_IsObject(r)) {
+		field_error(err, errlen, "cpu.gelem_per_s", "an object", r);
+		return -1;
+	}
+	if (check_keys(r, "cpu.gelem_per_s", keys, err, errlen) < 0)
+		return -1;
+	for (int op = 0; op < TARGET_NOPS; op++) {
+		char f[64];
+		snprintf(f, sizeof(f), "cpu.gelem_per_s.%s", keys[op]);
+		if (get_num(r, keys[op], f, 0, 1, &cpu->op_gelem[op], err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The accelerator fields the cost model reads, from the CPU's: one cycle
+ * is a nanosecond; the "2D array" is the BLAS (cost.c prices a product
+ * by its shape from gemm_gflops), the "1D array" one lane whose cost per
+ * element is the time of an element with every thread at work; the two
+ * never overlap; the buffer is the outermost cache (what all threads hold
+ * together); values are floats. */
+static void cpu_derive(target *t)
+{
+	const target_cpu *cpu = &t->cpu;
+	t->rows = t->cols = t->cores = 1;
+	t->drain_cycles = 0;
+	t->lanes = 1;
+	for (int op = 0; op < TARGET_NOPS; op++)
+		t->op_cycles[op] = 1.0 / cpu->op_gelem[op];
+	t->concurrent = 0;
+	t->switch_cycles = 0;
+	t->clock_ghz = 1;
+	t->bytes_per_value = 4;
+	t->double_buffer = 0;
+	if (t->buffer_bytes == 0) {
+		const target_cache *c = &cpu->caches[cpu->ncaches - 1];
+		int64_t inst = (cpu->threads + c->shared_by - 1) / c->shared_by;
+		t->buffer_bytes = c->bytes * inst;
+	}
+}
+
+static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"threads", "simd_bytes", "caches", "gemm_gflops",
+					   "gemm_half_dim", "call_ns", "gelem_per_s", NULL};
+	const cJSON *o;
+	target_cpu *cpu = &t->cpu;
+	target_cpu_defaults(cpu);
+	if (get_object(j, "cpu", 1, &o, err, errlen) < 0 ||
+	    check_keys(o, "cpu", keys, err, errlen) < 0 ||
+	    get_int(o, "threads", "cpu.threads", 1, 1, &cpu->threads, err, errlen) < 0 ||
+	    get_int(o, "simd_bytes", "cpu.simd_bytes", 0, 1, &cpu->simd_bytes, err, errlen) < 0 ||
+	    read_caches(cpu, o, err, errlen) < 0 ||
+	    get_num(o, "gemm_gflops", "cpu.gemm_gflops", 1, 1, &cpu->gemm_gflops, err,
+		    errlen) < 0 ||
+	    get_num(o, "gemm_half_dim", "cpu.gemm_half_dim", 0, 0, &cpu->gemm_half_dim, err,
+		    errlen) < 0 ||
+	    get_num(o, "call_ns", "cpu.call_ns", 0, 0, &cpu->call_ns, err, errlen) < 0 ||
+	    read_rates(cpu, o, err, errlen) < 0)
+		return -1;
+	if (get_int(j, "buffer_bytes", "buffer_bytes", 0, 1, &t->buffer_bytes, err, errlen) < 0 ||
+	    get_num(j, "dram_gb_per_s", "dram_gb_per_s", 1, 1, &t->dram_gb_per_s, err,
+		    errlen) < 0)
+		return -1;
+	cpu_derive(t);
+	return 0;
+}
+
+/* "kind": "accelerator" (the default) or "cpu". */
+static int read_kind(target *t, const cJSON *j, char *err, size_t errlen)
+{
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "kind");
+	t->kind = TARGET_ACCEL;
+	if (!k)
+		return 0;
+	if (cJSON_IsString(k) && strcmp(k->valuestring, "cpu") == 0)
+		t->kind = TARGET_CPU;
+	else if (!cJSON_IsString(k) || strcmp(k->valuestring, "accelerator") != 0) {
+		field_error(err, errlen, "kind", "\"accelerator\" or \"cpu\"", k);
+		return -1;
+	}
+	return 0;
+}
+
+static int read_accel(target *t, const cJSON *j, char *err, size_t errlen)
+{
 	static const char *const a2_keys[] = {"rows", "cols", "cores",
 					      "drain_cycles", NULL};
 	static const char *const a1_keys[] = {"lanes", "cycles", NULL};
-	target *t = calloc(1, sizeof(*t));
 	const cJSON *a2, *a1;
+	if (get_object(j, "array2d", 1, &a2, err, errlen) < 0 ||
+	    check_keys(a2, "array2d", a2_keys, err, errlen) < 0 ||
+	    get_int(a2, "rows", "array2d.rows", 1, 1, &t->rows, err, errlen) < 0 ||
+	    get_int(a2, "cols", "array2d.cols", 1, 1, &t->cols, err, errlen) < 0)
+		return -1;
+	t->cores = 1;
+	t->drain_cycles = t->rows;
+	if (get_int(a2, "cores", "array2d.cores", 0, 1, &t->cores, err, errlen) < 0 ||
+	    get_int(a2, "drain_cycles", "array2d.drain_cycles", 0, 0,
+		    &t->drain_cycles, err, errlen) < 0)
+		return -1;
+	if (get_object(j, "array1d", 1, &a1, err, errlen) < 0 ||
+	    check_keys(a1, "array1d", a1_keys, err, errlen) < 0 ||
+	    get_int(a1, "lanes", "array1d.lanes", 1, 1, &t->lanes, err, errlen) < 0 ||
+	    read_cycles(t, a1, err, errlen) < 0)
+		return -1;
+	t->double_buffer = 1;
+	int64_t bpv = 0;
+	if (get_bool(j, "concurrent", "concurrent", &t->concurrent, err, errlen) < 0 ||
+	    get_num(j, "switch_cycles", "switch_cycles", 0, 0, &t->switch_cycles,
+		    err, errlen) < 0 ||
+	    get_int(j, "buffer_bytes", "buffer_bytes", 1, 1, &t->buffer_bytes, err,
+		    errlen) < 0 ||
+	    get_num(j, "dram_gb_per_s", "dram_gb_per_s", 1, 1, &t->dram_gb_per_s,
+		    err, errlen) < 0 ||
+	    get_num(j, "clock_ghz", "clock_ghz", 1, 1, &t->clock_ghz, err, errlen) < 0 ||
+	    get_int(j, "bytes_per_value", "bytes_per_value", 1, 1, &bpv, err,
+		    errlen) < 0 ||
+	    get_bool(j, "double_buffer", "double_buffer", &t->double_buffer, err,
+		     errlen) < 0)
+		return -1;
+	if (bpv > 64) {
+		field_error(err, errlen, "bytes_per_value", "an integer from 1 to 64",
+			    cJSON_GetObjectItemCaseSensitive(j, "bytes_per_value"));
+		return -1;
+	}
+	t->bytes_per_value = (int)bpv;
+	return 0;
+}
+
+target *target_from_json(const cJSON *j, char *err, size_t errlen)
+{
+	static const char *const top_keys[] = {
+		"name", "description", "kind", "array2d", "array1d", "concurrent",
+		"switch_cycles", "buffer_bytes", "dram_gb_per_s", "clock_ghz",
+		"bytes_per_value", "double_buffer", "sources", "assumptions", NULL};
+	static const char *const cpu_keys[] = {
+		"name", "description", "kind", "cpu", "buffer_bytes", "dram_gb_per_s",
+		"sources", "assumptions", NULL};
+	target *t = calloc(1, sizeof(*t));
 	if (!t) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -379,7 +618,8 @@ target *target_from_json(const cJSON *j, char *err, size_t errlen)
 		snprintf(err, errlen, "expected a JSON object at the top level");
 		goto fail;
 	}
-	if (check_keys(j, "", top_keys, err, errlen) < 0)
+	if (read_kind(t, j, err, errlen) < 0 ||
+	    check_keys(j, "", t->kind == TARGET_CPU ? cpu_keys : top_keys, err, errlen) < 0)
 		goto fail;
 	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(j, "name");
 	if (!cJSON_IsString(nm) || !nm->valuestring[0]) {
@@ -397,43 +637,8 @@ target *target_from_json(const cJSON *j, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (get_object(j, "array2d", 1, &a2, err, errlen) < 0 ||
-	    check_keys(a2, "array2d", a2_keys, err, errlen) < 0 ||
-	    get_int(a2, "rows", "array2d.rows", 1, 1, &t->rows, err, errlen) < 0 ||
-	    get_int(a2, "cols", "array2d.cols", 1, 1, &t->cols, err, errlen) < 0)
+	if ((t->kind == TARGET_CPU ? read_cpu(t, j, err, errlen) : read_accel(t, j, err, errlen)) < 0)
 		goto fail;
-	t->cores = 1;
-	t->drain_cycles = t->rows;
-	if (get_int(a2, "cores", "array2d.cores", 0, 1, &t->cores, err, errlen) < 0 ||
-	    get_int(a2, "drain_cycles", "array2d.drain_cycles", 0, 0,
-		    &t->drain_cycles, err, errlen) < 0)
-		goto fail;
-	if (get_object(j, "array1d", 1, &a1, err, errlen) < 0 ||
-	    check_keys(a1, "array1d", a1_keys, err, errlen) < 0 ||
-	    get_int(a1, "lanes", "array1d.lanes", 1, 1, &t->lanes, err, errlen) < 0 ||
-	    read_cycles(t, a1, err, errlen) < 0)
-		goto fail;
-	t->double_buffer = 1;
-	int64_t bpv = 0;
-	if (get_bool(j, "concurrent", "concurrent", &t->concurrent, err, errlen) < 0 ||
-	    get_num(j, "switch_cycles", "switch_cycles", 0, 0, &t->switch_cycles,
-		    err, errlen) < 0 ||
-	    get_int(j, "buffer_bytes", "buffer_bytes", 1, 1, &t->buffer_bytes, err,
-		    errlen) < 0 ||
-	    get_num(j, "dram_gb_per_s", "dram_gb_per_s", 1, 1, &t->dram_gb_per_s,
-		    err, errlen) < 0 ||
-	    get_num(j, "clock_ghz", "clock_ghz", 1, 1, &t->clock_ghz, err, errlen) < 0 ||
-	    get_int(j, "bytes_per_value", "bytes_per_value", 1, 1, &bpv, err,
-		    errlen) < 0 ||
-	    get_bool(j, "double_buffer", "double_buffer", &t->double_buffer, err,
-		     errlen) < 0)
-		goto fail;
-	if (bpv > 64) {
-		field_error(err, errlen, "bytes_per_value", "an integer from 1 to 64",
-			    cJSON_GetObjectItemCaseSensitive(j, "bytes_per_value"));
-		goto fail;
-	}
-	t->bytes_per_value = (int)bpv;
 	if (read_docs(t, j, err, errlen) < 0)
 		goto fail;
 	return t;
@@ -488,6 +693,31 @@ target *target_load_file(const char *path, char *err, size_t errlen)
 	return t;
 }
 
+static void cpu_to_json(cJSON *j, const target *t)
+{
+	const target_cpu *cpu = &t->cpu;
+	cJSON_AddStringToObject(j, "kind", "cpu");
+	cJSON *o = cJSON_AddObjectToObject(j, "cpu");
+	cJSON_AddNumberToObject(o, "threads", (double)cpu->threads);
+	cJSON_AddNumberToObject(o, "simd_bytes", (double)cpu->simd_bytes);
+	cJSON *cs = cJSON_AddArrayToObject(o, "caches");
+	for (int i = 0; i < cpu->ncaches; i++) {
+		cJSON *c = cJSON_CreateObject();
+		cJSON_AddNumberToObject(c, "level", (double)cpu->caches[i].level);
+		cJSON_AddNumberToObject(c, "bytes", (double)cpu->caches[i].bytes);
+		cJSON_AddNumberToObject(c, "shared_by", (double)cpu->caches[i].shared_by);
+		cJSON_AddItemToArray(cs, c);
+	}
+	cJSON_AddNumberToObject(o, "gemm_gflops", cpu->gemm_gflops);
+	cJSON_AddNumberToObject(o, "gemm_half_dim", cpu->gemm_half_dim);
+	cJSON_AddNumberToObject(o, "call_ns", cpu->call_ns);
+	cJSON *r = cJSON_AddObjectToObject(o, "gelem_per_s");
+	for (int op = 0; op < TARGET_NOPS; op++)
+		cJSON_AddNumberToObject(r, target_op_name(op), cpu->op_gelem[op]);
+	cJSON_AddNumberToObject(j, "buffer_bytes", (double)t->buffer_bytes);
+	cJSON_AddNumberToObject(j, "dram_gb_per_s", t->dram_gb_per_s);
+}
+
 cJSON *target_to_json(const target *t)
 {
 	cJSON *j = cJSON_CreateObject();
@@ -495,6 +725,10 @@ cJSON *target_to_json(const target *t)
 		return NULL;
 	cJSON_AddStringToObject(j, "name", t->name);
 	cJSON_AddStringToObject(j, "description", t->description ? t->description : "");
+	if (t->kind == TARGET_CPU) {
+		cpu_to_json(j, t);
+		goto docs;
+	}
 	cJSON *a2 = cJSON_AddObjectToObject(j, "array2d");
 	cJSON_AddNumberToObject(a2, "rows", (double)t->rows);
 	cJSON_AddNumberToObject(a2, "cols", (double)t->cols);
@@ -512,6 +746,7 @@ cJSON *target_to_json(const target *t)
 	cJSON_AddNumberToObject(j, "clock_ghz", t->clock_ghz);
 	cJSON_AddNumberToObject(j, "bytes_per_value", t->bytes_per_value);
 	cJSON_AddBoolToObject(j, "double_buffer", t->double_buffer);
+docs:;
 	cJSON *s = cJSON_AddObjectToObject(j, "sources");
 	for (int i = 0; i < t->nsources; i++)
 		cJSON_AddStringToObject(s, t->source_fields[i], t->source_texts[i]);
@@ -532,6 +767,10 @@ int target_is_builtin(const char *name)
 target *target_resolve(const char *arch, char *err, size_t errlen, int *usage)
 {
 	*usage = 0;
+	if (strcmp(arch, TARGET_HOST) == 0) {
+		int measured;
+		return calibrate_host(&measured, err, errlen);
+	}
 	if (target_is_builtin(arch)) {
 		target *t = target_builtin(arch);
 		if (!t)
@@ -544,14 +783,13 @@ target *target_resolve(const char *arch, char *err, size_t errlen, int *usage)
 	int looks_like_file = strchr(arch, '/') || (n > 5 && strcmp(arch + n - 5, ".json") == 0);
 	if (!looks_like_file && stat(arch, &st) != 0) {
 		char names[256];
-		size_t w = 0;
-		names[0] = '\0';
-		const char *best = NULL;
-		int bd = 3;
+		size_t w = (size_t)snprintf(names, sizeof(names), "%s", TARGET_HOST);
+		const char *best = diag_edit_distance(arch, TARGET_HOST) < 3 ? TARGET_HOST : NULL;
+		int bd = best ? diag_edit_distance(arch, TARGET_HOST) : 3;
 		for (int i = 0; target_builtin_names[i]; i++) {
 			if (w < sizeof(names))
-				w += (size_t)snprintf(names + w, sizeof(names) - w, "%s%s",
-						      i ? ", " : "", target_builtin_names[i]);
+				w += (size_t)snprintf(names + w, sizeof(names) - w, ", %s",
+						      target_builtin_names[i]);
 			int d = diag_edit_distance(arch, target_builtin_names[i]);
 			if (d < bd) {
 				bd = d;

@@ -33,9 +33,40 @@
 #define TARGET_OP_READ (EIN_FN_COUNT + 8)
 #define TARGET_NOPS (EIN_FN_COUNT + 9)
 
+/* What a target is: an accelerator (the arrays below are its own), or a
+ * CPU (docs/target.md, "CPU targets"): measured rates that the loader
+ * turns into the same fields, one model cycle being one nanosecond. */
+typedef enum target_kind { TARGET_ACCEL, TARGET_CPU } target_kind;
+
+#define TARGET_MAX_CACHES 4
+
+typedef struct target_cache {
+	int64_t level;
+	int64_t bytes;	   /* one instance */
+	int64_t shared_by; /* threads sharing one instance */
+} target_cache;
+
+/* A CPU as calibrate measures it (all threads together). */
+typedef struct target_cpu {
+	int64_t threads;
+	int64_t simd_bytes;
+	int ncaches;
+	target_cache caches[TARGET_MAX_CACHES]; /* innermost first */
+	double gemm_gflops;   /* the BLAS on large products */
+	double gemm_half_dim; /* a product dimension d runs at d / (d + h) of it */
+	double call_ns;	      /* fixed cost of one BLAS call */
+	double op_gelem[TARGET_NOPS]; /* 10^9 elements per second, per operation */
+} target_cpu;
+
+/* Fills *cpu with the values a CPU target takes where calibrate cannot
+ * measure them or a target file leaves them out (docs/target.md). */
+void target_cpu_defaults(target_cpu *cpu);
+
 typedef struct target {
 	char *name;
 	char *description;
+	target_kind kind;
+	target_cpu cpu; /* TARGET_CPU only */
 	/* 2D array: output-stationary MAC array (docs/cost-model.md). */
 	int64_t rows, cols;
 	int64_t cores;	      /* identical 2D arrays working on separate tiles */
@@ -58,6 +89,9 @@ typedef struct target {
 	int nsources;
 	char **source_fields, **source_texts;
 } target;
+
+/* The name of the calibrated target of this machine (--arch host). */
+#define TARGET_HOST "host"
 
 /* The names of the built-in targets, NULL-terminated. */
 extern const char *const target_builtin_names[];
@@ -94,6 +128,10 @@ void target_free(target *t);
 /* The name of operation op in the "array1d.cycles" object ("exp", "add",
  * "mac", ...). */
 const char *target_op_name(int op);
+
+/* MACs per cycle of the 2D array at full rate (a CPU: its BLAS's on
+ * large products, per nanosecond). */
+double target_peak_macs(const target *t);
 
 /* DRAM bytes per cycle. */
 double target_bytes_per_cycle(const target *t);

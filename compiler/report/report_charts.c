@@ -246,7 +246,7 @@ void report_roofline(sbuf *s, const report_data *d)
 	const target *t = d->t;
 	const ein_cascade *c = d->g->c;
 	double clk = t->clock_ghz * 1e9, bw = target_bytes_per_cycle(t) * clk;
-	double peak2 = (double)(t->rows * t->cols * (t->cores > 0 ? t->cores : 1)) * clk;
+	double peak2 = target_peak_macs(t) * clk;
 	double peak1 = (double)t->lanes * clk;
 	double imin = 1e30, imax = 0, pmin = 1e30, pmax = fmax(peak1, peak2);
 	for (int gi = 0; gi < p->ngroups; gi++)

@@ -1,0 +1,434 @@
+/* calibrate.c - this machine as a CPU target (see calibrate.h). */
+#define _GNU_SOURCE
+#include "calibrate.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/fsio.h"
+#include "codegen/c/cgc.h"
+#include "runtime_sources.h"
+
+#define CAL_PATH 4096
+
+/* Appends a line to the note. */
+static void __attribute__((format(printf, 3, 4))) note_add(char *note, size_t len,
+							   const char *fmt, ...)
+{
+	size_t n = strlen(note);
+	if (n + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(note + n, len - n, fmt, ap);
+	va_end(ap);
+	n = strlen(note);
+	if (n + 1 < len) {
+		note[n] = '\n';
+		note[n + 1] = '\0';
+	}
+}
+
+/* A sysfs value: "32K", "1024K", "32M" or a plain number of bytes. */
+static int64_t parse_size(const char *s)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || v <= 0)
+		return -1;
+	if (*end == 'K')
+		v <<= 10;
+	else if (*end == 'M')
+		v <<= 20;
+	else if (*end == 'G')
+		v <<= 30;
+	return v;
+}
+
+/* CPUs in a sysfs list ("0-1,4,6-7"). */
+static int64_t count_cpus(const char *s)
+{
+	int64_t n = 0;
+	while (*s && *s != '\n') {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+		if (end == s)
+			return -1;
+		s = end;
+		if (*s == '-') {
+			b = strtol(s + 1, &end, 10);
+			if (end == s + 1 || b < a)
+				return -1;
+			s = end;
+		}
+		n += b - a + 1;
+		if (*s == ',')
+			s++;
+	}
+	return n;
+}
+
+/* dir/name into buf; -1 when it does not fit. */
+static int path_join(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+static int read_small(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[CAL_PATH];
+	if (path_join(path, sizeof(path), dir, name) < 0)
+		return -1;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	int ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+/* The data and unified caches of CPU 0 (MAMBALAYA_SYSFS_CPU replaces
+ * /sys/devices/system/cpu for the tests), innermost first.  Returns
+ * their number (0 when sysfs says nothing usable). */
+static int read_caches(target_cache *c, int max)
+{
+	const char *root = getenv("MAMBALAYA_SYSFS_CPU");
+	int n = 0;
+	for (int i = 0; i < 16 && n < max; i++) {
+		char dir[CAL_PATH], type[64], level[32], size[64], shared[256];
+		int w = snprintf(dir, sizeof(dir), "%s/cpu0/cache/index%d",
+				 root && *root ? root : "/sys/devices/system/cpu", i);
+		if (w < 0 || (size_t)w >= sizeof(dir))
+			return 0;
+		if (read_small(dir, "type", type, sizeof(type)) < 0)
+			break;
+		if (strncmp(type, "Instruction", 11) == 0)
+			continue;
+		if (read_small(dir, "level", level, sizeof(level)) < 0 ||
+		    read_small(dir, "size", size, sizeof(size)) < 0)
+			return 0;
+		target_cache k = {atoll(level), parse_size(size), 1};
+		if (read_small(dir, "shared_cpu_list", shared, sizeof(shared)) == 0)
+			k.shared_by = count_cpus(shared);
+		if (k.level < 1 || k.bytes < 1 || k.shared_by < 1)
+			return 0;
+		/* The order must be innermost first, each holding more. */
+		if (n && (k.level <= c[n - 1].level ||
+			  k.bytes * k.shared_by < c[n - 1].bytes * c[n - 1].shared_by))
+			return 0;
+		c[n++] = k;
+	}
+	return n;
+}
+
+/* Writes the probe program into dir, builds it as kernels are built
+ * ($CC, the kernels' default flags, OpenBLAS) and runs it.  Returns its
+ * parsed output, or NULL with why in why. */
+static cJSON *run_probe(const char *dir, double seconds, char *why, size_t whylen)
+{
+	char src[CAL_PATH], exe[CAL_PATH], secs[32], e[512];
+	char **cc = NULL, **argv = NULL, *log = malloc(65536);
+	cJSON *out = NULL;
+	if (path_join(src, sizeof(src), dir, "probe.c") < 0 ||
+	    path_join(exe, sizeof(exe), dir, "probe") < 0) {
+		snprintf(why, whylen, "the temporary directory's path is too long");
+		free(log);
+		return NULL;
+	}
+	const char *env = getenv("CC");
+	int ncc = fs_split_words(env && *env ? env : "cc", &cc, e, sizeof(e));
+	int nflags = 0;
+	while (cgc_default_cflags[nflags])
+		nflags++;
+	if (!log || ncc <= 0 || !(argv = calloc((size_t)(ncc + nflags + 8), sizeof(*argv)))) {
+		snprintf(why, whylen, "%s", ncc < 0 ? e : "out of memory");
+		goto done;
+	}
+	if (fs_write_file(src, rt_probe, strlen(rt_probe), e, sizeof(e)) < 0) {
+		snprintf(why, whylen, "%s", e);
+		goto done;
+	}
+	int k = 0;
+	for (int i = 0; i < ncc; i++)
+		argv[k++] = cc[i];
+	argv[k++] = "-DML_BLAS";
+	for (int i = 0; i < nflags; i++)
+		argv[k++] = (char *)cgc_default_cflags[i];
+	argv[k++] = "-o";
+	argv[k++] = exe;
+	argv[k++] = src;
+	argv[k++] = "-lopenblas";
+	argv[k++] = "-lm";
+	int st = fs_spawn(argv, log, 65536, e, sizeof(e));
+	if (st != 0) {
+		snprintf(why, whylen, "the probe does not build (%s)",
+			 st < 0 ? e : "the C compiler or OpenBLAS is missing");
+		goto done;
+	}
+	snprintf(secs, sizeof(secs), "%g", seconds);
+	char *run[] = {exe, secs, NULL};
+	st = fs_spawn(run, log, 65536, e, sizeof(e));
+	if (st != 0) {
+		snprintf(why, whylen, "the probe failed (%s)", st < 0 ? e : log);
+		goto done;
+	}
+	out = cJSON_Parse(log);
+	if (!out)
+		snprintf(why, whylen, "the probe's output is not JSON");
+done:
+	fs_words_free(cc);
+	free(argv);
+	free(log);
+	return out;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble > 0 ? v->valuedouble
+										: -1;
+}
+
+/* Fits rate(d) = peak (d / (d + h))^3 to the probe's square products, in
+ * the least squares of the logarithms (the error is relative): h is
+ * searched on a grid, peak follows from it. */
+static int fit_gemm(const cJSON *g, double *peak, double *half)
+{
+	double d[16], r[16];
+	int n = 0;
+	for (const cJSON *it = g ? g->child : NULL; it && n < 16; it = it->next) {
+		const cJSON *a = cJSON_GetArrayItem(it, 0), *b = cJSON_GetArrayItem(it, 1);
+		if (!cJSON_IsNumber(a) || !cJSON_IsNumber(b) || a->valuedouble <= 0 ||
+		    !(b->valuedouble > 0))
+			return -1;
+		d[n] = a->valuedouble;
+		r[n++] = b->valuedouble;
+	}
+	if (n < 2)
+		return -1;
+	double best = INFINITY;
+	for (double h = 0; h <= 1024; h += 0.5) {
+		double mean = 0, err = 0;
+		for (int i = 0; i < n; i++)
+			mean += log(r[i]) - 3 * log(d[i] / (d[i] + h));
+		mean /= n;
+		for (int i = 0; i < n; i++) {
+			double x = log(r[i]) - 3 * log(d[i] / (d[i] + h)) - mean;
+			err += x * x;
+		}
+		if (err < best) {
+			best = err;
+			*peak = exp(mean);
+			*half = h;
+		}
+	}
+	return 0;
+}
+
+static void add_source(cJSON *src, const char *field, const char *text)
+{
+	cJSON_AddStringToObject(src, field, text);
+}
+
+/* The CPU's name from /proc/cpuinfo, or "". */
+static void cpu_model(char *buf, size_t len)
+{
+	buf[0] = '\0';
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512];
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "model name", 10) == 0) {
+			const char *v = strchr(line, ':');
+			snprintf(buf, len, "%s", v ? v + 2 : "");
+			buf[strcspn(buf, "\n")] = '\0';
+			break;
+		}
+	if (f)
+		fclose(f);
+}
+
+cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, size_t errlen)
+{
+	char tmpl[CAL_PATH], why[1024] = "", e[512], model[256], desc[600];
+	const char *tmp = getenv("TMPDIR");
+	target_cpu cpu;
+	target_cpu_defaults(&cpu);
+	double dram = 10;
+	note[0] = '\0';
+	snprintf(tmpl, sizeof(tmpl), "%s/mambalaya-calibrate-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		snprintf(err, errlen, "%s: cannot make a temporary directory", tmpl);
+		return NULL;
+	}
+	cJSON *pr = run_probe(tmpl, seconds, why, sizeof(why));
+	fs_remove_tree(tmpl, e, sizeof(e));
+	cJSON *j = cJSON_CreateObject();
+	cJSON *src = j ? cJSON_CreateObject() : NULL, *as = j ? cJSON_CreateArray() : NULL;
+	if (!j || !src || !as) {
+		cJSON_Delete(pr);
+		cJSON_Delete(j);
+		cJSON_Delete(src);
+		cJSON_Delete(as);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu.threads = online > 0 ? online : 1;
+	if (pr && num(pr, "threads") > 0) {
+		cpu.threads = (int64_t)num(pr, "threads");
+		add_source(src, "cpu.threads", "OpenMP's threads in the probe (OMP_NUM_THREADS)");
+	}
+	if (pr && num(pr, "simd_bytes") > 0) {
+		cpu.simd_bytes = (int64_t)num(pr, "simd_bytes");
+		add_source(src, "cpu.simd_bytes", "the vector width kernels are compiled for (-march=native)");
+	}
+	if (cpu.threads == 1)
+		note_add(note, notelen, "one core: the model plans for one thread");
+	double peak = 0, half = 0;
+	if (pr && fit_gemm(cJSON_GetObjectItemCaseSensitive(pr, "gemm"), &peak, &half) == 0) {
+		cpu.gemm_gflops = peak;
+		cpu.gemm_half_dim = half;
+		cpu.call_ns = 0;
+		add_source(src, "cpu.gemm_gflops", "fitted to square products of 16 to 1024 (ml_sgemm)");
+		add_source(src, "cpu.gemm_half_dim", "fitted to square products of 16 to 1024 (ml_sgemm)");
+		add_source(src, "cpu.call_ns", "0: the fit's gemm_half_dim carries the cost of small calls");
+	} else {
+		note_add(note, notelen, "BLAS rates: defaults (%s)", pr ? "no usable products" : why);
+		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.gemm_gflops, gemm_half_dim, call_ns: documented defaults (not measured)"));
+	}
+	if (pr && num(pr, "dram_gb_per_s") > 0) {
+		dram = num(pr, "dram_gb_per_s");
+		add_source(src, "dram_gb_per_s", "a parallel copy over 2 x 256 MiB");
+	} else {
+		note_add(note, notelen, "DRAM bandwidth: default %g GB/s (%s)", dram, pr ? "not measured" : why);
+		cJSON_AddItemToArray(as, cJSON_CreateString("dram_gb_per_s: documented default (not measured)"));
+	}
+	const cJSON *rates = pr ? cJSON_GetObjectItemCaseSensitive(pr, "gelem_per_s") : NULL;
+	int nrates = 0;
+	for (int op = 0; op < TARGET_NOPS && rates; op++) {
+		double r = num(rates, target_op_name(op));
+		if (r > 0) {
+			cpu.op_gelem[op] = r;
+			nrates++;
+		}
+	}
+	if (nrates == TARGET_NOPS) {
+		add_source(src, "cpu.gelem_per_s", "elementwise loops over cached arrays, all threads");
+	} else {
+		note_add(note, notelen, "elementwise rates: defaults (%s)", pr ? "not all measured" : why);
+		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.gelem_per_s: documented defaults for what was not measured"));
+	}
+	target_cache caches[TARGET_MAX_CACHES];
+	int nc = read_caches(caches, TARGET_MAX_CACHES);
+	if (nc > 0) {
+		cpu.ncaches = nc;
+		memcpy(cpu.caches, caches, sizeof(caches[0]) * (size_t)nc);
+		add_source(src, "cpu.caches", "sysfs (/sys/devices/system/cpu/cpu0/cache)");
+	} else {
+		note_add(note, notelen, "caches: defaults (no cache data in sysfs)");
+		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.caches: documented defaults (no cache data in sysfs)"));
+	}
+	cJSON_Delete(pr);
+	/* The JSON through the loader's own form (target_to_json): the
+	 * loader checks what calibrate writes as it checks any file. */
+	target t = {0};
+	cpu_model(model, sizeof(model));
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	char day[32];
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	snprintf(desc, sizeof(desc), "this machine (%s, %lld threads), calibrated %s",
+		 *model ? model : "unknown CPU", (long long)cpu.threads, day);
+	t.name = (char *)TARGET_HOST;
+	t.description = desc;
+	t.kind = TARGET_CPU;
+	t.cpu = cpu;
+	t.dram_gb_per_s = dram;
+	cJSON *full = target_to_json(&t);
+	cJSON_Delete(j);
+	if (!full) {
+		cJSON_Delete(src);
+		cJSON_Delete(as);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* buffer_bytes follows from the caches when the file is read. */
+	cJSON_DeleteItemFromObjectCaseSensitive(full, "buffer_bytes");
+	cJSON_ReplaceItemInObjectCaseSensitive(full, "sources", src);
+	cJSON_ReplaceItemInObjectCaseSensitive(full, "assumptions", as);
+	return full;
+}
+
+int calibrate_cache_path(char *buf, size_t len)
+{
+	const char *v = getenv("MAMBALAYA_HOST_TARGET");
+	int n;
+	if (v && *v)
+		n = snprintf(buf, len, "%s", v);
+	else if ((v = getenv("XDG_CACHE_HOME")) && *v)
+		n = snprintf(buf, len, "%s/mambalaya/host.json", v);
+	else if ((v = getenv("HOME")) && *v)
+		n = snprintf(buf, len, "%s/.cache/mambalaya/host.json", v);
+	else
+		return -1;
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+target *calibrate_host(int *measured, char *err, size_t errlen)
+{
+	char path[CAL_PATH], e[1024], note[1024];
+	struct stat st;
+	*measured = 0;
+	if (calibrate_cache_path(path, sizeof(path)) < 0) {
+		snprintf(err, errlen, "--arch host: no place for the calibration (set HOME, "
+				      "XDG_CACHE_HOME or MAMBALAYA_HOST_TARGET)");
+		return NULL;
+	}
+	if (stat(path, &st) != 0) {
+		cJSON *j = calibrate_measure(2.0, note, sizeof(note), e, sizeof(e));
+		char *text = j ? cJSON_Print(j) : NULL;
+		char dir[CAL_PATH];
+		snprintf(dir, sizeof(dir), "%s", path);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		int rc = text ? 0 : -1;
+		if (!text)
+			snprintf(e, sizeof(e), "%s", j ? "out of memory" : e);
+		else if ((slash && fs_mkdirs(dir, e, sizeof(e)) < 0) ||
+			 fs_write_file(path, text, strlen(text), e, sizeof(e)) < 0)
+			rc = -1;
+		free(text);
+		cJSON_Delete(j);
+		if (rc < 0) {
+			snprintf(err, errlen, "calibrating this machine: %s", e);
+			return NULL;
+		}
+		*measured = 1;
+	}
+	target *t = target_load_file(path, e, sizeof(e));
+	if (!t) {
+		int line, col, off = 0;
+		if (sscanf(e, "%d:%d: %n", &line, &col, &off) == 2 && off > 0)
+			snprintf(err, errlen, "%s:%d:%d: error: %s", path, line, col, e + off);
+		else
+			snprintf(err, errlen, "%s: error: %s (run `mambalaya calibrate -o %s` to "
+					      "measure again)", path, e, path);
+		return NULL;
+	}
+	if (t->kind != TARGET_CPU) {
+		snprintf(err, errlen, "%s: error: field \"kind\": expected \"cpu\" for --arch host",
+			 path);
+		target_free(t);
+		return NULL;
+	}
+	return t;
+}

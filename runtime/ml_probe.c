@@ -1,0 +1,264 @@
+/* ml_probe.c - what `mambalaya calibrate` measures on this machine, built
+ * as generated kernels are (the same runtime, compiler, flags, OpenMP and
+ * BLAS), so that the rates it reports are the ones kernels see.
+ *
+ * Prints one JSON object on stdout:
+ *   {"threads": T, "simd_bytes": S,     OpenMP's threads, the vector width
+ *    "gemm": [[d, gflops], ...]        square products d x d x d (ml_sgemm)
+ *    "dram_gb_per_s": G,               a parallel copy over 2 x 256 MiB
+ *    "gelem_per_s": {"exp": R, ...}}   elementwise rates, all threads, in cache
+ * and exits 0, or prints why on stderr and exits 1.  `calibrate` writes
+ * the body (between the EMBEDDED markers) after the kernels' prelude; the
+ * lines outside the markers make this file build on its own
+ * (tests/unit/test_runtime.c).
+ *
+ * Usage: probe [SECONDS]   rough time budget (default 3).
+ */
+#include "ml_base.h"
+#include "ml_math.h"
+#include "ml_gemm.h"
+#include "ml_alloc.h"
+
+/* BEGIN EMBEDDED */
+#include <stdio.h>
+#include <time.h>
+
+static double probe_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Keeps results alive without printing them. */
+static volatile float probe_sink;
+
+/* Runs fn(ctx) until it has taken `budget` seconds (at least 3 times)
+ * and returns the best seconds of one run: the machine is shared, and
+ * the fastest run is the one least disturbed. */
+static double probe_best(double budget, void (*fn)(void *), void *ctx)
+{
+	double end = probe_now() + budget, best = 1e30;
+	for (int r = 0; r < 3 || (probe_now() < end && r < 1000); r++) {
+		double t0 = probe_now();
+		fn(ctx);
+		double dt = probe_now() - t0;
+		if (dt < best)
+			best = dt;
+	}
+	return best;
+}
+
+static int probe_tid(void)
+{
+#ifdef _OPENMP
+	return omp_get_thread_num();
+#else
+	return 0;
+#endif
+}
+
+static float *probe_alloc(int64_t n)
+{
+	float *p = ml_alloc(n);
+	if (!p) {
+		fprintf(stderr, "probe: out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+typedef struct probe_gemm_ctx {
+	long d, reps;
+	const float *a, *b;
+	float *c;
+} probe_gemm_ctx;
+
+static void probe_gemm_run(void *v)
+{
+	probe_gemm_ctx *g = v;
+	for (long r = 0; r < g->reps; r++)
+		ml_sgemm(0, 0, g->d, g->d, g->d, g->a, g->d, g->b, g->d, 0.0f, g->c, g->d);
+}
+
+static void probe_gemm(double budget)
+{
+	static const long dims[] = {16, 32, 64, 128, 256, 512, 1024};
+	int nd = (int)(sizeof(dims) / sizeof(dims[0]));
+	long big = dims[nd - 1];
+	float *a = probe_alloc(big * big), *b = probe_alloc(big * big), *c = probe_alloc(big * big);
+	for (long i = 0; i < big * big; i++) {
+		a[i] = (float)(i % 7) * 0.125f;
+		b[i] = (float)(i % 5) * 0.25f;
+		c[i] = 0;
+	}
+	printf("\"gemm\": [");
+	for (int q = 0; q < nd; q++) {
+		/* Small products are repeated inside one timing so that the
+		 * clock's resolution does not matter. */
+		long d = dims[q];
+		probe_gemm_ctx g = {d, (big / d) * (big / d) / 4 + 1, a, b, c};
+		double best = probe_best(budget / nd, probe_gemm_run, &g);
+		probe_sink = c[d + 1];
+		printf("%s[%ld, %.4g]", q ? ", " : "", d,
+		       2.0 * (double)d * (double)d * (double)d * (double)g.reps / best * 1e-9);
+	}
+	printf("],\n");
+	free(a);
+	free(b);
+	free(c);
+}
+
+typedef struct probe_dram_ctx {
+	long n;
+	const float *x;
+	float *y;
+} probe_dram_ctx;
+
+static void probe_dram_run(void *v)
+{
+	probe_dram_ctx *g = v;
+	long n = g->n;
+	const float *x = g->x;
+	float *y = g->y;
+#pragma omp parallel for schedule(static)
+	for (long i = 0; i < n; i++)
+		y[i] = x[i] * 1.5f;
+}
+
+static void probe_dram(double budget)
+{
+	long n = 64L << 20; /* floats: 256 MiB each, beyond any cache */
+	float *x = probe_alloc(n), *y = probe_alloc(n);
+#pragma omp parallel for schedule(static)
+	for (long i = 0; i < n; i++) {
+		x[i] = (float)(i & 255);
+		y[i] = 0;
+	}
+	probe_dram_ctx g = {n, x, y};
+	double best = probe_best(budget, probe_dram_run, &g);
+	probe_sink = y[n / 3];
+	/* A read and a write per element (the write's line fill is not
+	 * counted: kernels see the same). */
+	printf("\"dram_gb_per_s\": %.4g,\n", 2.0 * 4.0 * (double)n / best * 1e-9);
+	free(x);
+	free(y);
+}
+
+/* Elementwise operations as generated loops write them, over arrays that
+ * each thread keeps in its own cache. */
+#define PROBE_N 4096
+#define PROBE_REPS 64
+
+#define PROBE_OP(fname, ...)                                               \
+	static void probe_##fname(void *v)                                 \
+	{                                                                  \
+		float *xs = v;                                             \
+		_Pragma("omp parallel")                                    \
+		{                                                          \
+			float *x_ = xs + PROBE_N * 3 * probe_tid();        \
+			float *a_ = x_ + PROBE_N, *y_ = a_ + PROBE_N;      \
+			for (int r = 0; r < PROBE_REPS; r++) {             \
+				_Pragma("omp simd")                        \
+				for (int i = 0; i < PROBE_N; i++) {        \
+					float x = x_[i], a = a_[i];        \
+					(void)a;                           \
+					__VA_ARGS__;                       \
+				}                                          \
+				x_[r] += 1e-7f;                            \
+			}                                                  \
+		}                                                          \
+	}
+PROBE_OP(exp, y_[i] = ml_exp(x))
+PROBE_OP(log, y_[i] = ml_log(x))
+PROBE_OP(sqrt, y_[i] = ml_sqrt(x))
+PROBE_OP(rsqrt, y_[i] = ml_rsqrt(x))
+PROBE_OP(sigmoid, y_[i] = ml_sigmoid(x))
+PROBE_OP(silu, y_[i] = ml_silu(x))
+PROBE_OP(softplus, y_[i] = ml_softplus(x))
+PROBE_OP(tanh, y_[i] = ml_tanh(x))
+PROBE_OP(relu, y_[i] = ml_relu(x))
+PROBE_OP(abs, y_[i] = ml_abs(x))
+PROBE_OP(neg, y_[i] = ml_neg(x))
+PROBE_OP(recip, y_[i] = ml_recip(x))
+PROBE_OP(square, y_[i] = ml_square(x))
+PROBE_OP(add, y_[i] = x + a)
+PROBE_OP(sub, y_[i] = x - a)
+PROBE_OP(mul, y_[i] = x * a)
+PROBE_OP(div, y_[i] = x / a)
+PROBE_OP(max, y_[i] = ml_max(x, a))
+PROBE_OP(min, y_[i] = ml_min(x, a))
+PROBE_OP(mac, y_[i] += x * a)
+PROBE_OP(copy, y_[i] = x)
+
+/* read: operand values into registers, summed. */
+static void probe_read(void *v)
+{
+	float *xs = v, tot = 0;
+#pragma omp parallel reduction(+ : tot)
+	{
+		const float *x_ = xs + PROBE_N * 3 * probe_tid();
+		float s = 0;
+		for (int r = 0; r < PROBE_REPS; r++) {
+#pragma omp simd reduction(+ : s)
+			for (int i = 0; i < PROBE_N; i++)
+				s += x_[i] * (float)(r + 1);
+		}
+		tot += s;
+	}
+	probe_sink = tot;
+}
+
+static void probe_elementwise(double budget, int threads)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void *);
+	} ops[] = {
+		{"exp", probe_exp}, {"log", probe_log}, {"sqrt", probe_sqrt},
+		{"rsqrt", probe_rsqrt}, {"sigmoid", probe_sigmoid}, {"silu", probe_silu},
+		{"softplus", probe_softplus}, {"tanh", probe_tanh}, {"relu", probe_relu},
+		{"abs", probe_abs}, {"neg", probe_neg}, {"recip", probe_recip},
+		{"square", probe_square}, {"add", probe_add}, {"sub", probe_sub},
+		{"mul", probe_mul}, {"div", probe_div}, {"max", probe_max},
+		{"min", probe_min}, {"mac", probe_mac}, {"copy", probe_copy},
+		{"read", probe_read},
+	};
+	int nops = (int)(sizeof(ops) / sizeof(ops[0]));
+	float *xs = probe_alloc((int64_t)PROBE_N * 3 * threads);
+	for (long i = 0; i < (long)PROBE_N * 3 * threads; i++)
+		xs[i] = 0.25f + (float)(i % 97) * 0.01f;
+	printf("\"gelem_per_s\": {");
+	for (int k = 0; k < nops; k++) {
+		double best = probe_best(budget / nops, ops[k].fn, xs);
+		probe_sink = xs[PROBE_N * 2 + k];
+		printf("%s\"%s\": %.4g", k ? ", " : "", ops[k].name,
+		       (double)PROBE_N * PROBE_REPS * threads / best * 1e-9);
+	}
+	printf("}\n");
+	free(xs);
+}
+
+int main(int argc, char **argv)
+{
+	double budget = argc > 1 ? atof(argv[1]) : 3.0;
+	if (!(budget > 0))
+		budget = 3.0;
+	ml_blas_init();
+	int threads = (int)ml_threads();
+	/* The vector width the kernels were compiled for. */
+#if defined(__AVX512F__)
+	int simd = 64;
+#elif defined(__AVX__)
+	int simd = 32;
+#else
+	int simd = 16;
+#endif
+	printf("{\"threads\": %d, \"simd_bytes\": %d,\n", threads, simd);
+	probe_gemm(budget * 0.5);
+	probe_dram(budget * 0.15);
+	probe_elementwise(budget * 0.35, threads);
+	printf("}\n");
+	return 0;
+}
+/* END EMBEDDED */

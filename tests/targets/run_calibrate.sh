@@ -1,0 +1,77 @@
+#!/bin/sh
+# run_calibrate.sh - `mambalaya calibrate` and `--arch host`: a real
+# measurement gives a target the planner reads back; a machine that cannot
+# be measured falls back to documented defaults and says so; the cached
+# calibration is made once and reused.
+# Usage: run_calibrate.sh MAMBALAYA SRCDIR WORKDIR CASE
+set -u
+BIN=$1; SRC=$2; WORK=$3; CASE=$4
+case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
+rm -rf "$WORK"
+mkdir -p "$WORK"
+cd "$WORK" || exit 2
+EX=$SRC/examples
+fail() { echo "FAIL ($CASE): $*" >&2; [ -f err.txt ] && cat err.txt >&2; exit 1; }
+# field FILE EXPR: a Python expression over the JSON object j, printed.
+field() { /usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+case $CASE in
+measure)
+	# A short real run: every measured field present and plausible, and
+	# the file is a target that plan accepts.
+	"$BIN" calibrate -o h.json --seconds 0.3 2>err.txt || fail "calibrate failed"
+	grep -q "^mambalaya calibrate: wrote h.json$" err.txt || fail "no 'wrote' line"
+	[ "$(field h.json "j['kind']")" = cpu ] || fail "kind is not cpu"
+	[ "$(field h.json "j['cpu']['threads'] >= 1 and j['cpu']['simd_bytes'] >= 4")" = True ] ||
+		fail "threads or simd_bytes implausible"
+	[ "$(field h.json "0 < j['cpu']['gemm_gflops'] < 1e5 and j['cpu']['gemm_half_dim'] >= 0")" = True ] ||
+		fail "BLAS rate implausible"
+	[ "$(field h.json "0 < j['dram_gb_per_s'] < 1e4")" = True ] || fail "DRAM bandwidth implausible"
+	[ "$(field h.json "len(j['cpu']['gelem_per_s']) >= 20 and min(j['cpu']['gelem_per_s'].values()) > 0")" = True ] ||
+		fail "elementwise rates missing"
+	"$BIN" plan "$EX/mamba1.ein" --arch h.json >plan.txt 2>err.txt || fail "plan rejects the calibration"
+	grep -q "^target: CPU, " plan.txt || fail "plan does not print the CPU target"
+	;;
+fallback)
+	# No compiler for the probe and no cache data in sysfs: documented
+	# defaults, each named in a note and in the file's assumptions.
+	CC=false MAMBALAYA_SYSFS_CPU=$WORK/nosysfs "$BIN" calibrate -o - >h.json 2>err.txt ||
+		fail "calibrate failed"
+	for what in "caches: defaults" "BLAS rates: defaults" "DRAM bandwidth: default" \
+		    "elementwise rates: defaults"; do
+		grep -q "^mambalaya calibrate: note: $what" err.txt || fail "no note '$what'"
+	done
+	[ "$(field h.json "len(j['assumptions'])")" -ge 4 ] || fail "assumptions not recorded"
+	"$BIN" plan "$EX/matmul_relu.ein" --arch h.json >/dev/null 2>err.txt ||
+		fail "plan rejects the defaults"
+	;;
+cache)
+	# --arch host calibrates once (with a note), then reads the cache.
+	export MAMBALAYA_HOST_TARGET=$WORK/cache/host.json
+	"$BIN" plan "$EX/matmul_relu.ein" --arch host >/dev/null 2>err.txt || fail "first plan failed"
+	grep -q "note: .*calibrat" err.txt || fail "no note on the first calibration"
+	[ -f cache/host.json ] || fail "no cached calibration"
+	cp cache/host.json before.json
+	"$BIN" plan "$EX/matmul_relu.ein" --arch host >/dev/null 2>err.txt || fail "second plan failed"
+	[ -s err.txt ] && fail "the second plan measured again or printed a note"
+	cmp -s before.json cache/host.json || fail "the cache changed"
+	;;
+bad_cache)
+	# A broken cached calibration is an error naming the file and field,
+	# not silently replaced.
+	mkdir -p cache
+	printf '{"name": "host", "kind": "cpu", "cpu": {}}\n' >cache/host.json
+	MAMBALAYA_HOST_TARGET=$WORK/cache/host.json \
+		"$BIN" plan "$EX/matmul_relu.ein" --arch host >/dev/null 2>err.txt && fail "accepted"
+	grep -q "cache/host.json: error: field \"cpu.threads\"" err.txt || fail "message"
+	;;
+bad_seconds)
+	"$BIN" calibrate --seconds 0 -o h.json >/dev/null 2>err.txt && fail "accepted"
+	grep -q "expected a number of seconds" err.txt || fail "message"
+	[ ! -e h.json ] || fail "wrote a file"
+	;;
+*)
+	fail "unknown case"
+	;;
+esac
+exit 0
