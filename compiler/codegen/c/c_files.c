@@ -103,8 +103,13 @@ static void emit_header(cgc *k, sbuf *h)
 		       "/* The workspace for OpenMP's threads now: %s_WORKSPACE_BYTES\n"
 		       " * plus WORKSPACE_PER_THREAD for each. */\n"
 		       "int64_t %s_workspace_bytes(void);\n"
+		       "/* In a build with -DML_PROFILE (make profile): adds each group's\n"
+		       " * wall time since the last call, in seconds, to seconds[0..n) (a team\n"
+		       " * of groups run together counts at its first) and restarts the\n"
+		       " * count; returns the number of groups.  Without it, returns -1. */\n"
+		       "int %s_profile(double *seconds, int n);\n"
 		       "\n#endif\n",
-		    n, n, n, n);
+		    n, n, n, n, n);
 }
 
 static void emit_kernel(cgc *k)
@@ -118,6 +123,28 @@ static void emit_kernel(cgc *k)
 	char file[140];
 	snprintf(file, sizeof(file), "%s.c", n);
 	emit_stamp_check(s, n, file);
+	int ng = k->p->ngroups > 0 ? k->p->ngroups : 1;
+	/* Per-group wall time costs two clock reads per group per run, so only
+	 * a profile build has it (bench/model_check.sh compares it with the
+	 * plan's prediction). */
+	sbuf_printf(s, "#ifdef ML_PROFILE\n#include <time.h>\n"
+		       "static double ml_prof_seconds[%d];\n"
+		       "static double ml_prof_now(void)\n{\n\tstruct timespec t;\n"
+		       "\ttimespec_get(&t, TIME_UTC);\n"
+		       "\treturn (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;\n}\n"
+		       "#define ML_PROF_START() double ml_prof_t0 = ml_prof_now()\n"
+		       "#define ML_PROF_MARK(g) do { double ml_prof_t1 = ml_prof_now(); "
+		       "ml_prof_seconds[g] += ml_prof_t1 - ml_prof_t0; ml_prof_t0 = ml_prof_t1; } while (0)\n\n"
+		       "int %s_profile(double *seconds, int n)\n{\n"
+		       "\tfor (int g = 0; g < %d; g++) {\n"
+		       "\t\tif (g < n)\n\t\t\tseconds[g] += ml_prof_seconds[g];\n"
+		       "\t\tml_prof_seconds[g] = 0;\n\t}\n\treturn %d;\n}\n"
+		       "#else\n"
+		       "#define ML_PROF_START() (void)0\n#define ML_PROF_MARK(g) (void)0\n\n"
+		       "int %s_profile(double *seconds, int n)\n{\n"
+		       "\t(void)seconds;\n\t(void)n;\n\treturn -1;\n}\n"
+		       "#endif\n\n",
+		    ng, n, ng, ng, n);
 	sbuf_printf(s, "int %s_run(const %s_args *a)\n{\n\tint ok = 1;\n\tml_blas_init();\n", n, n);
 	for (int p = 0; p < c->nparams; p++)
 		sbuf_printf(s, "\tif (a->%s != %" PRId64 ")\n\t\treturn 1;\n",
@@ -128,7 +155,7 @@ static void emit_kernel(cgc *k)
 		       "\tint64_t wsb = own ? %s_workspace_bytes() : a->workspace_bytes;\n"
 		       "\tif (own && !(ws = aligned_alloc(64, wsb > 0 ? (size_t)wsb : 64)))\n"
 		       "\t\treturn 2;\n"
-		       "\t(void)wsb;\n",
+		       "\t(void)wsb;\n\tML_PROF_START();\n",
 		    ws, n);
 	int64_t off = 0;
 	for (int t = 0; t < c->ntensors; t++) {
@@ -214,12 +241,14 @@ static void emit_groups(cgc *k, const int *team, const int64_t *elems)
 {
 	const cg_glow *gls = k->l->groups;
 	for (int gi = 0; gi < k->p->ngroups; gi++) {
+		int first = gi;
 		if (team[gi] > gi + 1) {
 			cgc_emit_team(k, gls, gi, team[gi], elems[gi]);
 			gi = team[gi] - 1;
 		} else {
 			cgc_emit_group(k, &gls[gi], gi, 1);
 		}
+		sbuf_printf(&k->out, "\tML_PROF_MARK(%d);\n", first);
 	}
 	sbuf *s = &k->out;
 	sbuf_printf(s, "\tif (own)\n\t\tfree(ws);\n");
@@ -228,7 +257,7 @@ static void emit_groups(cgc *k, const int *team, const int64_t *elems)
 }
 
 /* NAME_main.c: reads .npy inputs, runs, writes .npy outputs. */
-static void emit_driver(const cgc *k, sbuf *d)
+static void emit_driver(const cgc *k, const int *team, sbuf *d)
 {
 	const ein_cascade *c = k->c;
 	const char *n = k->o->name;
@@ -248,6 +277,23 @@ static void emit_driver(const cgc *k, sbuf *d)
 		       "static int cmp(const void *a, const void *b)\n{\n"
 		       "\tdouble x = *(const double *)a, y = *(const double *)b;\n"
 		       "\treturn (x > y) - (x < y);\n}\n\n");
+	/* --profile prints a line per group (or team) in plan order. */
+	int ng = k->p->ngroups > 0 ? k->p->ngroups : 1;
+	sbuf_printf(d, "static const int prof_last[%d] = {", ng);
+	for (int gi = 0; gi < ng; gi++)
+		sbuf_printf(d, "%s%d", gi ? ", " : "",
+			    gi < k->p->ngroups && team[gi] > gi + 1 ? team[gi] - 1 : gi);
+	sbuf_printf(d, "};\nstatic const char *const prof_names[%d] = {\n", ng);
+	for (int gi = 0; gi < ng; gi++) {
+		sbuf_printf(d, "\t\"");
+		for (int e = 0, sp = 0; gi < k->p->ngroups && e < c->neinsums; e++)
+			if (k->p->groups[gi].members[e]) {
+				sbuf_printf(d, "%s%s", sp ? " " : "", c->einsums[e].name);
+				sp = 1;
+			}
+		sbuf_printf(d, "\",\n");
+	}
+	sbuf_printf(d, "};\n\n");
 	sbuf_printf(d, "static int load(const char *dir, const char *name, float **p, int nd,\n"
 		       "\t\tconst int64_t *want)\n{\n"
 		       "\tchar path[4096], err[256], a[256], b[256];\n"
@@ -262,18 +308,23 @@ static void emit_driver(const cgc *k, sbuf *d)
 		       "\t\tfprintf(stderr, \"%%s: error: %%s has shape %%s, expected %%s\\n\", path, name, b, a);\n"
 		       "\t\tfree(*p);\n\t\t*p = NULL;\n\t\treturn -1;\n\t}\n\treturn 0;\n}\n\n");
 	sbuf_printf(d, "int main(int argc, char **argv)\n{\n"
-		       "\tconst char *in = NULL, *out = NULL;\n\tint bench = 0, status = 1;\n"
+		       "\tconst char *in = NULL, *out = NULL;\n\tint bench = 0, profile = 0, status = 1;\n"
 		       "\tfor (int i = 1; i < argc; i++) {\n"
 		       "\t\tif (!strcmp(argv[i], \"--in\") && i + 1 < argc)\n\t\t\tin = argv[++i];\n"
 		       "\t\telse if (!strcmp(argv[i], \"--out\") && i + 1 < argc)\n\t\t\tout = argv[++i];\n"
 		       "\t\telse if (!strcmp(argv[i], \"--bench\") && i + 1 < argc)\n\t\t\tbench = atoi(argv[++i]);\n"
-		       "\t\telse {\n\t\t\tfprintf(stderr, \"usage: %%s --in DIR --out DIR [--bench N]\\n\", argv[0]);\n"
+		       "\t\telse if (!strcmp(argv[i], \"--profile\"))\n\t\t\tprofile = 1;\n"
+		       "\t\telse {\n\t\t\tfprintf(stderr, \"usage: %%s --in DIR --out DIR [--bench N [--profile]]\\n\", argv[0]);\n"
 		       "\t\t\treturn 2;\n\t\t}\n\t}\n"
-		       "\tif (!in || !out || bench < 0) {\n"
-		       "\t\tfprintf(stderr, \"usage: %%s --in DIR --out DIR [--bench N]\\n\", argv[0]);\n"
+		       "\tif (!in || !out || bench < 0 || (profile && bench < 1)) {\n"
+		       "\t\tfprintf(stderr, \"usage: %%s --in DIR --out DIR [--bench N [--profile]]\\n\", argv[0]);\n"
+		       "\t\treturn 2;\n\t}\n"
+		       "\tdouble prof[%d] = {0};\n"
+		       "\tif (profile && %s_profile(prof, 0) < 0) {\n"
+		       "\t\tfprintf(stderr, \"%%s: --profile needs a build with -DML_PROFILE (make profile)\\n\", argv[0]);\n"
 		       "\t\treturn 2;\n\t}\n"
 		       "\t%s_args a;\n\tmemset(&a, 0, sizeof(a));\n",
-		    n);
+		    ng, n, n);
 	for (int p = 0; p < c->nparams; p++)
 		sbuf_printf(d, "\ta.%s = %" PRId64 ";\n", c->params[p].name,
 			    c->params[p].value);
@@ -314,17 +365,27 @@ static void emit_driver(const cgc *k, sbuf *d)
 		    n, n);
 	sbuf_printf(d, "\tif (bench > 0) {\n"
 		       "\t\tdouble *ms = malloc((size_t)bench * sizeof(double));\n"
-		       "\t\tif (!ms)\n\t\t\tgoto done;\n"
+		       "\t\tdouble *pr = profile ? calloc((size_t)bench * %d, sizeof(double)) : NULL;\n"
+		       "\t\tif (!ms || (profile && !pr)) {\n\t\t\tfree(ms);\n\t\t\tgoto done;\n\t\t}\n"
+		       "\t\t%s_profile(prof, 0); /* not the first run's */\n"
 		       "\t\tfor (int i = 0; i < bench; i++) {\n"
 		       "\t\t\tdouble t0 = now();\n\t\t\t%s_run(&a);\n"
-		       "\t\t\tms[i] = 1e3 * (now() - t0);\n\t\t}\n"
+		       "\t\t\tms[i] = 1e3 * (now() - t0);\n"
+		       "\t\t\tif (profile)\n\t\t\t\t%s_profile(pr + (size_t)i * %d, %d);\n\t\t}\n"
 		       "\t\tqsort(ms, (size_t)bench, sizeof(double), cmp);\n"
 		       "\t\tprintf(\"bench: runs=%%d median_ms=%%.3f min_ms=%%.3f\\n\", bench, ms[bench / 2], ms[0]);\n"
 		       "\t\tstruct rusage ru;\n"
 		       "\t\tif (getrusage(RUSAGE_SELF, &ru) == 0)\n"
 		       "\t\t\tprintf(\"memory: peak_rss_kb=%%ld\\n\", ru.ru_maxrss);\n"
-		       "\t\tfree(ms);\n\t}\n",
-		    n);
+		       "\t\t/* Each group's median over the runs. */\n"
+		       "\t\tfor (int g = 0; profile && g < %d; g = prof_last[g] + 1) {\n"
+		       "\t\t\tfor (int i = 0; i < bench; i++)\n"
+		       "\t\t\t\tms[i] = 1e3 * pr[(size_t)i * %d + g];\n"
+		       "\t\t\tqsort(ms, (size_t)bench, sizeof(double), cmp);\n"
+		       "\t\t\tprintf(\"profile: group=%%d last=%%d median_ms=%%.4f einsums=%%s\\n\", g,\n"
+		       "\t\t\t       prof_last[g], ms[bench / 2], prof_names[g]);\n\t\t}\n"
+		       "\t\tfree(pr);\n\t\tfree(ms);\n\t}\n",
+		    ng, n, n, n, ng, ng, ng, ng);
 	sbuf_printf(d, "\tmkdir(out, 0777);\n");
 	for (int t = 0; t < c->ntensors; t++) {
 		const ein_tensor *tt = &c->tensors[t];
@@ -401,8 +462,12 @@ static void emit_makefile(const cgc *k, sbuf *mk)
 	sbuf_printf(mk,
 		    "%s: %s.c %s_main.c ml_npy.c %s.h ml_npy.h\n"
 		    "\t$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ %s.c %s_main.c ml_npy.c $(LDLIBS)\n\n"
-		    "clean:\n\trm -f %s\n\n.PHONY: clean\n",
-		    n, n, n, n, n, n, n);
+		    "# `make profile`: ./%s_profile --bench N --profile times every group.\n"
+		    "profile: %s_profile\n"
+		    "%s_profile: %s.c %s_main.c ml_npy.c %s.h ml_npy.h\n"
+		    "\t$(CC) $(CPPFLAGS) -DML_PROFILE $(CFLAGS) -o $@ %s.c %s_main.c ml_npy.c $(LDLIBS)\n\n"
+		    "clean:\n\trm -f %s %s_profile\n\n.PHONY: clean profile\n",
+		    n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n);
 }
 
 /* The files into the output set, the stamp filled in; the executable is
@@ -552,7 +617,7 @@ int cgc_emit(const deps_graph *g, const cg_plan *p, const cg_options *opts, outs
 	emit_kernel(k);
 	emit_groups(k, team, elems);
 	emit_header(k, &h);
-	emit_driver(k, &d);
+	emit_driver(k, team, &d);
 	emit_makefile(k, &mk);
 	if (k->out.oom || h.oom || d.oom || mk.oom) {
 		snprintf(err, errlen, "out of memory");
