@@ -230,8 +230,9 @@ static int expr_uses(__isl_keep isl_ast_expr *e, __isl_keep isl_id *id)
  * each short inner loop with run-time alias checks (the SSM step's loops
  * of 16 states: 6 percent of a prefill).  Only a loop around one statement
  * instance, S<e>, whose iterator feeds one rank var of e: an output rank,
- * indexing an output dimension that is not cyclic (mod) in its buffer, so
- * that the iterations write distinct elements; every read of e's own
+ * indexing an output dimension that is not cyclic (mod) in its buffer or
+ * cyclic with a period the loop stays within, so that the iterations write
+ * distinct elements; every read of e's own
  * output tensor indexes the dimensions that involve that var exactly as
  * the write does, so that no iteration reads what another writes (the
  * scan reads generation i and writes i + 1 of the same state element).
@@ -270,7 +271,11 @@ static int simd_loop(const cgc *k, __isl_keep isl_ast_node *node, __isl_keep isl
 	int distinct = 0;
 	for (int d = 0; ok && d < out->nidx; d++)
 		if (out->idx[d].vc[var]) {
-			ok = !k->buf[out->tensor].mod[d];
+			/* A cyclic dimension of period > 1 is a tile buffer's:
+			 * the innermost loop of one statement runs inside one
+			 * tile, whose positions stay within a period (a period
+			 * of 1 is a tile of 1, where the loop runs over tiles). */
+			ok = !k->buf[out->tensor].mod[d] || k->buf[out->tensor].ext[d] > 1;
 			distinct = 1;
 		}
 	ok = ok && distinct;
