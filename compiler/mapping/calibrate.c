@@ -325,6 +325,14 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		note_add(note, notelen, "elementwise rates: defaults (%s)", pr ? "not all measured" : why);
 		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.gelem_per_s: documented defaults for what was not measured"));
 	}
+	if (pr && num(pr, "strided_gelem_per_s") > 0) {
+		cpu.strided_gelem = num(pr, "strided_gelem_per_s");
+		add_source(src, "cpu.strided_gelem_per_s",
+			   "four 1024 x 1536 matrices walked down their columns, all threads");
+	} else {
+		note_add(note, notelen, "strided access rate: default (%s)", pr ? "not measured" : why);
+		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.strided_gelem_per_s: documented default (not measured)"));
+	}
 	target_cache caches[TARGET_MAX_CACHES];
 	int nc = read_caches(caches, TARGET_MAX_CACHES);
 	if (nc > 0) {

@@ -287,6 +287,27 @@ static double prod_mask(const int64_t *ext, uint32_t mask, int nvars)
 	return p;
 }
 
+/* The extent of one product dimension of a BLAS call over the ranks in
+ * mask (outermost first, as the tensors are laid out): from the innermost
+ * rank outwards, a rank joins while every rank inside it is whole in the
+ * tile; the ranks left outside multiply the calls (*batch). */
+static void cpu_gemm_dim(const cost_einsum_info *in, uint32_t mask, const int64_t *ext,
+			 double *dim, double *batch)
+{
+	double d = 1;
+	int whole = 1;
+	for (int v = in->nvars - 1; v >= 0; v--) {
+		if (!((mask >> v) & 1))
+			continue;
+		if (whole)
+			d *= (double)ext[v];
+		else
+			*batch *= (double)ext[v];
+		whole = whole && ext[v] == in->ext[v];
+	}
+	*dim = d;
+}
+
 static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 			 plan_unit u, const int64_t *ext, double *useful)
 {
@@ -303,11 +324,22 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 			*useful = bt * mm * nn * kk * in->density;
 		if (t->kind == TARGET_CPU) {
 			/* One BLAS call per batch element, at a rate that falls
-			 * with each short dimension (docs/cost-model.md). */
+			 * with each short dimension (docs/cost-model.md); ranks
+			 * of a product dimension merge only while the ones
+			 * inside them are whole, the rest are calls. */
+			double k0 = kk;
+			cpu_gemm_dim(in, in->mvars, ext, &mm, &bt);
+			cpu_gemm_dim(in, in->nvars_, ext, &nn, &bt);
+			cpu_gemm_dim(in, in->kvars, ext, &kk, &bt);
 			double h = t->cpu.gemm_half_dim;
 			double eff = mm / (mm + h) * nn / (nn + h) * kk / (kk + h);
-			return bt * (2 * mm * nn * kk * in->density / (t->cpu.gemm_gflops * eff) +
-				     t->cpu.call_ns);
+			double cy = bt * (2 * mm * nn * kk * in->density /
+					  (t->cpu.gemm_gflops * eff) + t->cpu.call_ns);
+			/* A sum split over tiles: the output is zeroed, then read
+			 * and written again by each call (beta = 1). */
+			if (kk < k0 || k0 < prod_mask(in->ext, in->kvars, in->nvars))
+				cy += bt * mm * nn * 2 / t->cpu.op_gelem[TARGET_OP_COPY];
+			return cy;
 		}
 		double r = (double)t->rows, cl = (double)t->cols;
 		/* Output-stationary: an output tile of rows x cols values takes
@@ -820,6 +852,73 @@ void cost_config_init(cost_config *cfg)
 
 /* ---- Evaluation --------------------------------------------------------- */
 
+/* On a CPU, the accesses of member mb in one tile box (extents ext) that
+ * step across cache lines: an access moved by its innermost loop (the
+ * last of the member's ranks it depends on that is wider than one in the
+ * tile, else the innermost band loop it depends on with more than one
+ * tile) along a dimension that is not its contiguous one neither
+ * vectorises nor reuses a line; each distinct element it touches costs a
+ * strided access (and moved along its contiguous one in runs that stop
+ * short of the dimension's end, each run does: a page and a line away) (docs/cost-model.md, "On a CPU").  Tensors made and used
+ * only inside the group live in tile buffers, where the dimensions one
+ * wide in the tile vanish; the others keep the tensor's layout. */
+static double strided_accesses(const cost_group *cg, const cg_member *mb, const tile_shape *sh,
+			       const int64_t *ext)
+{
+	const ein_einsum *es = &cg->m->c->einsums[mb->e];
+	const cost_einsum_info *in = &cg->m->es[mb->e];
+	double n = 0;
+	for (int a = -1; a < es->nreads; a++) {
+		const ein_access *ac = a < 0 ? &es->out : &es->reads[a];
+		int buffer = 0;
+		for (int i = 0; i < cg->nt; i++)
+			if (cg->ts[i].t == ac->tensor)
+				buffer = cg->ts[i].role == FUSION_INTERNAL &&
+					 cg->ts[i].ext_read_elems == 0 && cg->ts[i].out_elems == 0;
+		const ein_tensor *tt = &cg->m->c->tensors[ac->tensor];
+		uint32_t dep = 0;
+		for (int d = 0; d < ac->nidx; d++)
+			for (int u = 0; u < in->nvars; u++)
+				if (ac->idx[d].vc[u])
+					dep |= 1u << u;
+		int v = -1;
+		for (int k = in->nvars - 1; k >= 0 && v < 0; k--)
+			if (((dep >> k) & 1) && ext[k] > 1)
+				v = k;
+		for (int j = sh->m - 1; j >= 0 && v < 0; j--) {
+			int u = mb->var[sh->order[j]];
+			if (u >= 0 && ((dep >> u) & 1) && sh->n[sh->order[j]] > 1)
+				v = u;
+		}
+		if (v < 0)
+			continue;
+		int last = -1, nmoved = 0, unit = 0;
+		for (int d = 0; d < ac->nidx; d++) {
+			int64_t w = tt->dims[d].size;
+			if (buffer) {
+				w = 1;
+				for (int u = 0; u < in->nvars; u++)
+					w += llabs(ac->idx[d].vc[u]) * (ext[u] - 1);
+			}
+			if (w > 1)
+				last = d;
+		}
+		for (int d = 0; d < ac->nidx; d++)
+			if (ac->idx[d].vc[v]) {
+				nmoved++;
+				unit = d == last && llabs(ac->idx[d].vc[v]) == 1;
+			}
+		double distinct = prod_mask(ext, dep, in->nvars);
+		if (nmoved > 1 || !unit)
+			n += distinct;
+		else if (!buffer && ext[v] < tt->dims[last].size)
+			/* Runs along the contiguous dimension that stop short
+			 * of its end: the next run is a stride away. */
+			n += distinct / (double)ext[v];
+	}
+	return n;
+}
+
 /* Member compute over every tile: the full tiles and the partial last
  * tiles of each band slot, each class counted once. */
 static double member_cycles(const cost_group *cg, const cg_member *mb,
@@ -855,6 +954,10 @@ static double member_cycles(const cost_group *cg, const cg_member *mb,
 		double cy = box_cycles(cg->m, in, u, ext, &us);
 		if (cy < 0)
 			return -1;
+		const target *t = cg->m->t;
+		if (t->kind == TARGET_CPU && u == PLAN_UNIT_1D) {
+			cy += strided_accesses(cg, mb, sh, ext) / t->cpu.strided_gelem;
+		}
 		total += cnt * cy;
 		use += cnt * us;
 		int k = 0;

@@ -395,6 +395,7 @@ void target_cpu_defaults(target_cpu *cpu)
 		.gemm_gflops = 50,
 		.gemm_half_dim = 32,
 		.call_ns = 1000,
+		.strided_gelem = 0.5,
 	};
 	*cpu = d;
 	for (int op = 0; op < TARGET_NOPS; op++)
@@ -514,7 +515,8 @@ static void cpu_derive(target *t)
 static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"threads", "simd_bytes", "caches", "gemm_gflops",
-					   "gemm_half_dim", "call_ns", "gelem_per_s", NULL};
+					   "gemm_half_dim", "call_ns", "gelem_per_s",
+					   "strided_gelem_per_s", NULL};
 	const cJSON *o;
 	target_cpu *cpu = &t->cpu;
 	target_cpu_defaults(cpu);
@@ -528,7 +530,9 @@ static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 	    get_num(o, "gemm_half_dim", "cpu.gemm_half_dim", 0, 0, &cpu->gemm_half_dim, err,
 		    errlen) < 0 ||
 	    get_num(o, "call_ns", "cpu.call_ns", 0, 0, &cpu->call_ns, err, errlen) < 0 ||
-	    read_rates(cpu, o, err, errlen) < 0)
+	    read_rates(cpu, o, err, errlen) < 0 ||
+	    get_num(o, "strided_gelem_per_s", "cpu.strided_gelem_per_s", 0, 1,
+		    &cpu->strided_gelem, err, errlen) < 0)
 		return -1;
 	if (get_int(j, "buffer_bytes", "buffer_bytes", 0, 1, &t->buffer_bytes, err, errlen) < 0 ||
 	    get_num(j, "dram_gb_per_s", "dram_gb_per_s", 1, 1, &t->dram_gb_per_s, err,
@@ -714,6 +718,7 @@ static void cpu_to_json(cJSON *j, const target *t)
 	cJSON *r = cJSON_AddObjectToObject(o, "gelem_per_s");
 	for (int op = 0; op < TARGET_NOPS; op++)
 		cJSON_AddNumberToObject(r, target_op_name(op), cpu->op_gelem[op]);
+	cJSON_AddNumberToObject(o, "strided_gelem_per_s", cpu->strided_gelem);
 	cJSON_AddNumberToObject(j, "buffer_bytes", (double)t->buffer_bytes);
 	cJSON_AddNumberToObject(j, "dram_gb_per_s", t->dram_gb_per_s);
 }

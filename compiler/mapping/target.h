@@ -56,6 +56,7 @@ typedef struct target_cpu {
 	double gemm_half_dim; /* a product dimension d runs at d / (d + h) of it */
 	double call_ns;	      /* fixed cost of one BLAS call */
 	double op_gelem[TARGET_NOPS]; /* 10^9 elements per second, per operation */
+	double strided_gelem; /* 10^9 accesses per second across cache lines */
 } target_cpu;
 
 /* Fills *cpu with the values a CPU target takes where calibrate cannot
