@@ -28,25 +28,10 @@ fi
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mkdir -p "$WORK"
 
-# Random inputs in the declared ranges, written by numpy (the reference
-# evaluator would take minutes at these sizes).
+# Random inputs in the declared ranges (bench/inputs.py).
 inputs() { # FILE DIR DEFINES...
     f=$1; d=$2; shift 2
-    "$BIN" check "$f" "$@" --dump-ir=json | $PY -c '
-import json, os, sys
-import numpy as np
-ir = json.load(sys.stdin); d = sys.argv[1]; os.makedirs(d, exist_ok=True)
-rng = np.random.default_rng(7)
-for t in ir["tensors"]:
-    if t["role"] in ("input", "weight"):
-        lo, hi = t.get("random", {}).get("uniform", (-1.0, 1.0))
-        # Weights scaled like a trained model (1/sqrt of the fan-in) keep
-        # activations in range through the block.
-        x = rng.uniform(lo, hi, t["shape"]).astype(np.float32)
-        if t["role"] == "weight" and len(t["shape"]) > 1 and "random" not in t:
-            x *= np.float32(1.0 / np.sqrt(t["shape"][0]))
-        np.save(os.path.join(d, t["name"] + ".npy"), x)
-' "$d"
+    $PY bench/inputs.py "$BIN" "$f" "$d" "$@"
 }
 
 printf '%-24s %10s %10s %7s %10s %7s\n' case ours_ms floor_ms x_floor torch_ms x_torch

@@ -22,6 +22,8 @@ import sys
 
 import numpy as np
 
+from inputs import make_inputs
+
 DEFAULT_CASES = ["mamba1:I=1024", "mamba1:I=256", "transformer:S=1024", "transformer:S=256",
                  "mamba2:I=1024", "mamba2:I=256"]
 
@@ -32,21 +34,6 @@ def defines(case):
     for kv in filter(None, defs.split(",")):
         args += ["-D", kv]
     return name, args
-
-
-def make_inputs(binary, src, args, d):
-    """Random inputs in the declared ranges (bench/corpus.sh does the same)."""
-    ir = json.loads(subprocess.run([binary, "check", src, *args, "--dump-ir=json"], check=True,
-                                   capture_output=True, text=True).stdout)
-    os.makedirs(d, exist_ok=True)
-    rng = np.random.default_rng(7)
-    for t in ir["tensors"]:
-        if t["role"] in ("input", "weight"):
-            lo, hi = t.get("random", {}).get("uniform", (-1.0, 1.0))
-            x = rng.uniform(lo, hi, t["shape"]).astype(np.float32)
-            if t["role"] == "weight" and len(t["shape"]) > 1 and "random" not in t:
-                x *= np.float32(1.0 / np.sqrt(t["shape"][0]))
-            np.save(os.path.join(d, t["name"] + ".npy"), x)
 
 
 def profile_run(exe, d, runs):
