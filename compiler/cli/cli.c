@@ -10,12 +10,12 @@
 #include <sys/stat.h>
 
 #include "analysis/deps.h"
-#include "mapping/calibrate.h"
 #include "analysis/poly.h"
 #include "base/diag.h"
 #include "base/fsio.h"
-#include "mapping/target.h"
 #include "front/check.h"
+#include "mapping/calibrate.h"
+#include "mapping/target.h"
 #include "progress.h"
 
 void cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -94,14 +94,14 @@ static void print_text(const plan *p, const ein_cascade *c, const target *t,
 		printf(" (%s buffer), BLAS %.4g GFLOP/s (half rate at %g), %g GB/s\n", b1,
 		       cpu->gemm_gflops, cpu->gemm_half_dim, t->dram_gb_per_s);
 	} else {
-	printf("target: %lldx%lld 2D array%s, %lld-lane 1D array, %s, %s buffer, "
-	       "%g GB/s, %g GHz, %d-byte values\n",
-	       (long long)t->rows, (long long)t->cols, t->cores > 1 ? " per core" : "",
-	       (long long)t->lanes,
-	       t->concurrent ? "running concurrently" : "one array switching modes",
-	       b1, t->dram_gb_per_s, t->clock_ghz, t->bytes_per_value);
-	if (t->cores > 1)
-		printf("        %lld cores\n", (long long)t->cores);
+		printf("target: %lldx%lld 2D array%s, %lld-lane 1D array, %s, %s buffer, "
+		       "%g GB/s, %g GHz, %d-byte values\n",
+		       (long long)t->rows, (long long)t->cols, t->cores > 1 ? " per core" : "",
+		       (long long)t->lanes,
+		       t->concurrent ? "running concurrently" : "one array switching modes",
+		       b1, t->dram_gb_per_s, t->clock_ghz, t->bytes_per_value);
+		if (t->cores > 1)
+			printf("        %lld cores\n", (long long)t->cores);
 	}
 	if (plan_file)
 		printf("plan read from %s, costed on this target\n", plan_file);

@@ -119,9 +119,7 @@ static int read_caches(target_cache *c, int max)
 			k.shared_by = count_cpus(shared);
 		if (k.level < 1 || k.bytes < 1 || k.shared_by < 1)
 			return 0;
-		/* The order must be innermost first, each holding more. */
-		if (n && (k.level <= c[n - 1].level ||
-			  k.bytes * k.shared_by < c[n - 1].bytes * c[n - 1].shared_by))
+		if (n && !target_cache_nests(&c[n - 1], &k))
 			return 0;
 		c[n++] = k;
 	}
@@ -269,11 +267,9 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 	}
 	cJSON *pr = run_probe(tmpl, seconds, why, sizeof(why));
 	fs_remove_tree(tmpl, e, sizeof(e));
-	cJSON *j = cJSON_CreateObject();
-	cJSON *src = j ? cJSON_CreateObject() : NULL, *as = j ? cJSON_CreateArray() : NULL;
-	if (!j || !src || !as) {
+	cJSON *src = cJSON_CreateObject(), *as = cJSON_CreateArray();
+	if (!src || !as) {
 		cJSON_Delete(pr);
-		cJSON_Delete(j);
 		cJSON_Delete(src);
 		cJSON_Delete(as);
 		snprintf(err, errlen, "out of memory");
@@ -344,8 +340,8 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.caches: documented defaults (no cache data in sysfs)"));
 	}
 	cJSON_Delete(pr);
-	/* The JSON through the loader's own form (target_to_json): the
-	 * loader checks what calibrate writes as it checks any file. */
+	/* The JSON in the form the loader reads (target_to_json); the
+	 * loader checks the file as any other when --arch reads it. */
 	target t = {0};
 	cpu_model(model, sizeof(model));
 	time_t now = time(NULL);
@@ -361,7 +357,6 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 	t.cpu = cpu;
 	t.dram_gb_per_s = dram;
 	cJSON *full = target_to_json(&t);
-	cJSON_Delete(j);
 	if (!full) {
 		cJSON_Delete(src);
 		cJSON_Delete(as);

@@ -337,7 +337,7 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 					  (t->cpu.gemm_gflops * eff) + t->cpu.call_ns);
 			/* A sum split over tiles: the output is zeroed, then read
 			 * and written again by each call (beta = 1). */
-			if (kk < k0 || k0 < prod_mask(in->ext, in->kvars, in->nvars))
+			if (k0 < prod_mask(in->ext, in->kvars, in->nvars))
 				cy += bt * mm * nn * 2 / t->cpu.op_gelem[TARGET_OP_COPY];
 			return cy;
 		}
@@ -859,9 +859,10 @@ void cost_config_init(cost_config *cfg)
  * tile) along a dimension that is not its contiguous one neither
  * vectorises nor reuses a line; each distinct element it touches costs a
  * strided access (and moved along its contiguous one in runs that stop
- * short of the dimension's end, each run does: a page and a line away) (docs/cost-model.md, "On a CPU").  Tensors made and used
- * only inside the group live in tile buffers, where the dimensions one
- * wide in the tile vanish; the others keep the tensor's layout. */
+ * short of the dimension's end, each run does: a page and a line away;
+ * docs/cost-model.md, "On a CPU").  Tensors made and used only inside the
+ * group live in tile buffers, where the dimensions one wide in the tile
+ * vanish; the others keep the tensor's layout. */
 static double strided_accesses(const cost_group *cg, const cg_member *mb, const tile_shape *sh,
 			       const int64_t *ext)
 {
@@ -955,9 +956,8 @@ static double member_cycles(const cost_group *cg, const cg_member *mb,
 		if (cy < 0)
 			return -1;
 		const target *t = cg->m->t;
-		if (t->kind == TARGET_CPU && u == PLAN_UNIT_1D) {
+		if (t->kind == TARGET_CPU && u == PLAN_UNIT_1D)
 			cy += strided_accesses(cg, mb, sh, ext) / t->cpu.strided_gelem;
-		}
 		total += cnt * cy;
 		use += cnt * us;
 		int k = 0;

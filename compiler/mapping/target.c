@@ -404,6 +404,11 @@ void target_cpu_defaults(target_cpu *cpu)
 				cpu->op_gelem[op] = cpu_default_rates[k].gelem;
 }
 
+int target_cache_nests(const target_cache *prev, const target_cache *c)
+{
+	return c->level > prev->level && c->bytes * c->shared_by >= prev->bytes * prev->shared_by;
+}
+
 static int read_cache(const cJSON *c, int i, target_cache *out, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"level", "bytes", "shared_by", NULL};
@@ -445,12 +450,7 @@ static int read_caches(target_cpu *cpu, const cJSON *o, char *err, size_t errlen
 		int i = cpu->ncaches;
 		if (read_cache(c, i, &cpu->caches[i], err, errlen) < 0)
 			return -1;
-		/* Innermost first: each level deeper and holding more than the
-		 * one before it. */
-		const target_cache *p = i ? &cpu->caches[i - 1] : NULL;
-		if (p && (cpu->caches[i].level <= p->level ||
-			  cpu->caches[i].bytes * cpu->caches[i].shared_by <
-				  p->bytes * p->shared_by)) {
+		if (i && !target_cache_nests(&cpu->caches[i - 1], &cpu->caches[i])) {
 			char f[64];
 			snprintf(f, sizeof(f), "cpu.caches[%d]", i);
 			field_error(err, errlen, f,
@@ -723,17 +723,8 @@ static void cpu_to_json(cJSON *j, const target *t)
 	cJSON_AddNumberToObject(j, "dram_gb_per_s", t->dram_gb_per_s);
 }
 
-cJSON *target_to_json(const target *t)
+static void accel_to_json(cJSON *j, const target *t)
 {
-	cJSON *j = cJSON_CreateObject();
-	if (!j)
-		return NULL;
-	cJSON_AddStringToObject(j, "name", t->name);
-	cJSON_AddStringToObject(j, "description", t->description ? t->description : "");
-	if (t->kind == TARGET_CPU) {
-		cpu_to_json(j, t);
-		goto docs;
-	}
 	cJSON *a2 = cJSON_AddObjectToObject(j, "array2d");
 	cJSON_AddNumberToObject(a2, "rows", (double)t->rows);
 	cJSON_AddNumberToObject(a2, "cols", (double)t->cols);
@@ -751,7 +742,19 @@ cJSON *target_to_json(const target *t)
 	cJSON_AddNumberToObject(j, "clock_ghz", t->clock_ghz);
 	cJSON_AddNumberToObject(j, "bytes_per_value", t->bytes_per_value);
 	cJSON_AddBoolToObject(j, "double_buffer", t->double_buffer);
-docs:;
+}
+
+cJSON *target_to_json(const target *t)
+{
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return NULL;
+	cJSON_AddStringToObject(j, "name", t->name);
+	cJSON_AddStringToObject(j, "description", t->description ? t->description : "");
+	if (t->kind == TARGET_CPU)
+		cpu_to_json(j, t);
+	else
+		accel_to_json(j, t);
 	cJSON *s = cJSON_AddObjectToObject(j, "sources");
 	for (int i = 0; i < t->nsources; i++)
 		cJSON_AddStringToObject(s, t->source_fields[i], t->source_texts[i]);

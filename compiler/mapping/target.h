@@ -59,6 +59,10 @@ typedef struct target_cpu {
 	double strided_gelem; /* 10^9 accesses per second across cache lines */
 } target_cpu;
 
+/* May cache c follow cache prev (innermost first)?  A deeper level,
+ * holding at least as much with all its instances. */
+int target_cache_nests(const target_cache *prev, const target_cache *c);
+
 /* Fills *cpu with the values a CPU target takes where calibrate cannot
  * measure them or a target file leaves them out (docs/target.md). */
 void target_cpu_defaults(target_cpu *cpu);

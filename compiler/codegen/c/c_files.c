@@ -125,7 +125,7 @@ static void emit_kernel(cgc *k)
 	emit_stamp_check(s, n, file);
 	int ng = k->p->ngroups > 0 ? k->p->ngroups : 1;
 	/* Per-group wall time costs two clock reads per group per run, so only
-	 * a profile build has it (bench/model_check.sh compares it with the
+	 * a profile build has it (bench/model_check.py compares it with the
 	 * plan's prediction). */
 	sbuf_printf(s, "#ifdef ML_PROFILE\n#include <time.h>\n"
 		       "static double ml_prof_seconds[%d];\n"
