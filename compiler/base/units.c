@@ -1,7 +1,9 @@
 /* units.c - quantities as people read them (see units.h). */
 #include "units.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 void units_bytes(double b, char *buf, size_t len)
 {
@@ -36,4 +38,28 @@ void units_time(double s, char *buf, size_t len)
 		snprintf(buf, len, "%.4g us", s * 1e6);
 	else
 		snprintf(buf, len, "%.4g ns", s * 1e9);
+}
+
+int units_parse_size(const char *s, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!*s || *s == '-')
+		return -1;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	int shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (1ULL << 62) >> shift)
+		return -1;
+	*out = (int64_t)(v << shift);
+	return 0;
 }

@@ -5,6 +5,7 @@
 #define MAMBALAYA_UNITS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* "9.76 MB" (powers of 1000), "512 B". */
 void units_bytes(double b, char *buf, size_t len);
@@ -12,5 +13,9 @@ void units_bytes(double b, char *buf, size_t len);
 void units_mib(double b, char *buf, size_t len);
 /* "4.915 us", "16.04 ms", "1.2 s". */
 void units_time(double s, char *buf, size_t len);
+
+/* Parses a non-negative integer with an optional K/M/G suffix (powers of
+ * 1024), as --buffer and sweep specs take sizes.  Returns 0 or -1. */
+int units_parse_size(const char *s, int64_t *out);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "base/diag.h"
 #include "base/fsio.h"
+#include "base/units.h"
 #include "codegen/c/cgc.h"
 #include "codegen/retile.h"
 #include "mapping/cost.h"
@@ -173,7 +174,7 @@ static int parse_group(const char *spec, const deps_graph *g, cg_plan *p)
 			int64_t t = 1;
 			if (eq) {
 				*eq = '\0';
-				if (cli_parse_size(eq + 1, &t) < 0 || t < 1) {
+				if (units_parse_size(eq + 1, &t) < 0 || t < 1) {
 					cli_usage_error("compile", "--group %s: bad tile size '%s'",
 							spec, eq + 1);
 					goto done;

@@ -13,6 +13,7 @@
 #include "analysis/poly.h"
 #include "base/diag.h"
 #include "base/fsio.h"
+#include "base/units.h"
 #include "front/check.h"
 #include "mapping/calibrate.h"
 #include "mapping/target.h"
@@ -107,30 +108,6 @@ ein_cascade *cli_load(const char *file, const cli_defines *d, int *status)
 	return c;
 }
 
-int cli_parse_size(const char *s, int64_t *out)
-{
-	char *end;
-	errno = 0;
-	if (!*s || *s == '-')
-		return -1;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	int shift = 0;
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30;
-	if (shift)
-		end++;
-	if (*end || v > (1ULL << 62) >> shift)
-		return -1;
-	*out = (int64_t)(v << shift);
-	return 0;
-}
-
 int cli_take_rest(const char *cmd, void (*usage)(void), char **argv, int *i,
 		  const char **file)
 {
@@ -203,11 +180,11 @@ int cli_parse_limits(const char *cmd, const char *mem_s, const char *pts_s, cli_
 {
 	l->max_memory = (int64_t)8 << 30;
 	l->max_points = (int64_t)1 << 40;
-	if (mem_s && cli_parse_size(mem_s, &l->max_memory) < 0) {
+	if (mem_s && units_parse_size(mem_s, &l->max_memory) < 0) {
 		cli_usage_error(cmd, "--max-memory: bad size '%s'", mem_s);
 		return -1;
 	}
-	if (pts_s && cli_parse_size(pts_s, &l->max_points) < 0) {
+	if (pts_s && units_parse_size(pts_s, &l->max_points) < 0) {
 		cli_usage_error(cmd, "--max-points: bad number '%s'", pts_s);
 		return -1;
 	}

@@ -48,10 +48,6 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
  * with *status set to CLI_EXIT_USER or CLI_EXIT_INTERNAL. */
 ein_cascade *cli_load(const char *file, const cli_defines *d, int *status);
 
-/* Parses a non-negative integer with an optional K/M/G suffix (powers of
- * 1024).  Returns 0 or -1. */
-int cli_parse_size(const char *s, int64_t *out);
-
 /* Parses --random's SEED (a non-negative integer).  Returns 0, or -1
  * after a usage error. */
 int cli_parse_seed(const char *cmd, const char *s, uint64_t *seed);

@@ -11,6 +11,7 @@
 #include "analysis/fusion.h"
 #include "analysis/poly.h"
 #include "base/diag.h"
+#include "base/units.h"
 #include "cli.h"
 
 static const char usage_text[] =
@@ -329,7 +330,7 @@ static int take_band(const fuse_args *a, const deps_graph *g, fusion_req *req)
 		char nm[64];
 		int64_t v = 0;
 		if (!eq || eq == tl || (size_t)(eq - tl) >= sizeof(nm) ||
-		    cli_parse_size(eq + 1, &v) < 0 || v < 1) {
+		    units_parse_size(eq + 1, &v) < 0 || v < 1) {
 			cli_usage_error("fuse", "--tile needs RANK=SIZE with SIZE >= 1, not '%s'", tl);
 			return -1;
 		}

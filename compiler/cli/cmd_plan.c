@@ -434,7 +434,7 @@ static int check_args(plan_args *a)
 					"take --plan");
 		return -1;
 	}
-	if (a->buffer_s && (cli_parse_size(a->buffer_s, &a->buffer) < 0 || a->buffer < 1)) {
+	if (a->buffer_s && (units_parse_size(a->buffer_s, &a->buffer) < 0 || a->buffer < 1)) {
 		cli_usage_error("plan", "--buffer needs a positive size such as 16M, not '%s'",
 				a->buffer_s);
 		return -1;

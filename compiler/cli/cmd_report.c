@@ -10,6 +10,7 @@
 
 #include "analysis/deps.h"
 #include "base/fsio.h"
+#include "base/units.h"
 #include "cli.h"
 #include "eval/eval.h"
 #include "mapping/mapper.h"
@@ -117,7 +118,7 @@ static int check_args(report_args *a)
 				a->policy);
 		return -1;
 	}
-	if (a->buffer_s && (cli_parse_size(a->buffer_s, &a->buffer) < 0 || a->buffer < 1)) {
+	if (a->buffer_s && (units_parse_size(a->buffer_s, &a->buffer) < 0 || a->buffer < 1)) {
 		cli_usage_error("report", "--buffer needs a positive size such as 16M, not '%s'",
 				a->buffer_s);
 		return -1;

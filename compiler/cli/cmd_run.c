@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/fsio.h"
+#include "base/units.h"
 #include "build.h"
 #include "cleanup.h"
 #include "codegen/c/cgc.h"
@@ -121,7 +122,7 @@ static int parse_args(int argc, char **argv, run_args *a)
 		}
 	}
 	if (a->bench_s &&
-	    (cli_parse_size(a->bench_s, &a->bench) < 0 || a->bench > 1000000)) {
+	    (units_parse_size(a->bench_s, &a->bench) < 0 || a->bench > 1000000)) {
 		cli_usage_error("run", "--bench: bad count '%s'", a->bench_s);
 		return CLI_EXIT_USAGE;
 	}

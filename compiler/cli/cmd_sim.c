@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/fsio.h"
+#include "base/units.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "progress.h"
@@ -176,7 +177,7 @@ static void print_text(const char *file, const mlb_module *m, const sim_stats *s
 
 static int parse_count(const char *opt, const char *v, int64_t *out)
 {
-	if (cli_parse_size(v, out) < 0 || *out < 1) {
+	if (units_parse_size(v, out) < 0 || *out < 1) {
 		cli_usage_error("sim", "%s: bad value '%s'", opt, v);
 		return -1;
 	}

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "base/diag.h"
+#include "base/jfield.h"
 #include "calibrate.h"
 #include "front/check.h"
 
@@ -149,60 +150,6 @@ void target_free(target *t)
 
 /* ---- JSON checking ------------------------------------------------------ */
 
-static void field_error(char *err, size_t errlen, const char *field,
-			const char *expected, const cJSON *found)
-{
-	char *s = found ? cJSON_PrintUnformatted(found) : NULL;
-	char name[256]; /* sources.KEY holds the input's key */
-	diag_escape(field, name, sizeof(name));
-	if (found)
-		snprintf(err, errlen, "field \"%s\": expected %s, found %s", name,
-			 expected, s ? s : "?");
-	else
-		snprintf(err, errlen, "field \"%s\": missing (expected %s)", name,
-			 expected);
-	free(s);
-}
-
-/* Checks that every key of object o is one of keys[], given once; prefix
- * names the object ("" at the top). */
-static int check_keys(const cJSON *o, const char *prefix,
-		      const char *const *keys, char *err, size_t errlen)
-{
-	for (const cJSON *it = o->child; it; it = it->next) {
-		char name[256], full[300];
-		diag_escape(it->string, name, sizeof(name));
-		snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", name);
-		int known = 0;
-		const char *best = NULL;
-		int bd = 3;
-		for (int k = 0; keys[k]; k++) {
-			if (strcmp(keys[k], it->string) == 0)
-				known = 1;
-			int d = diag_edit_distance(it->string, keys[k]);
-			if (d < bd) {
-				bd = d;
-				best = keys[k];
-			}
-		}
-		if (!known) {
-			if (best)
-				snprintf(err, errlen,
-					 "field \"%s\": unknown field (did you mean \"%s%s%s\"?)",
-					 full, prefix, *prefix ? "." : "", best);
-			else
-				snprintf(err, errlen, "field \"%s\": unknown field", full);
-			return -1;
-		}
-		for (const cJSON *p = o->child; p != it; p = p->next)
-			if (strcmp(p->string, it->string) == 0) {
-				snprintf(err, errlen, "field \"%s\": given twice", full);
-				return -1;
-			}
-	}
-	return 0;
-}
-
 /* A number that is an integer in [lo, 2^53]. */
 static int get_int(const cJSON *o, const char *key, const char *field,
 		   int required, int64_t lo, int64_t *out, char *err,
@@ -213,13 +160,13 @@ static int get_int(const cJSON *o, const char *key, const char *field,
 	if (!v) {
 		if (!required)
 			return 0;
-		field_error(err, errlen, field, what, NULL);
+		jfield_error(err, errlen, field, what, NULL);
 		return -1;
 	}
 	double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
 	if (!cJSON_IsNumber(v) || d != floor(d) || d < (double)lo ||
 	    d > 9007199254740992.0) {
-		field_error(err, errlen, field, what, v);
+		jfield_error(err, errlen, field, what, v);
 		return -1;
 	}
 	*out = (int64_t)d;
@@ -236,12 +183,12 @@ static int get_num(const cJSON *o, const char *key, const char *field,
 	if (!v) {
 		if (!required)
 			return 0;
-		field_error(err, errlen, field, what, NULL);
+		jfield_error(err, errlen, field, what, NULL);
 		return -1;
 	}
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
 	    (positive ? v->valuedouble <= 0 : v->valuedouble < 0)) {
-		field_error(err, errlen, field, what, v);
+		jfield_error(err, errlen, field, what, v);
 		return -1;
 	}
 	*out = v->valuedouble;
@@ -255,7 +202,7 @@ static int get_bool(const cJSON *o, const char *key, const char *field,
 	if (!v)
 		return 0;
 	if (!cJSON_IsBool(v)) {
-		field_error(err, errlen, field, "true or false", v);
+		jfield_error(err, errlen, field, "true or false", v);
 		return -1;
 	}
 	*out = cJSON_IsTrue(v);
@@ -270,11 +217,11 @@ static int get_object(const cJSON *o, const char *key, int required,
 	if (!v) {
 		if (!required)
 			return 0;
-		field_error(err, errlen, key, "an object", NULL);
+		jfield_error(err, errlen, key, "an object", NULL);
 		return -1;
 	}
 	if (!cJSON_IsObject(v)) {
-		field_error(err, errlen, key, "an object", v);
+		jfield_error(err, errlen, key, "an object", v);
 		return -1;
 	}
 	*out = v;
@@ -291,7 +238,7 @@ static int read_docs(target *t, const cJSON *j, char *err, size_t errlen)
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "assumptions");
 	if (a) {
 		if (!cJSON_IsArray(a)) {
-			field_error(err, errlen, "assumptions", "an array of strings", a);
+			jfield_error(err, errlen, "assumptions", "an array of strings", a);
 			return -1;
 		}
 		int n = cJSON_GetArraySize(a);
@@ -303,7 +250,7 @@ static int read_docs(target *t, const cJSON *j, char *err, size_t errlen)
 			if (!cJSON_IsString(it)) {
 				char f[64];
 				snprintf(f, sizeof(f), "assumptions[%d]", i);
-				field_error(err, errlen, f, "a string", it);
+				jfield_error(err, errlen, f, "a string", it);
 				return -1;
 			}
 			if (!(t->assumptions[t->nassumptions++] = strdup(it->valuestring)))
@@ -323,7 +270,7 @@ static int read_docs(target *t, const cJSON *j, char *err, size_t errlen)
 			if (!cJSON_IsString(it)) {
 				char f[256];
 				snprintf(f, sizeof(f), "sources.%s", it->string);
-				field_error(err, errlen, f, "a string", it);
+				jfield_error(err, errlen, f, "a string", it);
 				return -1;
 			}
 			t->source_fields[t->nsources] = strdup(it->string);
@@ -352,12 +299,12 @@ static int read_cycles(target *t, const cJSON *c1, char *err, size_t errlen)
 	if (get_object(c1, "cycles", 0, &cy, err, errlen) < 0) {
 		/* Re-word the field name with its full path. */
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(c1, "cycles");
-		field_error(err, errlen, "array1d.cycles", "an object", v);
+		jfield_error(err, errlen, "array1d.cycles", "an object", v);
 		return -1;
 	}
 	if (!cy)
 		return 0;
-	if (check_keys(cy, "array1d.cycles", keys, err, errlen) < 0)
+	if (jfield_check_keys(cy, "array1d.cycles", keys, err, errlen) < 0)
 		return -1;
 	for (int op = 0; op < TARGET_NOPS; op++) {
 		char f[64];
@@ -415,10 +362,10 @@ static int read_cache(const cJSON *c, int i, target_cache *out, char *err, size_
 	char pre[64], f[96];
 	snprintf(pre, sizeof(pre), "cpu.caches[%d]", i);
 	if (!cJSON_IsObject(c)) {
-		field_error(err, errlen, pre, "an object", c);
+		jfield_error(err, errlen, pre, "an object", c);
 		return -1;
 	}
-	if (check_keys(c, pre, keys, err, errlen) < 0)
+	if (jfield_check_keys(c, pre, keys, err, errlen) < 0)
 		return -1;
 	out->shared_by = 1;
 	snprintf(f, sizeof(f), "%s.level", pre);
@@ -435,14 +382,14 @@ static int read_caches(target_cpu *cpu, const cJSON *o, char *err, size_t errlen
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "caches");
 	if (!a) {
-		field_error(err, errlen, "cpu.caches", "an array of caches", NULL);
+		jfield_error(err, errlen, "cpu.caches", "an array of caches", NULL);
 		return -1;
 	}
 	int n = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : 0;
 	if (n < 1 || n > TARGET_MAX_CACHES) {
 		char what[64];
 		snprintf(what, sizeof(what), "an array of 1 to %d caches", TARGET_MAX_CACHES);
-		field_error(err, errlen, "cpu.caches", what, a);
+		jfield_error(err, errlen, "cpu.caches", what, a);
 		return -1;
 	}
 	cpu->ncaches = 0;
@@ -453,7 +400,7 @@ static int read_caches(target_cpu *cpu, const cJSON *o, char *err, size_t errlen
 		if (i && !target_cache_nests(&cpu->caches[i - 1], &cpu->caches[i])) {
 			char f[64];
 			snprintf(f, sizeof(f), "cpu.caches[%d]", i);
-			field_error(err, errlen, f,
+			jfield_error(err, errlen, f,
 				    "a deeper level holding at least as much as the one before it", c);
 			return -1;
 		}
@@ -472,10 +419,10 @@ static int read_rates(target_cpu *cpu, const cJSON *o, char *err, size_t errlen)
 	if (!r)
 		return 0;
 	if (!cJSON_IsObject(r)) {
-		field_error(err, errlen, "cpu.gelem_per_s", "an object", r);
+		jfield_error(err, errlen, "cpu.gelem_per_s", "an object", r);
 		return -1;
 	}
-	if (check_keys(r, "cpu.gelem_per_s", keys, err, errlen) < 0)
+	if (jfield_check_keys(r, "cpu.gelem_per_s", keys, err, errlen) < 0)
 		return -1;
 	for (int op = 0; op < TARGET_NOPS; op++) {
 		char f[64];
@@ -521,7 +468,7 @@ static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 	target_cpu *cpu = &t->cpu;
 	target_cpu_defaults(cpu);
 	if (get_object(j, "cpu", 1, &o, err, errlen) < 0 ||
-	    check_keys(o, "cpu", keys, err, errlen) < 0 ||
+	    jfield_check_keys(o, "cpu", keys, err, errlen) < 0 ||
 	    get_int(o, "threads", "cpu.threads", 1, 1, &cpu->threads, err, errlen) < 0 ||
 	    get_int(o, "simd_bytes", "cpu.simd_bytes", 0, 1, &cpu->simd_bytes, err, errlen) < 0 ||
 	    read_caches(cpu, o, err, errlen) < 0 ||
@@ -552,7 +499,7 @@ static int read_kind(target *t, const cJSON *j, char *err, size_t errlen)
 	if (cJSON_IsString(k) && strcmp(k->valuestring, "cpu") == 0)
 		t->kind = TARGET_CPU;
 	else if (!cJSON_IsString(k) || strcmp(k->valuestring, "accelerator") != 0) {
-		field_error(err, errlen, "kind", "\"accelerator\" or \"cpu\"", k);
+		jfield_error(err, errlen, "kind", "\"accelerator\" or \"cpu\"", k);
 		return -1;
 	}
 	return 0;
@@ -565,7 +512,7 @@ static int read_accel(target *t, const cJSON *j, char *err, size_t errlen)
 	static const char *const a1_keys[] = {"lanes", "cycles", NULL};
 	const cJSON *a2, *a1;
 	if (get_object(j, "array2d", 1, &a2, err, errlen) < 0 ||
-	    check_keys(a2, "array2d", a2_keys, err, errlen) < 0 ||
+	    jfield_check_keys(a2, "array2d", a2_keys, err, errlen) < 0 ||
 	    get_int(a2, "rows", "array2d.rows", 1, 1, &t->rows, err, errlen) < 0 ||
 	    get_int(a2, "cols", "array2d.cols", 1, 1, &t->cols, err, errlen) < 0)
 		return -1;
@@ -576,7 +523,7 @@ static int read_accel(target *t, const cJSON *j, char *err, size_t errlen)
 		    &t->drain_cycles, err, errlen) < 0)
 		return -1;
 	if (get_object(j, "array1d", 1, &a1, err, errlen) < 0 ||
-	    check_keys(a1, "array1d", a1_keys, err, errlen) < 0 ||
+	    jfield_check_keys(a1, "array1d", a1_keys, err, errlen) < 0 ||
 	    get_int(a1, "lanes", "array1d.lanes", 1, 1, &t->lanes, err, errlen) < 0 ||
 	    read_cycles(t, a1, err, errlen) < 0)
 		return -1;
@@ -596,7 +543,7 @@ static int read_accel(target *t, const cJSON *j, char *err, size_t errlen)
 		     errlen) < 0)
 		return -1;
 	if (bpv > 64) {
-		field_error(err, errlen, "bytes_per_value", "an integer from 1 to 64",
+		jfield_error(err, errlen, "bytes_per_value", "an integer from 1 to 64",
 			    cJSON_GetObjectItemCaseSensitive(j, "bytes_per_value"));
 		return -1;
 	}
@@ -623,16 +570,16 @@ target *target_from_json(const cJSON *j, char *err, size_t errlen)
 		goto fail;
 	}
 	if (read_kind(t, j, err, errlen) < 0 ||
-	    check_keys(j, "", t->kind == TARGET_CPU ? cpu_keys : top_keys, err, errlen) < 0)
+	    jfield_check_keys(j, "", t->kind == TARGET_CPU ? cpu_keys : top_keys, err, errlen) < 0)
 		goto fail;
 	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(j, "name");
 	if (!cJSON_IsString(nm) || !nm->valuestring[0]) {
-		field_error(err, errlen, "name", "a non-empty string", nm);
+		jfield_error(err, errlen, "name", "a non-empty string", nm);
 		goto fail;
 	}
 	const cJSON *ds = cJSON_GetObjectItemCaseSensitive(j, "description");
 	if (ds && !cJSON_IsString(ds)) {
-		field_error(err, errlen, "description", "a string", ds);
+		jfield_error(err, errlen, "description", "a string", ds);
 		goto fail;
 	}
 	t->name = strdup(nm->valuestring);
