@@ -22,6 +22,7 @@ static const command commands[] = {
 	{"run", cmd_run, "compile, build, run on .npy data and check against the evaluator"},
 	{"calibrate", cmd_calibrate, "measure this machine as a CPU target (what --arch host uses)"},
 	{"plan", cmd_plan, "map a cascade onto an accelerator: groups, tiles, bindings, costs"},
+	{"sweep", cmd_sweep, "plan every point of a design-space spec: one CSV or JSON row each"},
 	{"report", cmd_report, "the plan as one HTML page: graph, latency, traffic, roofline, sweep"},
 	{"sim", cmd_sim, "run an accelerator stream (.mlb) on .npy data under the timing model"},
 	{"disasm", cmd_disasm, "print an accelerator stream (.mlb) as assembly"},

@@ -5,6 +5,7 @@
 # usage: run.sh MAMBALAYA SRCDIR NAME ARGS...
 #   Runs `mambalaya ARGS` from SRCDIR and compares its stderr with
 #   tests/targets/NAME.err and its exit status with tests/targets/NAME.status.
+#   (Bad sweep specs, tests/sweep/bad_*.json, use it too.)
 #   stdout must be empty.  ACCEPT=1 rewrites the goldens (check them first!).
 set -u
 if [ "$#" -lt 4 ]; then
@@ -24,7 +25,12 @@ TMP=$(mktemp -d) || exit 2
 trap 'rm -rf "$TMP"' EXIT INT TERM
 "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
 echo "$?" >"$TMP/status"
-base=tests/targets/$NAME
+# NAME may name its directory under tests/ (sweep/bad_key); the default
+# is tests/targets.
+case $NAME in
+    */*) base=tests/$NAME ;;
+    *) base=tests/targets/$NAME ;;
+esac
 if [ "${ACCEPT:-0}" = 1 ]; then
     cp "$TMP/err" "$base.err"
     cp "$TMP/status" "$base.status"
