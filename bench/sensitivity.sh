@@ -24,30 +24,35 @@ sed 's/"double_buffer":[[:space:]]*true/"double_buffer": false/' "$TMP/base.json
 for v in fp32 1d-256 no-dbuf; do
     cmp -s "$TMP/base.json" "$TMP/$v.json" && { echo "sensitivity.sh: $v did not change the target" >&2; exit 1; }
 done
-num() {
-    grep -o "\"$1\":[[:space:]]*[-0-9.e+]*" "$2" | sed -n "${3}p" | sed 's/.*:[[:space:]]*//'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+# One sweep: every variant, both models, prefill and decode, three
+# policies; rows come policy fastest, so each three lines make one ratio.
+cat > "$TMP/spec.json" <<SPEC
+{"file": "$(pwd)/$EX",
+ "defines": {"ED": [2048, 2560], "B": [64], "I": [2048, 1]},
+ "arch": ["$TMP/base.json", "$TMP/fp32.json", "$TMP/1d-256.json", "$TMP/no-dbuf.json",
+          "marca-geens"],
+ "policy": ["unfused", "ssm-ri", "full"]}
+SPEC
+"$BIN" sweep "$TMP/spec.json" --jobs "$(nproc 2>/dev/null || echo 1)" --quiet -o "$TMP/rows.csv"
 printf '%-9s %-11s %-8s %13s %12s\n' variant model phase full/unfused full/ssm-ri
-for v in base fp32 1d-256 no-dbuf marca; do
-    case $v in
-        marca) arch=marca-geens ;;
-        *) arch="$TMP/$v.json" ;;
-    esac
-    for m in mamba-1.4b:2048:4096:128 mamba-2.8b:2560:5120:160; do
-        name=${m%%:*}; rest=${m#*:}
-        ED=${rest%%:*}; rest=${rest#*:}
-        D=${rest%%:*}; R=${rest#*:}
-        for I in 2048 1; do
-            "$BIN" plan "$EX" -D ED="$ED" -D D="$D" -D R="$R" -D B=64 -D I=$I \
-                --arch "$arch" --policy all --json > "$TMP/all.json"
-            u=$(num latency_seconds "$TMP/all.json" 1)
-            s=$(num latency_seconds "$TMP/all.json" 2)
-            f=$(num latency_seconds "$TMP/all.json" 3)
-            phase=prefill
-            [ "$I" = 1 ] && phase=decode
-            printf '%-9s %-11s %-8s %13s %12s\n' "$v" "$name" "$phase" \
-                "$(ratio "$u" "$f")" "$(ratio "$s" "$f")"
-        done
-    done
-done
+# Columns by name; the table in the order of the variants, then models.
+awk -F, -v dir="$TMP/" '
+NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+{
+    v = $(col["arch"]); sub(dir, "", v); sub(/\.json$/, "", v); if (v == "marca-geens") v = "marca"
+    m = $(col["ED"]) == 2048 ? "mamba-1.4b" : "mamba-2.8b"
+    ph = $(col["I"]) == 1 ? "decode" : "prefill"
+    key = v " " m " " ph
+    if (!(key in seen)) { seen[key] = 1; order[++n] = key; name[n] = v; mod[n] = m; pha[n] = ph }
+    lat[key, $(col["policy"])] = $(col["latency_seconds"])
+}
+END {
+    nv = split("base fp32 1d-256 no-dbuf marca", vs, " ")
+    for (a = 1; a <= nv; a++)
+        for (r = 1; r <= n; r++) {
+            if (name[r] != vs[a]) continue
+            key = order[r]
+            printf "%-9s %-11s %-8s %12.2fx %11.2fx\n", name[r], mod[r], pha[r],
+                lat[key, "unfused"] / lat[key, "full"], lat[key, "ssm-ri"] / lat[key, "full"]
+        }
+}' "$TMP/rows.csv"
