@@ -12,10 +12,12 @@
 #include "analysis/deps.h"
 #include "analysis/poly.h"
 #include "base/diag.h"
+#include "base/sbuf.h"
 #include "base/units.h"
 #include "cli.h"
 #include "front/check.h"
 #include "mapping/cost.h"
+#include "mapping/explain.h"
 #include "mapping/mapper.h"
 #include "mapping/plan.h"
 #include "mapping/target.h"
@@ -57,6 +59,11 @@ static const char usage[] =
 	"                       total_traffic, final_latency, mem_latency,\n"
 	"                       comp_latency, compute_util, mem_util\n"
 	"  --dot                a Graphviz graph with the groups as clusters\n"
+	"  --explain            with --policy all (implied): why the ratios are what\n"
+	"                       they are: each policy's time split by bound, the\n"
+	"                       DRAM traffic by tensor, and the ratios again with\n"
+	"                       each value of the target halved or doubled, with\n"
+	"                       its source or assumption (docs/results.md)\n"
 	"  --no-timing          report the search time as 0 (reproducible output)\n"
 	"  --dump-arch NAME|FILE  print a target as JSON and exit\n"
 	"  -h, --help           show this help\n"
@@ -281,9 +288,11 @@ static plan *read_plan(const char *path, const ein_cascade *c, int *status)
 
 /* --policy all: the three plans of one analysis, and the ratios. */
 static int run_all(const cost_model *m, const ein_cascade *c, const target *t,
-		   double budget, int json, int no_timing)
+		   double budget, int json, int no_timing, int explain_it)
 {
 	plan *ps[3] = {NULL, NULL, NULL};
+	explain *ex = NULL;
+	sbuf why = {0};
 	char err[1024];
 	int status = CLI_EXIT_OK;
 	for (int k = 0; k < 3; k++) {
@@ -299,6 +308,11 @@ static int run_all(const cost_model *m, const ein_cascade *c, const target *t,
 		if (!ps[k]->complete)
 			fprintf(stderr, "mambalaya plan: warning: the time budget (%g s) "
 					"stopped the %s search\n", budget, mapper_policy_names[k]);
+	}
+	if (explain_it && !(ex = explain_build(m, ps, budget, err, sizeof(err)))) {
+		fprintf(stderr, "mambalaya: internal error: explain: %s\n", err);
+		status = CLI_EXIT_INTERNAL;
+		goto done;
 	}
 	double full = ps[MAPPER_FULL]->latency_seconds;
 	double r_unf = full > 0 ? ps[MAPPER_UNFUSED]->latency_seconds / full : 0;
@@ -316,6 +330,8 @@ static int run_all(const cost_model *m, const ein_cascade *c, const target *t,
 		cJSON *pl = cJSON_AddObjectToObject(j, "plans");
 		for (int k = 0; k < 3; k++)
 			cJSON_AddItemToObject(pl, mapper_policy_names[k], plan_to_json(ps[k], c));
+		if (ex)
+			cJSON_AddItemToObject(j, "explain", explain_to_json(ex, c));
 		char *s = cJSON_Print(j);
 		cJSON_Delete(j);
 		if (!s) {
@@ -341,7 +357,18 @@ static int run_all(const cost_model *m, const ein_cascade *c, const target *t,
 	}
 	printf("latency of full: %.3gx faster than unfused, %.3gx faster than ssm-ri\n",
 	       r_unf, r_ssm);
+	if (ex) {
+		explain_text(ex, c, &why);
+		if (why.oom) {
+			fprintf(stderr, "mambalaya: internal error: out of memory\n");
+			status = CLI_EXIT_INTERNAL;
+			goto done;
+		}
+		fputs(why.p, stdout);
+	}
 done:
+	sbuf_free(&why);
+	explain_free(ex);
 	for (int k = 0; k < 3; k++)
 		plan_free(ps[k]);
 	return status;
@@ -352,7 +379,7 @@ typedef struct plan_args {
 	const char *file, *arch, *policy, *plan_file;
 	const char *budget_s, *dump, *buffer_s;
 	out_fmt fmt;
-	int nfmt, no_timing;
+	int nfmt, no_timing, explain;
 	cli_defines defs;
 	/* From the strings above (check_args). */
 	int all, pol;
@@ -396,6 +423,8 @@ static int parse_args(int argc, char **argv, plan_args *a)
 			a->nfmt++;
 		} else if (strcmp(x, "--no-timing") == 0) {
 			a->no_timing = 1;
+		} else if (strcmp(x, "--explain") == 0) {
+			a->explain = 1;
 		} else if (x[0] == '-' && x[1]) {
 			cli_usage_error("plan", "unknown option '%s'", x);
 			return -1;
@@ -420,6 +449,15 @@ static int check_args(plan_args *a)
 	}
 	if (a->nfmt > 1) {
 		cli_usage_error("plan", "--json, --csv and --dot exclude each other");
+		return -1;
+	}
+	if (a->explain && !a->policy)
+		a->policy = "all";
+	if (!a->policy)
+		a->policy = "full";
+	if (a->explain && strcmp(a->policy, "all") != 0) {
+		cli_usage_error("plan", "--explain compares the policies: it takes --policy all "
+					"(or no --policy), not '%s'", a->policy);
 		return -1;
 	}
 	a->all = strcmp(a->policy, "all") == 0;
@@ -525,7 +563,6 @@ static int print_plan(const plan_args *a, plan *p, const ein_cascade *c, const d
 int cmd_plan(int argc, char **argv)
 {
 	plan_args a = {0};
-	a.policy = "full";
 	a.fmt = OUT_TEXT;
 	int r = parse_args(argc, argv, &a);
 	if (r)
@@ -572,7 +609,7 @@ int cmd_plan(int argc, char **argv)
 		goto done;
 	}
 	if (a.all) {
-		status = run_all(m, c, t, a.budget, a.fmt == OUT_JSON, a.no_timing);
+		status = run_all(m, c, t, a.budget, a.fmt == OUT_JSON, a.no_timing, a.explain);
 		goto done;
 	}
 	p = make_plan(&a, m, g, p, &status);
