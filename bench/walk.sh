@@ -1,0 +1,61 @@
+#!/bin/sh
+# walk.sh - from the model's ratios to the paper's, one unpublished value
+# at a time, cumulatively: each step keeps the changes before it.  The
+# steps are the values that docs/target.md marks as assumptions (the paper
+# does not publish them), each changed to its most plausible alternative;
+# none is chosen to land on the paper's figure (4.9x prefill and 1.9x
+# decode over MARCA, up to 1.5x over the fusion accelerator).  Every step
+# is one target file; one `mambalaya sweep` plans them all.
+#   base        the mambalaya target as built in (docs/target.md)
+#   fp32        4-byte values: the cascade declares fp32; FuseMax used 16 bit
+#   buf64       a 64 MiB global buffer instead of FuseMax's 16 MiB
+#   free-switch the array changes modes without draining (0 cycles, not 256)
+#   lanes16k    a quarter of the PEs as 1D lanes (16384): each lane a group
+#               of 4 PEs, as when operands are shared along a row
+# Usage: bench/walk.sh [BUILD_DIR]
+set -eu
+BUILD=${1:-build}
+BIN="$BUILD/mambalaya"
+EX=examples/mamba1.ein
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT INT TERM
+"$BIN" plan --dump-arch mambalaya > "$TMP/base.json"
+# change FROM TO KEY VALUE: FROM with "KEY": VALUE replaced.
+change() {
+    sed "s/\"$3\":[[:space:]]*[0-9.a-z]*/\"$3\": $4/" "$TMP/$1.json" > "$TMP/$2.json"
+    cmp -s "$TMP/$1.json" "$TMP/$2.json" && { echo "walk.sh: $2 changed nothing" >&2; exit 1; }
+    return 0
+}
+change base fp32 bytes_per_value 4
+change fp32 buf64 buffer_bytes 67108864
+change buf64 free-switch switch_cycles 0
+change free-switch lanes16k lanes 16384
+cat > "$TMP/spec.json" <<SPEC
+{"file": "$(pwd)/$EX",
+ "defines": {"ED": [2048, 2560], "B": [64], "I": [2048, 1]},
+ "arch": ["$TMP/base.json", "$TMP/fp32.json", "$TMP/buf64.json", "$TMP/free-switch.json",
+          "$TMP/lanes16k.json"],
+ "policy": ["unfused", "ssm-ri", "full"]}
+SPEC
+"$BIN" sweep "$TMP/spec.json" --jobs "$(nproc 2>/dev/null || echo 1)" --quiet -o "$TMP/rows.csv"
+printf '%-12s %-11s %-8s %13s %12s\n' step model phase full/unfused full/ssm-ri
+awk -F, -v dir="$TMP/" '
+NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+{
+    v = $(col["arch"]); sub(dir, "", v); sub(/\.json$/, "", v)
+    key = v " " $(col["ED"]) " " $(col["I"])
+    lat[key, $(col["policy"])] = $(col["latency_seconds"])
+}
+END {
+    ns = split("base fp32 buf64 free-switch lanes16k", st, " ")
+    for (s = 1; s <= ns; s++)
+        for (e = 2048; e <= 2560; e += 512)
+            for (ph = 0; ph < 2; ph++) {
+                i = ph ? 1 : 2048
+                key = st[s] " " e " " i
+                printf "%-12s %-11s %-8s %12.2fx %11.2fx\n", st[s],
+                    e == 2048 ? "mamba-1.4b" : "mamba-2.8b", ph ? "decode" : "prefill",
+                    lat[key, "unfused"] / lat[key, "full"], lat[key, "ssm-ri"] / lat[key, "full"]
+            }
+}' "$TMP/rows.csv"
+echo "paper (arXiv 2604.03829): full/unfused 4.9x prefill, 1.9x decode; full/ssm-ri up to 1.5x"
