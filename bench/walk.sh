@@ -16,7 +16,6 @@
 set -eu
 BUILD=${1:-build}
 BIN="$BUILD/mambalaya"
-EX=examples/mamba1.ein
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
 "$BIN" plan --dump-arch mambalaya > "$TMP/base.json"
@@ -30,32 +29,6 @@ change base fp32 bytes_per_value 4
 change fp32 buf64 buffer_bytes 67108864
 change buf64 free-switch switch_cycles 0
 change free-switch lanes16k lanes 16384
-cat > "$TMP/spec.json" <<SPEC
-{"file": "$(pwd)/$EX",
- "defines": {"ED": [2048, 2560], "B": [64], "I": [2048, 1]},
- "arch": ["$TMP/base.json", "$TMP/fp32.json", "$TMP/buf64.json", "$TMP/free-switch.json",
-          "$TMP/lanes16k.json"],
- "policy": ["unfused", "ssm-ri", "full"]}
-SPEC
-"$BIN" sweep "$TMP/spec.json" --jobs "$(nproc 2>/dev/null || echo 1)" --quiet -o "$TMP/rows.csv"
-printf '%-12s %-11s %-8s %13s %12s\n' step model phase full/unfused full/ssm-ri
-awk -F, -v dir="$TMP/" '
-NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-{
-    v = $(col["arch"]); sub(dir, "", v); sub(/\.json$/, "", v)
-    key = v " " $(col["ED"]) " " $(col["I"])
-    lat[key, $(col["policy"])] = $(col["latency_seconds"])
-}
-END {
-    ns = split("base fp32 buf64 free-switch lanes16k", st, " ")
-    for (s = 1; s <= ns; s++)
-        for (e = 2048; e <= 2560; e += 512)
-            for (ph = 0; ph < 2; ph++) {
-                i = ph ? 1 : 2048
-                key = st[s] " " e " " i
-                printf "%-12s %-11s %-8s %12.2fx %11.2fx\n", st[s],
-                    e == 2048 ? "mamba-1.4b" : "mamba-2.8b", ph ? "decode" : "prefill",
-                    lat[key, "unfused"] / lat[key, "full"], lat[key, "ssm-ri"] / lat[key, "full"]
-            }
-}' "$TMP/rows.csv"
+. bench/ratios.sh
+ratios "$BIN" "$TMP" step base fp32 buf64 free-switch lanes16k
 echo "paper (arXiv 2604.03829): full/unfused 4.9x prefill, 1.9x decode; full/ssm-ri up to 1.5x"

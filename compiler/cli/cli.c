@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cjson/cJSON.h>
+
 #include "analysis/deps.h"
 #include "analysis/poly.h"
 #include "base/diag.h"
@@ -255,6 +257,31 @@ int cli_refuse_input(const char *cmd, const char *out, const char *const *inputs
 			return CLI_EXIT_USER;
 		}
 	return 0;
+}
+
+cJSON *cli_read_json(const char *path, size_t max)
+{
+	char err[1024];
+	/* The checker's file reader: size limit, NUL bytes, read errors; its
+	 * messages start with the path. */
+	diag_ctx *d = check_load_file(path, max, err, sizeof(err));
+	if (!d) {
+		size_t n = strlen(path);
+		fprintf(stderr, "%s: error: %s\n", path,
+			strncmp(err, path, n) == 0 && err[n] == ':' ? err + n + 2 : err);
+		return NULL;
+	}
+	size_t len;
+	const char *text = diag_source(d, &len);
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (!j) {
+		int line, col;
+		diag_line_col(text, end ? (size_t)(end - text) : 0, &line, &col);
+		fprintf(stderr, "%s:%d:%d: error: invalid JSON\n", path, line, col);
+	}
+	diag_free(d);
+	return j;
 }
 
 target *cli_target(const char *cmd, const char *arch, int *status)

@@ -94,6 +94,12 @@ int cli_analyse(const char *file, const cli_defines *d, ein_cascade **c,
 		isl_ctx **ctx, struct deps_graph **g);
 void cli_analysis_free(ein_cascade *c, isl_ctx *ctx, struct deps_graph *g);
 
+typedef struct cJSON cJSON;
+/* Reads a JSON file of at most max bytes (a plan, a sweep spec).  Returns
+ * it (cJSON_Delete), or NULL after printing "PATH: error: ..." or
+ * "PATH:LINE:COL: error: invalid JSON" (a user error). */
+cJSON *cli_read_json(const char *path, size_t max);
+
 struct target;
 /* The target --arch names (a built-in or a JSON file; target_resolve).
  * NULL after printing why, with *status CLI_EXIT_USAGE for an unknown

@@ -254,29 +254,11 @@ static int dump_arch(const char *arch)
 static plan *read_plan(const char *path, const ein_cascade *c, int *status)
 {
 	char err[1024];
-	/* The checker's file reader: size limit, NUL bytes, read errors; its
-	 * messages start with the path. */
-	diag_ctx *d = check_load_file(path, CHECK_MAX_SOURCE_BYTES, err, sizeof(err));
-	if (!d) {
-		size_t n = strlen(path);
-		fprintf(stderr, "%s: error: %s\n", path,
-			strncmp(err, path, n) == 0 && err[n] == ':' ? err + n + 2 : err);
-		*status = CLI_EXIT_USER;
-		return NULL;
-	}
-	size_t len;
-	const char *text = diag_source(d, &len);
-	const char *end = NULL;
-	cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	cJSON *j = cli_read_json(path, CHECK_MAX_SOURCE_BYTES);
 	if (!j) {
-		int line, col;
-		diag_line_col(text, end ? (size_t)(end - text) : 0, &line, &col);
-		fprintf(stderr, "%s:%d:%d: error: invalid JSON\n", path, line, col);
-		diag_free(d);
 		*status = CLI_EXIT_USER;
 		return NULL;
 	}
-	diag_free(d);
 	plan *p = plan_from_json(j, c, err, sizeof(err));
 	cJSON_Delete(j);
 	if (!p) {

@@ -133,27 +133,11 @@ static int parse_args(int argc, char **argv, sweep_args *a)
 static sweep_spec *read_spec(const char *path)
 {
 	char err[1024];
-	diag_ctx *d = check_load_file(path, SPEC_MAX_BYTES, err, sizeof(err));
-	if (!d) {
-		size_t n = strlen(path);
-		fprintf(stderr, "%s: error: %s\n", path,
-			strncmp(err, path, n) == 0 && err[n] == ':' ? err + n + 2 : err);
-		return NULL;
-	}
-	size_t len;
-	const char *text = diag_source(d, &len);
-	const char *end = NULL;
-	cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	sweep_spec *s = NULL;
-	if (!j) {
-		int line, col;
-		diag_line_col(text, end ? (size_t)(end - text) : 0, &line, &col);
-		fprintf(stderr, "%s:%d:%d: error: invalid JSON\n", path, line, col);
-	} else if (!(s = sweep_spec_from_json(j, err, sizeof(err)))) {
+	cJSON *j = cli_read_json(path, SPEC_MAX_BYTES);
+	sweep_spec *s = j ? sweep_spec_from_json(j, err, sizeof(err)) : NULL;
+	if (j && !s)
 		fprintf(stderr, "%s: error: %s\n", path, err);
-	}
 	cJSON_Delete(j);
-	diag_free(d);
 	return s;
 }
 
