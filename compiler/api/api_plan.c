@@ -50,7 +50,7 @@ plan *api_plan(mambalaya_cascade *c, const char *arch, const char *policy,
 		return NULL;
 	char e[1200];
 	cost_model *m = cost_model_new(g, *t, e, sizeof(e));
-	mapper_opts mo = {(mapper_policy)pol, 0};
+	mapper_opts mo = {(mapper_policy)pol, 0, 1};
 	plan *p = m ? mapper_run(m, &mo, e, sizeof(e)) : NULL;
 	if (!p)
 		api_fail(err, MAMBALAYA_EINTERNAL, "internal error: mapper: %s", e);

@@ -282,7 +282,7 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan *
 		if (!t)
 			return st;
 		m = cost_model_new(g, t, err, sizeof(err));
-		mapper_opts mo = {(mapper_policy)pol, 0};
+		mapper_opts mo = {(mapper_policy)pol, 0, 1};
 		pl = m ? mapper_run(m, &mo, err, sizeof(err)) : NULL;
 		if (!pl) {
 			fprintf(stderr, "mambalaya: internal error: mapper: %s\n", err);

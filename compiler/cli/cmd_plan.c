@@ -25,7 +25,7 @@
 static const char usage[] =
 	"Usage: mambalaya plan FILE [--arch NAME|FILE] [--buffer SIZE]\n"
 	"                      [--policy POLICY] [-D NAME=VALUE]...\n"
-	"                      [--time-budget SECONDS] [--plan PLAN.json]\n"
+	"                      [--time-budget SECONDS] [--plan PLAN.json] [--rank N]\n"
 	"                      [--json | --csv | --dot]\n"
 	"       mambalaya plan --dump-arch NAME|FILE\n"
 	"\n"
@@ -50,6 +50,10 @@ static const char usage[] =
 	"  -D NAME=VALUE        override a parameter (repeatable)\n"
 	"  --time-budget SECS   stop the search after SECS seconds and return the\n"
 	"                       best plan found so far (the output says so)\n"
+	"  --rank N             the N-th best plan of the search instead of the\n"
+	"                       best (distinct partitions into groups, each group\n"
+	"                       at its best mapping; 1 to 20), to measure the\n"
+	"                       model's choice against its runners-up\n"
 	"  --plan PLAN.json     do not search: read a plan saved with --json,\n"
 	"                       check it, and cost it on the target (by default\n"
 	"                       the plan's own target if it is a built-in)\n"
@@ -278,7 +282,7 @@ static int run_all(const cost_model *m, const ein_cascade *c, const target *t,
 	char err[1024];
 	int status = CLI_EXIT_OK;
 	for (int k = 0; k < 3; k++) {
-		mapper_opts o = {(mapper_policy)k, budget};
+		mapper_opts o = {(mapper_policy)k, budget, 1};
 		ps[k] = mapper_run(m, &o, err, sizeof(err));
 		if (!ps[k]) {
 			fprintf(stderr, "mambalaya: internal error: mapper: %s\n", err);
@@ -359,12 +363,12 @@ done:
 /* The command line of `plan`. */
 typedef struct plan_args {
 	const char *file, *arch, *policy, *plan_file;
-	const char *budget_s, *dump, *buffer_s;
+	const char *budget_s, *dump, *buffer_s, *rank_s;
 	out_fmt fmt;
 	int nfmt, no_timing, explain;
 	cli_defines defs;
 	/* From the strings above (check_args). */
-	int all, pol;
+	int all, pol, rank;
 	int64_t buffer;
 	double budget;
 } plan_args;
@@ -386,6 +390,8 @@ static int parse_args(int argc, char **argv, plan_args *a)
 			r = cli_take_value("plan", "--dump-arch", argc, argv, &i, &a->dump);
 		if (!r)
 			r = cli_take_value("plan", "--buffer", argc, argv, &i, &a->buffer_s);
+		if (!r)
+			r = cli_take_value("plan", "--rank", argc, argv, &i, &a->rank_s);
 		if (r < 0)
 			return -1;
 		if (r)
@@ -459,6 +465,23 @@ static int check_args(plan_args *a)
 				a->buffer_s);
 		return -1;
 	}
+	a->rank = 1;
+	if (a->rank_s) {
+		char *end;
+		errno = 0;
+		long r = strtol(a->rank_s, &end, 10);
+		if (errno || end == a->rank_s || *end || r < 1 || r > 20) {
+			cli_usage_error("plan", "--rank needs a number from 1 to 20, not '%s'",
+					a->rank_s);
+			return -1;
+		}
+		if (a->all || a->plan_file) {
+			cli_usage_error("plan", "--rank picks one policy's plan: it does not go "
+						"with --policy all or --plan");
+			return -1;
+		}
+		a->rank = (int)r;
+	}
 	if (a->budget_s) {
 		char *end;
 		errno = 0;
@@ -503,8 +526,13 @@ static plan *make_plan(const plan_args *a, cost_model *m, const deps_graph *g, p
 		}
 		return p;
 	}
-	mapper_opts o = {(mapper_policy)a->pol, a->budget};
+	mapper_opts o = {(mapper_policy)a->pol, a->budget, a->rank};
 	p = mapper_run(m, &o, err, sizeof(err));
+	if (!p && strncmp(err, MAPPER_FEWER_PLANS, strlen(MAPPER_FEWER_PLANS)) == 0) {
+		fprintf(stderr, "mambalaya plan: error: --rank %d: %s\n", a->rank, err);
+		*status = CLI_EXIT_USER;
+		return NULL;
+	}
 	if (!p) {
 		fprintf(stderr, "mambalaya: internal error: mapper: %s\n", err);
 		*status = CLI_EXIT_INTERNAL;
@@ -538,6 +566,9 @@ static int print_plan(const plan_args *a, plan *p, const ein_cascade *c, const d
 		break;
 	default:
 		print_text(p, c, t, a->plan_file);
+		if (a->rank > 1)
+			printf("rank: plan %d of the search's best (--rank), not the best\n",
+			       a->rank);
 	}
 	return CLI_EXIT_OK;
 }

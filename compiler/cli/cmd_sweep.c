@@ -311,7 +311,7 @@ static int run_point(sweep_run *r, const sweep_point *p, analysis *an, sweep_res
 		status = CLI_EXIT_INTERNAL;
 		goto done;
 	}
-	mapper_opts o = {(mapper_policy)mapper_policy_from_name(s->policies[p->policy]), 0};
+	mapper_opts o = {(mapper_policy)mapper_policy_from_name(s->policies[p->policy]), 0, 1};
 	if (!(pl = mapper_run(m, &o, err, sizeof(err)))) {
 		fprintf(stderr, "mambalaya: internal error: mapper: %s\n", err);
 		status = CLI_EXIT_INTERNAL;

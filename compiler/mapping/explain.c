@@ -198,7 +198,7 @@ static int run_variant(const cost_model *base, const char *field, double f, doub
 	if (!(m = cost_model_new(cost_deps(base), t, err, errlen)))
 		goto done;
 	for (int k = 0; k < EXPLAIN_POLICIES; k++) {
-		mapper_opts o = {(mapper_policy)k, budget};
+		mapper_opts o = {(mapper_policy)k, budget, 1};
 		plan *p = mapper_run(m, &o, err, errlen);
 		if (!p)
 			goto done;

@@ -659,16 +659,26 @@ done:
 
 /* ---- Partition: dynamic programming over dependence-closed sets -------- */
 
+/* Each state keeps the K best ways to reach it (K = the rank asked for, 1
+ * by default) that are distinct partitions of its set: two paths that run
+ * the same groups in another order are one partition, told apart by an
+ * order-independent hash of their candidates. */
+typedef struct dp_entry {
+	double cycles, bytes; /* sums of the groups' scores and DRAM bytes */
+	uint64_t phash;	      /* the partition: sum of its candidates' hashes */
+	int prev, prank;      /* the entry it extends (state, rank); -1: none */
+	int cand;
+} dp_entry;
+
 typedef struct dp_state {
 	uint64_t mask;
-	double cycles, bytes; /* sums of the groups' scores and DRAM bytes */
-	int prev; /* state index, -1 for the empty set */
-	int cand;
+	int nk; /* entries, best first */
 } dp_state;
 
 typedef struct dp {
 	dp_state *st;
-	int n, cap;
+	dp_entry *en; /* K per state */
+	int n, cap, k;
 	int *table; /* open addressing: state index + 1, 0 empty */
 	size_t tcap;
 } dp;
@@ -701,17 +711,16 @@ static int dp_grow(dp *d)
 	return 0;
 }
 
-/* The state of mask, created if new.  Returns its index or -1. */
-static int dp_get(dp *d, uint64_t mask, int *created)
+/* The state of mask, created (with no entries) if new.  Returns its index
+ * or -1. */
+static int dp_get(dp *d, uint64_t mask)
 {
 	if ((size_t)(d->n + 1) * 2 > d->tcap && dp_grow(d) < 0)
 		return -1;
 	size_t h = hash64(mask) & (d->tcap - 1);
 	while (d->table[h]) {
-		if (d->st[d->table[h] - 1].mask == mask) {
-			*created = 0;
+		if (d->st[d->table[h] - 1].mask == mask)
 			return d->table[h] - 1;
-		}
 		h = (h + 1) & (d->tcap - 1);
 	}
 	if (d->n == d->cap) {
@@ -720,12 +729,52 @@ static int dp_get(dp *d, uint64_t mask, int *created)
 		if (!ns)
 			return -1;
 		d->st = ns;
+		dp_entry *ne = realloc(d->en, (size_t)cap * (size_t)d->k * sizeof(*ne));
+		if (!ne)
+			return -1;
+		d->en = ne;
 		d->cap = cap;
 	}
 	d->st[d->n].mask = mask;
+	d->st[d->n].nk = 0;
 	d->table[h] = d->n + 1;
-	*created = 1;
 	return d->n++;
+}
+
+static int entry_better(const dp_entry *a, const dp_entry *b)
+{
+	return a->cycles < b->cycles || (a->cycles == b->cycles && a->bytes < b->bytes);
+}
+
+/* Offers entry e to state j: it takes the place of the same partition if
+ * better, else a place among the K best (ties keep the earlier entry, so
+ * that the search's order decides them, as it always has). */
+static void dp_offer(dp *d, int j, const dp_entry *e)
+{
+	dp_state *st = &d->st[j];
+	dp_entry *en = d->en + (size_t)j * (size_t)d->k;
+	int at = -1;
+	for (int r = 0; r < st->nk; r++)
+		if (en[r].phash == e->phash) {
+			if (!entry_better(e, &en[r]))
+				return;
+			at = r;
+			break;
+		}
+	if (at < 0) {
+		if (st->nk < d->k)
+			at = st->nk++;
+		else if (entry_better(e, &en[st->nk - 1]))
+			at = st->nk - 1;
+		else
+			return;
+	}
+	/* Move it up to its place. */
+	while (at > 0 && entry_better(e, &en[at - 1])) {
+		en[at] = en[at - 1];
+		at--;
+	}
+	en[at] = *e;
 }
 
 static int cand_allowed(const cand *c)
@@ -735,21 +784,21 @@ static int cand_allowed(const cand *c)
 	return c->usable && (c->fits || popcount64(c->mask) == 1);
 }
 
-/* Fills chosen[] (candidate indices in execution order); returns their
- * number or -1. */
-static int partition(search *s, int *chosen)
+/* Fills chosen[] (candidate indices in execution order) with the rank-th
+ * best partition (1: the best); returns their number, 0 with *fewer set
+ * to the number of distinct partitions when there are fewer than rank,
+ * or -1. */
+static int partition(search *s, int rank, int *chosen, int *fewer)
 {
 	dp d = {0};
 	int rc = -1;
 	uint64_t full = s->n == 64 ? ~0ull : (1ull << s->n) - 1;
-	int created;
-	int root = dp_get(&d, 0, &created);
+	d.k = rank;
+	int root = dp_get(&d, 0);
 	if (root < 0)
 		goto oom;
-	d.st[root].cycles = 0;
-	d.st[root].bytes = 0;
-	d.st[root].prev = -1;
-	d.st[root].cand = -1;
+	d.st[root].nk = 1;
+	d.en[0] = (dp_entry){0, 0, 0, -1, -1, -1};
 	/* States in order of size: a state's predecessors are all smaller,
 	 * so it is final when expanded. */
 	for (int size = 0; size < s->n; size++) {
@@ -761,9 +810,7 @@ static int partition(search *s, int *chosen)
 				const cand *c = &s->cands[k];
 				if (!cand_allowed(c) || (c->mask & mask) || (c->pred & ~mask))
 					continue;
-				double cy = d.st[i].cycles + cost_score(&c->cost);
-				double by = d.st[i].bytes + c->cost.dram_bytes;
-				int j = dp_get(&d, mask | c->mask, &created);
+				int j = dp_get(&d, mask | c->mask);
 				if (j < 0)
 					goto oom;
 				if (d.n > MAX_DP_STATES) {
@@ -774,35 +821,49 @@ static int partition(search *s, int *chosen)
 						 MAX_DP_STATES);
 					goto done;
 				}
-				dp_state *t = &d.st[j];
-				if (created || cy < t->cycles || (cy == t->cycles && by < t->bytes)) {
-					t->cycles = cy;
-					t->bytes = by;
-					t->prev = i;
-					t->cand = k;
+				for (int r = 0; r < d.st[i].nk; r++) {
+					const dp_entry *from = d.en + (size_t)i * (size_t)d.k + r;
+					dp_entry e = {from->cycles + cost_score(&c->cost),
+						      from->bytes + c->cost.dram_bytes,
+						      from->phash + hash64((uint64_t)k + 1), i, r, k};
+					dp_offer(&d, j, &e);
 				}
 			}
 		}
 	}
-	int end = dp_get(&d, full, &created);
+	int end = dp_get(&d, full);
 	if (end < 0)
 		goto oom;
-	if (created) {
+	if (d.st[end].nk == 0) {
 		snprintf(s->err, s->errlen, "no partition of the cascade into groups was found");
 		goto done;
 	}
+	if (d.st[end].nk < rank) {
+		*fewer = d.st[end].nk;
+		rc = 0;
+		goto done;
+	}
 	int n = 0;
-	for (int i = end; d.st[i].prev >= 0; i = d.st[i].prev)
+	for (int i = end, r = rank - 1; i != root;) {
+		const dp_entry *e = d.en + (size_t)i * (size_t)d.k + r;
 		n++;
+		i = e->prev;
+		r = e->prank;
+	}
 	int k = n;
-	for (int i = end; d.st[i].prev >= 0; i = d.st[i].prev)
-		chosen[--k] = d.st[i].cand;
+	for (int i = end, r = rank - 1; i != root;) {
+		const dp_entry *e = d.en + (size_t)i * (size_t)d.k + r;
+		chosen[--k] = e->cand;
+		i = e->prev;
+		r = e->prank;
+	}
 	rc = n;
 	goto done;
 oom:
 	snprintf(s->err, s->errlen, "out of memory");
 done:
 	free(d.st);
+	free(d.en);
 	free(d.table);
 	return rc;
 }
@@ -1064,10 +1125,17 @@ plan *mapper_run(const cost_model *m, const mapper_opts *o, char *err,
 	}
 	/* Choose, verify with isl, and choose again without what failed. */
 	int checked, differed;
+	int rank = o->rank > 0 ? o->rank : 1;
 	for (;;) {
-		int n = partition(&s, chosen);
+		int fewer = 0;
+		int n = partition(&s, rank, chosen, &fewer);
 		if (n < 0)
 			goto fail;
+		if (n == 0) {
+			snprintf(err, errlen, MAPPER_FEWER_PLANS "%d distinct plan%s, not %d", fewer,
+				 fewer == 1 ? "" : "s", rank);
+			goto fail;
+		}
 		canonical_order(&s, chosen, n);
 		plan_free(p);
 		p = new_plan(m, mapper_policy_names[o->policy]);

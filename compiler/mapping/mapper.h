@@ -43,10 +43,16 @@ int mapper_policy_from_name(const char *s);
 typedef struct mapper_opts {
 	mapper_policy policy;
 	double time_budget; /* seconds; 0: none */
+	int rank;	    /* the rank-th best plan (distinct partitions into
+			       groups; each group at its best mapping); 0 or 1:
+			       the best */
 } mapper_opts;
 
 /* Searches a plan for the model's cascade and target.  Returns the plan
- * (caller frees with plan_free) or NULL with a message in err. */
+ * (caller frees with plan_free) or NULL with a message in err; when there
+ * are fewer than o->rank distinct plans, the message starts with
+ * MAPPER_FEWER_PLANS. */
+#define MAPPER_FEWER_PLANS "the search found "
 plan *mapper_run(const cost_model *m, const mapper_opts *o, char *err,
 		 size_t errlen);
 

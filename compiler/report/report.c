@@ -35,7 +35,7 @@ static plan *plan_policy(const deps_graph *g, const target *t, int pol, double b
 			 char *err, size_t errlen)
 {
 	cost_model *m = cost_model_new(g, t, err, errlen);
-	mapper_opts mo = {(mapper_policy)pol, budget};
+	mapper_opts mo = {(mapper_policy)pol, budget, 1};
 	plan *p = m ? mapper_run(m, &mo, err, errlen) : NULL;
 	cost_model_free(m);
 	return p;
