@@ -36,6 +36,15 @@ def defines(case):
     return name, args
 
 
+def bench_env():
+    """2 threads unless OMP_NUM_THREADS says otherwise; the BLAS with as
+    many; Debian 12's OpenBLAS takes Zen 4/5 for Haswell (bench/codegen.sh)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "2")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
+    if "avx512f" in open("/proc/cpuinfo").read():
+        os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+
+
 def profile_run(exe, d, runs):
     out = subprocess.run([exe, "--in", f"{d}/in", "--out", f"{d}/out", "--bench", str(runs),
                           "--profile"], check=True, capture_output=True, text=True).stdout
@@ -59,11 +68,7 @@ def main():
                     help="groups below this (predicted and measured) are summed as 'small'")
     ap.add_argument("cases", nargs="*")
     o = ap.parse_args()
-    os.environ.setdefault("OMP_NUM_THREADS", "2")
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
-    # Debian 12's OpenBLAS takes Zen 4/5 for Haswell (bench/codegen.sh).
-    if "avx512f" in open("/proc/cpuinfo").read():
-        os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+    bench_env()
     binary = os.path.abspath(os.path.join(o.build, "mambalaya"))
     work = os.environ.get("BENCH_WORK", os.path.join(o.build, "bench-model"))
     cases = o.cases or DEFAULT_CASES
