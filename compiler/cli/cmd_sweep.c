@@ -441,37 +441,46 @@ static int run_children(sweep_run *r, int64_t m, long jobs, sbuf *rows)
 						"file: %s\n", strerror(errno));
 				st = CLI_EXIT_USER;
 			}
+			fflush(stderr);
 			if (st != CLI_EXIT_OK) {
-				/* Tell the parent, which stops the others. */
-				char stop = 0;
+				/* Tell the parent, which stops every child (this
+				 * one too, perhaps before it exits: the byte
+				 * carries the status). */
+				unsigned char stop = (unsigned char)(0x80 | st);
 				if (write(pfd[1], &stop, 1) < 0)
 					st = CLI_EXIT_INTERNAL;
 			}
-			fflush(stderr);
 			_exit(st);
 		}
 		started++;
 	}
 	close(pfd[1]);
 	pfd[1] = -1;
-	/* Progress: a byte per point, until every child has closed its end. */
+	/* Progress: a byte 1 per point, until every child has closed its end;
+	 * a byte 0x80 | status from a child that failed. */
 	int stopped = 0;
-	char buf[256];
+	unsigned char buf[256];
 	ssize_t got;
 	while ((got = read(pfd[0], buf, sizeof(buf))) != 0) {
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
 			break;
-		if (memchr(buf, 0, (size_t)got)) {
-			/* A point failed: the sweep will write nothing, so
-			 * the other points need not finish. */
-			for (long w = 0; w < started; w++)
-				kill(pid[w], SIGTERM);
-			stopped = 1;
-			continue;
+		for (ssize_t i = 0; i < got; i++) {
+			if (!(buf[i] & 0x80)) {
+				r->done++;
+				continue;
+			}
+			if ((buf[i] & 0x7f) > status)
+				status = buf[i] & 0x7f;
+			if (!stopped) {
+				/* The sweep will write nothing: the other
+				 * points need not finish. */
+				for (long w = 0; w < started; w++)
+					kill(pid[w], SIGTERM);
+				stopped = 1;
+			}
 		}
-		r->done += got;
 		if (r->progress)
 			cli_progress_update(r->progress, (double)r->done, (double)r->total);
 	}
@@ -480,11 +489,11 @@ static int run_children(sweep_run *r, int64_t m, long jobs, sbuf *rows)
 		while (waitpid(pid[w], &ws, 0) < 0 && errno == EINTR)
 			;
 		int st = WIFEXITED(ws) ? WEXITSTATUS(ws) : CLI_EXIT_INTERNAL;
-		if (WIFSIGNALED(ws) && !stopped)
+		if (WIFSIGNALED(ws) && stopped)
+			continue; /* we stopped it; the failure's status is in */
+		if (WIFSIGNALED(ws))
 			fprintf(stderr, "mambalaya: internal error: a sweep process ended by "
 					"signal %d\n", WTERMSIG(ws));
-		if (WIFSIGNALED(ws) && stopped)
-			continue; /* we stopped it */
 		if (st > status)
 			status = st;
 	}
