@@ -13,24 +13,6 @@ static int dim_of(const ein_access *a, int v)
 	return -1;
 }
 
-static int plain_access(const ein_access *a)
-{
-	for (int d = 0; d < a->nidx; d++) {
-		int nz = 0, one = -1;
-		for (int v = 0; v < EIN_MAX_VARS; v++)
-			if (a->idx[d].vc[v]) {
-				nz++;
-				one = a->idx[d].vc[v];
-			}
-		if (nz != 1 || one != 1 || a->idx[d].c)
-			return 0;
-		for (int p = 0; p < EIN_MAX_PARAMS; p++)
-			if (a->idx[d].pc[p])
-				return 0;
-	}
-	return 1;
-}
-
 /* Do the vars of `block` appear in a in this order (not necessarily
  * next to each other: the ones that are not become loops)? */
 static int block_in(const ein_access *a, const int *block, int nb)
@@ -97,7 +79,7 @@ cg_gemm cg_gemm_match(const ein_cascade *c, const ein_einsum *es, int masked)
 	g.x = acc[0];
 	g.y = acc[1];
 	const ein_access *X = &es->reads[g.x], *Y = &es->reads[g.y], *C = &es->out;
-	if (!plain_access(X) || !plain_access(Y) || !plain_access(C))
+	if (!ein_access_plain(X) || !ein_access_plain(Y) || !ein_access_plain(C))
 		return g;
 	/* Blocks in the order the vars appear in C (M, N, batch) and in X (K). */
 	for (int d = 0; d < C->nidx; d++) {

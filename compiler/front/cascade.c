@@ -271,6 +271,24 @@ uint32_t ein_access_vars(const ein_access *a)
 	return v;
 }
 
+int ein_access_plain(const ein_access *a)
+{
+	for (int d = 0; d < a->nidx; d++) {
+		int nz = 0, one = -1;
+		for (int v = 0; v < EIN_MAX_VARS; v++)
+			if (a->idx[d].vc[v]) {
+				nz++;
+				one = a->idx[d].vc[v];
+			}
+		if (nz != 1 || one != 1 || a->idx[d].c)
+			return 0;
+		for (int p = 0; p < EIN_MAX_PARAMS; p++)
+			if (a->idx[d].pc[p])
+				return 0;
+	}
+	return 1;
+}
+
 uint32_t ein_expr_vars(const ein_einsum *es, const ein_expr *x)
 {
 	if (!x)

@@ -247,5 +247,9 @@ double ein_reduce_identity(ein_binop op);
  * depends on. */
 uint32_t ein_access_vars(const ein_access *a);
 uint32_t ein_expr_vars(const ein_einsum *es, const ein_expr *x);
+/* Is every index of a one variable with coefficient 1 and nothing added
+ * (A[i, k], not A[i + w, k] or A[2 * i])?  Only such accesses are the
+ * strided matrices a BLAS call takes. */
+int ein_access_plain(const ein_access *a);
 
 #endif

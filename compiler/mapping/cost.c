@@ -662,6 +662,16 @@ static int group_members(cost_group *cg, const char *members, char *err, size_t 
 		cg_member *mb = &cg->mem[mi++];
 		mb->e = e;
 		mb->can2d = m->es[e].gemm;
+		/* On a CPU the "2D array" is a BLAS call, which takes only
+		 * strided matrices: an operand indexed i + w (a convolution's
+		 * window) is a loop nest, as codegen lowers it
+		 * (cg_gemm_match). */
+		if (m->t->kind == TARGET_CPU && mb->can2d) {
+			const ein_einsum *es = &c->einsums[e];
+			for (int r = 0; r < es->nreads; r++)
+				mb->can2d &= ein_access_plain(&es->reads[r]);
+			mb->can2d &= ein_access_plain(&es->out);
+		}
 		for (int k = 0; k < cg->nband; k++) {
 			mb->var[k] = g->var_of[e][cg->band[k]];
 			if (mb->var[k] < 0) {
@@ -893,6 +903,11 @@ static double strided_accesses(const cost_group *cg, const cg_member *mb, const 
 		}
 		if (v < 0)
 			continue;
+		/* The loop around it, if the access has one wider than one. */
+		int v2 = -1;
+		for (int k = v - 1; k >= 0 && v2 < 0; k--)
+			if (((dep >> k) & 1) && ext[k] > 1)
+				v2 = k;
 		int last = -1, nmoved = 0, unit = 0;
 		for (int d = 0; d < ac->nidx; d++) {
 			int64_t w = tt->dims[d].size;
@@ -910,6 +925,21 @@ static double strided_accesses(const cost_group *cg, const cg_member *mb, const 
 				unit = d == last && llabs(ac->idx[d].vc[v]) == 1;
 			}
 		double distinct = prod_mask(ext, dep, in->nvars);
+		/* A short inner loop across lines (a convolution's taps) whose
+		 * enclosing loop walks the contiguous dimension reuses its
+		 * lines from the first-level cache at the next step, and the
+		 * compiler vectorises along that loop: not strided. */
+		int reused = 0;
+		if (v2 >= 0 && last >= 0 && llabs(ac->idx[last].vc[v2]) == 1 &&
+		    cg->m->t->cpu.ncaches > 0 &&
+		    (double)ext[v] * 64 <= 0.5 * (double)cg->m->t->cpu.caches[0].bytes) {
+			reused = 1;
+			for (int d = 0; d < ac->nidx; d++)
+				if (d != last && ac->idx[d].vc[v2])
+					reused = 0;
+		}
+		if (reused)
+			continue;
 		if (nmoved > 1 || !unit)
 			n += distinct;
 		else if (!buffer && ext[v] < tt->dims[last].size)
