@@ -267,10 +267,18 @@ typedef struct analysis {
 	ein_cascade *c;
 	isl_ctx *ctx;
 	deps_graph *g;
+	/* A cost model per target, made when first needed: it reads the
+	 * buffer size from the target at every evaluation, so one serves
+	 * every buffer and policy of the target. */
+	int nmodels;
+	cost_model **models;
 } analysis;
 
 static void analysis_clear(analysis *an)
 {
+	for (int i = 0; i < an->nmodels; i++)
+		cost_model_free(an->models[i]);
+	free(an->models);
 	if (an->valid)
 		cli_analysis_free(an->c, an->ctx, an->g);
 	memset(an, 0, sizeof(*an));
@@ -297,6 +305,11 @@ static int run_point(sweep_run *r, const sweep_point *p, analysis *an, sweep_res
 			return status;
 		an->valid = 1;
 		an->at = *p;
+		if (!(an->models = calloc((size_t)s->narchs, sizeof(cost_model *)))) {
+			fprintf(stderr, "mambalaya: internal error: out of memory\n");
+			return CLI_EXIT_INTERNAL;
+		}
+		an->nmodels = s->narchs;
 	}
 	target *t = r->targets[p->arch];
 	int64_t own = t->buffer_bytes;
@@ -305,8 +318,8 @@ static int run_point(sweep_run *r, const sweep_point *p, analysis *an, sweep_res
 	res->buffer_bytes = t->buffer_bytes;
 	int status = CLI_EXIT_OK;
 	plan *pl = NULL;
-	cost_model *m = cost_model_new(an->g, t, err, sizeof(err));
-	if (!m) {
+	cost_model *m = an->models[p->arch];
+	if (!m && !(m = an->models[p->arch] = cost_model_new(an->g, t, err, sizeof(err)))) {
 		fprintf(stderr, "mambalaya: internal error: cost model: %s\n", err);
 		status = CLI_EXIT_INTERNAL;
 		goto done;
@@ -329,7 +342,6 @@ static int run_point(sweep_run *r, const sweep_point *p, analysis *an, sweep_res
 	res->mem_util = pl->total.mem_util;
 done:
 	plan_free(pl);
-	cost_model_free(m);
 	t->buffer_bytes = own;
 	return status;
 }
