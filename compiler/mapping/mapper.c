@@ -785,9 +785,9 @@ static int cand_allowed(const cand *c)
 }
 
 /* Fills chosen[] (candidate indices in execution order) with the rank-th
- * best partition (1: the best); returns their number, 0 with *fewer set
- * to the number of distinct partitions when there are fewer than rank,
- * or -1. */
+ * best partition (1: the best); returns their number (0 for a cascade
+ * without Einsums), -2 with *fewer set to the number of distinct
+ * partitions when there are fewer than rank, or -1. */
 static int partition(search *s, int rank, int *chosen, int *fewer)
 {
 	dp d = {0};
@@ -840,7 +840,7 @@ static int partition(search *s, int rank, int *chosen, int *fewer)
 	}
 	if (d.st[end].nk < rank) {
 		*fewer = d.st[end].nk;
-		rc = 0;
+		rc = -2;
 		goto done;
 	}
 	int n = 0;
@@ -1129,9 +1129,9 @@ plan *mapper_run(const cost_model *m, const mapper_opts *o, char *err,
 	for (;;) {
 		int fewer = 0;
 		int n = partition(&s, rank, chosen, &fewer);
-		if (n < 0)
+		if (n == -1)
 			goto fail;
-		if (n == 0) {
+		if (n == -2) {
 			snprintf(err, errlen, MAPPER_FEWER_PLANS "%d distinct plan%s, not %d", fewer,
 				 fewer == 1 ? "" : "s", rank);
 			goto fail;
