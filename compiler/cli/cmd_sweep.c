@@ -169,6 +169,20 @@ static char *resolve(const char *spec, const char *rel)
 	return p;
 }
 
+/* The -D arguments of point p into *d (their text in buf).  Returns
+ * CLI_EXIT_OK, or a user error after printing why. */
+static int point_defines(const sweep_run *r, const sweep_point *p, char *buf, size_t len,
+			 cli_defines *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->n = sweep_point_defines(r->s, p, buf, len, d->v, CLI_MAX_DEFINES);
+	if (d->n >= 0)
+		return CLI_EXIT_OK;
+	fprintf(stderr, "%s: error: field \"defines\": more than %d parameters, or values "
+			"too long\n", r->a->spec, CLI_MAX_DEFINES);
+	return CLI_EXIT_USER;
+}
+
 /* Resolves the paths and loads the targets.  Returns CLI_EXIT_OK or a
  * status after printing why. */
 static int prepare(sweep_run *r)
@@ -220,14 +234,10 @@ static int prepare(sweep_run *r)
 		sweep_point p;
 		sweep_point_at(s, (int64_t)i * (s->npoints / s->nfiles), &p);
 		char buf[2048];
-		cli_defines d = {0};
-		d.n = sweep_point_defines(s, &p, buf, sizeof(buf), d.v, CLI_MAX_DEFINES);
-		if (d.n < 0) {
-			fprintf(stderr, "%s: error: field \"defines\": more than %d parameters\n",
-				r->a->spec, CLI_MAX_DEFINES);
-			return CLI_EXIT_USER;
-		}
-		int status = CLI_EXIT_OK;
+		cli_defines d;
+		int status = point_defines(r, &p, buf, sizeof(buf), &d);
+		if (status != CLI_EXIT_OK)
+			return status;
 		ein_cascade *c = cli_load(r->paths[i], &d, &status);
 		if (!c) {
 			fprintf(stderr, "%s: note: checking field \"file\"%s with the first "
@@ -293,14 +303,10 @@ static int run_point(sweep_run *r, const sweep_point *p, analysis *an, sweep_res
 	if (!an->valid || !sweep_same_analysis(s, &an->at, p)) {
 		analysis_clear(an);
 		char buf[2048];
-		cli_defines d = {0};
-		d.n = sweep_point_defines(s, p, buf, sizeof(buf), d.v, CLI_MAX_DEFINES);
-		if (d.n < 0) {
-			fprintf(stderr, "mambalaya sweep: error: too many defines (at most %d)\n",
-				CLI_MAX_DEFINES);
-			return CLI_EXIT_USER;
-		}
-		int status = cli_analyse(r->paths[p->file], &d, &an->c, &an->ctx, &an->g);
+		cli_defines d;
+		int status = point_defines(r, p, buf, sizeof(buf), &d);
+		if (status == CLI_EXIT_OK)
+			status = cli_analyse(r->paths[p->file], &d, &an->c, &an->ctx, &an->g);
 		if (status != CLI_EXIT_OK)
 			return status;
 		an->valid = 1;
@@ -332,14 +338,7 @@ static int run_point(sweep_run *r, const sweep_point *p, analysis *an, sweep_res
 	}
 	res->groups = pl->ngroups;
 	res->latency_seconds = pl->latency_seconds;
-	res->cycles = pl->total.cycles;
-	res->comp_cycles = pl->total.comp_cycles;
-	res->mem_cycles = pl->total.mem_cycles;
-	res->dram_bytes = pl->total.dram_bytes;
-	res->peak_buffer_bytes = pl->total.buffer_bytes;
-	res->util_2d = pl->total.util_2d;
-	res->util_1d = pl->total.util_1d;
-	res->mem_util = pl->total.mem_util;
+	res->total = pl->total;
 done:
 	plan_free(pl);
 	t->buffer_bytes = own;

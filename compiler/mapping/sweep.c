@@ -66,17 +66,23 @@ static const cJSON *get_list(const cJSON *j, const char *key, const char *field,
 	return v;
 }
 
-/* A list of strings (or one string) at key into *out.  Returns 0 or -1. */
-static int get_strings(const cJSON *j, const char *key, int required, char ***out, int *n,
+/* A list of strings (or one string) at key into *out; when the key is
+ * absent, the list of dflt, or an error if dflt is NULL (a required key).
+ * Returns 0 or -1. */
+static int get_strings(const cJSON *j, const char *key, const char *dflt, char ***out, int *n,
 		       char *err, size_t errlen)
 {
 	int absent;
 	const cJSON *v = get_list(j, key, key, 1, "strings", &absent, err, errlen);
+	if (absent && !dflt) {
+		jfield_error(err, errlen, key, "a string or a non-empty list of strings", NULL);
+		return -1;
+	}
 	if (absent) {
-		if (required)
-			jfield_error(err, errlen, key, "a string or a non-empty list of strings",
-				     NULL);
-		return required ? -1 : 0;
+		if (!(*out = calloc(1, sizeof(char *))) || !((*out)[0] = strdup(dflt)))
+			goto oom;
+		*n = 1;
+		return 0;
 	}
 	if (!v)
 		return -1;
@@ -110,16 +116,8 @@ oom:
 
 static int read_policies(sweep_spec *s, const cJSON *j, char *err, size_t errlen)
 {
-	if (get_strings(j, "policy", 0, &s->policies, &s->npolicies, err, errlen) < 0)
+	if (get_strings(j, "policy", "full", &s->policies, &s->npolicies, err, errlen) < 0)
 		return -1;
-	if (!s->npolicies) {
-		if (!(s->policies = calloc(1, sizeof(char *))) ||
-		    !(s->policies[0] = strdup("full"))) {
-			snprintf(err, errlen, "internal error: out of memory");
-			return -1;
-		}
-		s->npolicies = 1;
-	}
 	for (int i = 0; i < s->npolicies; i++)
 		if (mapper_policy_from_name(s->policies[i]) < 0) {
 			char field[64];
@@ -129,21 +127,6 @@ static int read_policies(sweep_spec *s, const cJSON *j, char *err, size_t errlen
 			cJSON_Delete(v);
 			return -1;
 		}
-	return 0;
-}
-
-static int read_archs(sweep_spec *s, const cJSON *j, char *err, size_t errlen)
-{
-	if (get_strings(j, "arch", 0, &s->archs, &s->narchs, err, errlen) < 0)
-		return -1;
-	if (!s->narchs) {
-		if (!(s->archs = calloc(1, sizeof(char *))) ||
-		    !(s->archs[0] = strdup("mambalaya"))) {
-			snprintf(err, errlen, "internal error: out of memory");
-			return -1;
-		}
-		s->narchs = 1;
-	}
 	return 0;
 }
 
@@ -357,8 +340,9 @@ sweep_spec *sweep_spec_from_json(const cJSON *j, char *err, size_t errlen)
 		snprintf(err, errlen, "internal error: out of memory");
 		return NULL;
 	}
-	if (get_strings(j, "file", 1, &s->files, &s->nfiles, err, errlen) < 0 ||
-	    read_defines(s, j, err, errlen) < 0 || read_archs(s, j, err, errlen) < 0 ||
+	if (get_strings(j, "file", NULL, &s->files, &s->nfiles, err, errlen) < 0 ||
+	    read_defines(s, j, err, errlen) < 0 ||
+	    get_strings(j, "arch", "mambalaya", &s->archs, &s->narchs, err, errlen) < 0 ||
 	    read_buffers(s, j, err, errlen) < 0 || read_policies(s, j, err, errlen) < 0)
 		goto fail;
 	int64_t n = (int64_t)s->nfiles * s->narchs * s->npolicies * (s->nbuffers ? s->nbuffers : 1);
@@ -466,14 +450,14 @@ static void figures(const sweep_result *r, double v[10])
 {
 	v[0] = r->groups;
 	v[1] = r->latency_seconds;
-	v[2] = r->cycles;
-	v[3] = r->comp_cycles;
-	v[4] = r->mem_cycles;
-	v[5] = r->dram_bytes;
-	v[6] = r->peak_buffer_bytes;
-	v[7] = r->util_2d;
-	v[8] = r->util_1d;
-	v[9] = r->mem_util;
+	v[2] = r->total.cycles;
+	v[3] = r->total.comp_cycles;
+	v[4] = r->total.mem_cycles;
+	v[5] = r->total.dram_bytes;
+	v[6] = r->total.buffer_bytes;
+	v[7] = r->total.util_2d;
+	v[8] = r->total.util_1d;
+	v[9] = r->total.mem_util;
 }
 
 void sweep_csv_header(const sweep_spec *s, sbuf *out)

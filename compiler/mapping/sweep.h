@@ -30,6 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/sbuf.h"
+#include "plan.h"
 
 #define SWEEP_MAX_AXES 32
 
@@ -67,9 +68,8 @@ typedef struct sweep_point {
 typedef struct sweep_result {
 	int64_t buffer_bytes; /* the buffer the plan was made for */
 	int groups;
-	double latency_seconds, cycles, comp_cycles, mem_cycles;
-	double dram_bytes, peak_buffer_bytes;
-	double util_2d, util_1d, mem_util;
+	double latency_seconds;
+	plan_cost total; /* the plan's totals (buffer_bytes: its peak) */
 } sweep_result;
 
 /* Reads a spec.  Returns it, or NULL with an error naming the field
