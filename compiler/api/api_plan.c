@@ -32,7 +32,7 @@ target *api_target(const char *arch, int64_t buffer_bytes, int *status, char **e
 		return NULL;
 	}
 	if (buffer_bytes > 0)
-		t->buffer_bytes = buffer_bytes;
+		target_set_buffer(t, buffer_bytes);
 	return t;
 }
 

@@ -84,6 +84,23 @@ static const char *role_str(int role)
 	return role >= 0 && role <= FUSION_OUT ? fusion_role_name((fusion_role)role) : "?";
 }
 
+/* The memory levels below DRAM (the totals line has DRAM): traffic and
+ * the share of the latency each is busy. */
+static void print_levels(const plan *p)
+{
+	const plan_cost *c = &p->total;
+	for (int l = 1; l < c->nlevels && l < PLAN_MAX_LEVELS; l++) {
+		char r[32], w[32];
+		units_bytes(c->level_read_bytes[l], r, sizeof(r));
+		units_bytes(c->level_write_bytes[l], w, sizeof(w));
+		printf("level %s: read %s, written %s; busy %.1f%% of the latency\n",
+		       plan_level_name(p, l), r, w,
+		       c->cycles > 0 ? 100 * c->level_cycles[l] / c->cycles : 0);
+	}
+	if (c->overhead_cycles > 0)
+		printf("per-tile overheads: %.6g cycles\n", c->overhead_cycles);
+}
+
 static void print_text(const plan *p, const ein_cascade *c, const target *t,
 		       const char *plan_file)
 {
@@ -174,6 +191,7 @@ static void print_text(const plan *p, const ein_cascade *c, const target *t,
 	       p->total.comp_cycles_1d, p->total.mem_cycles, b2, b3);
 	printf("utilisation (time-weighted): 2D %.1f%%, 1D %.1f%%, DRAM %.1f%%\n",
 	       100 * p->total.util_2d, 100 * p->total.util_1d, 100 * p->total.mem_util);
+	print_levels(p);
 }
 
 static void print_csv(const plan *p, const ein_cascade *c, const target *t)
@@ -506,7 +524,7 @@ static target *choose_target(const plan_args *a, target *t, const plan *p, int *
 			return NULL;
 	}
 	if (a->buffer)
-		t->buffer_bytes = a->buffer;
+		target_set_buffer(t, a->buffer);
 	return t;
 }
 

@@ -285,7 +285,7 @@ int cmd_report(int argc, char **argv)
 	if (!t)
 		return status;
 	if (a.buffer)
-		t->buffer_bytes = a.buffer;
+		target_set_buffer(t, a.buffer);
 	ein_cascade *c = NULL;
 	isl_ctx *ctx = NULL;
 	deps_graph *g = NULL;

@@ -320,7 +320,7 @@ static int run_point(sweep_run *r, const sweep_point *p, analysis *an, sweep_res
 	target *t = r->targets[p->arch];
 	int64_t own = t->buffer_bytes;
 	if (p->buffer >= 0)
-		t->buffer_bytes = s->buffers[p->buffer];
+		target_set_buffer(t, s->buffers[p->buffer]);
 	res->buffer_bytes = t->buffer_bytes;
 	int status = CLI_EXIT_OK;
 	plan *pl = NULL;
@@ -341,7 +341,7 @@ static int run_point(sweep_run *r, const sweep_point *p, analysis *an, sweep_res
 	res->total = pl->total;
 done:
 	plan_free(pl);
-	t->buffer_bytes = own;
+	target_set_buffer(t, own);
 	return status;
 }
 

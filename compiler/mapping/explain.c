@@ -80,7 +80,15 @@ static int take_tensors(explain *e, const ein_cascade *c, plan *const ps[])
 	return 0;
 }
 
-/* The values varied, in the order printed, with their factors. */
+/* Overheads start at 0: their variants add to them rather than scale. */
+static int additive(const char *field)
+{
+	size_t n = strlen(field);
+	return n > 15 && strcmp(field + n - 15, "overhead_cycles") == 0;
+}
+
+/* The values varied, in the order printed, with their factors (for an
+ * additive value, what is added). */
 static const struct {
 	const char *field;
 	double factor;
@@ -90,6 +98,8 @@ static const struct {
 	{"clock_ghz", 0.5},	  {"clock_ghz", 2},	    {"array2d", 0.5},
 	{"array2d", 2},		  {"array1d.lanes", 1.0 / 256}, {"array1d.lanes", 0.25},
 	{"array1d.cycles", 2},	  {"switch_cycles", 0},	    {"switch_cycles", 4},
+	{"memory_levels[1].read_gb_per_s", 0.5}, {"memory_levels[1].read_gb_per_s", 0.125},
+	{"memory_levels[1].tile_overhead_cycles", 1000},
 };
 
 /* Applies variant v to t (a copy); writes the new value into buf.
@@ -104,11 +114,14 @@ static int apply(target *t, const char *field, double f, char *buf, size_t len)
 		snprintf(buf, len, "%d", t->bytes_per_value);
 	} else if (strcmp(field, "dram_gb_per_s") == 0) {
 		t->dram_gb_per_s *= f;
+		t->levels[0].read_gb_per_s *= f;
+		t->levels[0].write_gb_per_s *= f;
 		snprintf(buf, len, "%g GB/s", t->dram_gb_per_s);
 	} else if (strcmp(field, "buffer_bytes") == 0) {
-		t->buffer_bytes = (int64_t)((double)t->buffer_bytes * f);
-		if (t->buffer_bytes < 1)
+		int64_t b = (int64_t)((double)t->buffer_bytes * f);
+		if (b < 1)
 			return -1;
+		target_set_buffer(t, b);
 		units_mib((double)t->buffer_bytes, buf, len);
 	} else if (strcmp(field, "clock_ghz") == 0) {
 		t->clock_ghz *= f;
@@ -131,6 +144,20 @@ static int apply(target *t, const char *field, double f, char *buf, size_t len)
 		for (int i = 0; i < TARGET_NOPS; i++)
 			t->op_cycles[i] *= f;
 		snprintf(buf, len, "every op x%g", f);
+	} else if (strcmp(field, "memory_levels[1].read_gb_per_s") == 0) {
+		/* The buffer's bandwidth both ways (a target without levels
+		 * does not model it). */
+		if (!t->declared_levels)
+			return -1;
+		t->levels[1].read_gb_per_s *= f;
+		t->levels[1].write_gb_per_s *= f;
+		snprintf(buf, len, "%g GB/s", t->levels[1].read_gb_per_s);
+	} else if (strcmp(field, "memory_levels[1].tile_overhead_cycles") == 0) {
+		/* Factor: the cycles added per buffer tile. */
+		if (!t->declared_levels)
+			return -1;
+		t->levels[1].tile_overhead_cycles += f;
+		snprintf(buf, len, "%g cycles", t->levels[1].tile_overhead_cycles);
 	} else if (strcmp(field, "switch_cycles") == 0) {
 		if (t->concurrent)
 			return -1;
@@ -147,6 +174,11 @@ static int apply(target *t, const char *field, double f, char *buf, size_t len)
  * path; a group such as array2d matches its members). */
 static char *status_of(const target *t, const char *field)
 {
+	/* With memory_levels, the levels carry these two. */
+	if (t->declared_levels && strcmp(field, "buffer_bytes") == 0)
+		field = "memory_levels[1].bytes";
+	else if (t->declared_levels && strcmp(field, "dram_gb_per_s") == 0)
+		field = "memory_levels[0].read_gb_per_s";
 	size_t n = strlen(field);
 	char buf[1024];
 	/* Pass 0: the field itself; pass 1: a member of it (array2d.rows). */
@@ -190,7 +222,7 @@ static int run_variant(const cost_model *base, const char *field, double f, doub
 	if (!t)
 		return -1;
 	/* The copy keeps the buffer the caller may have overridden. */
-	t->buffer_bytes = cost_target(base)->buffer_bytes;
+	target_set_buffer(t, cost_target(base)->buffer_bytes);
 	if (apply(t, field, f, v->value, sizeof(v->value)) < 0) {
 		status = 1;
 		goto done;
@@ -322,18 +354,20 @@ void explain_text(const explain *e, const ein_cascade *c, sbuf *out)
 	}
 	sbuf_printf(out, "\nassumptions: the ratios with one value of the target changed "
 			 "(every policy searched again)\n");
-	sbuf_printf(out, "  %-16s %-8s %-18s %13s %12s  %s\n", "value", "factor", "becomes",
+	sbuf_printf(out, "  %-38s %-8s %-18s %13s %12s  %s\n", "value", "change", "becomes",
 		    "full/unfused", "full/ssm-ri", "where the value comes from");
-	sbuf_printf(out, "  %-16s %-8s %-18s %12.3gx %11.3gx\n", "(as given)", "", "",
+	sbuf_printf(out, "  %-38s %-8s %-18s %12.3gx %11.3gx\n", "(as given)", "", "",
 		    e->ratio_unfused, e->ratio_ssm_ri);
 	for (int i = 0; i < e->nvariants; i++) {
 		const explain_variant *v = &e->variants[i];
 		char f[16];
-		if (v->factor > 0 && v->factor < 1 && 1 / v->factor == floor(1 / v->factor))
+		if (additive(v->field))
+			snprintf(f, sizeof(f), "+%g", v->factor);
+		else if (v->factor > 0 && v->factor < 1 && 1 / v->factor == floor(1 / v->factor))
 			snprintf(f, sizeof(f), "x1/%g", 1 / v->factor);
 		else
 			snprintf(f, sizeof(f), "x%g", v->factor);
-		sbuf_printf(out, "  %-16s %-8s %-18s %12.3gx %11.3gx  %s\n", v->field, f, v->value,
+		sbuf_printf(out, "  %-38s %-8s %-18s %12.3gx %11.3gx  %s\n", v->field, f, v->value,
 			    v->ratio_unfused, v->ratio_ssm_ri, e->status[i]);
 	}
 }
@@ -379,7 +413,7 @@ cJSON *explain_to_json(const explain *e, const ein_cascade *c)
 		const explain_variant *v = &e->variants[i];
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "field", v->field);
-		cJSON_AddNumberToObject(o, "factor", v->factor);
+		cJSON_AddNumberToObject(o, additive(v->field) ? "add" : "factor", v->factor);
 		cJSON_AddStringToObject(o, "value", v->value);
 		cJSON_AddNumberToObject(o, "full_over_unfused", v->ratio_unfused);
 		cJSON_AddNumberToObject(o, "full_over_ssm_ri", v->ratio_ssm_ri);

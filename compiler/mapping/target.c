@@ -2,6 +2,7 @@
  * name the field, JSON output (see target.h, docs/target.md). */
 #include "target.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +41,23 @@ double target_bytes_per_cycle(const target *t)
 	return t->dram_gb_per_s / t->clock_ghz;
 }
 
+double target_level_cycles(const target *t, int l, double read_bytes, double write_bytes)
+{
+	const target_level *lv = &t->levels[l];
+	double c = 0;
+	if (lv->read_gb_per_s > 0)
+		c += read_bytes / (lv->read_gb_per_s / t->clock_ghz);
+	if (lv->write_gb_per_s > 0)
+		c += write_bytes / (lv->write_gb_per_s / t->clock_ghz);
+	return c;
+}
+
+void target_set_buffer(target *t, int64_t bytes)
+{
+	t->buffer_bytes = bytes;
+	t->levels[1].bytes = bytes;
+}
+
 /* Default costs of the 1D array, cycles per element per lane.  These are
  * the built-in targets' values; every one is an assumption documented in
  * docs/target.md (the method comes from MARCA for exp and SiLU, the counts
@@ -65,8 +83,11 @@ static const char mambalaya_json[] =
 	"  \"array1d\": {\"lanes\": 65536, \"cycles\": {\"exp\": 4, \"log\": 4, \"sqrt\": 4, \"rsqrt\": 4, \"sigmoid\": 3, \"silu\": 4, \"softplus\": 9, \"tanh\": 4, \"relu\": 1, \"abs\": 1, \"neg\": 1, \"recip\": 4, \"square\": 1, \"add\": 1, \"sub\": 1, \"mul\": 1, \"div\": 5, \"max\": 1, \"min\": 1, \"mac\": 1, \"copy\": 1, \"read\": 1}},\n"
 	"  \"concurrent\": false,\n"
 	"  \"switch_cycles\": 256,\n"
-	"  \"buffer_bytes\": 16777216,\n"
-	"  \"dram_gb_per_s\": 2039,\n"
+	"  \"memory_levels\": [\n"
+	"    {\"name\": \"DRAM\", \"read_gb_per_s\": 2039, \"write_gb_per_s\": 2039},\n"
+	"    {\"name\": \"GLB\", \"bytes\": 16777216, \"read_gb_per_s\": 458752, \"write_gb_per_s\": 458752, \"tile_overhead_cycles\": 0},\n"
+	"    {\"name\": \"PE\", \"bytes\": 2097152, \"read_gb_per_s\": 917504, \"write_gb_per_s\": 458752, \"tile_overhead_cycles\": 0}\n"
+	"  ],\n"
 	"  \"clock_ghz\": 1.75,\n"
 	"  \"bytes_per_value\": 2,\n"
 	"  \"double_buffer\": true,\n"
@@ -74,7 +95,8 @@ static const char mambalaya_json[] =
 	"    \"array2d.rows\": \"secondary summary of the Mambalaya paper: 64K PEs as a 256 x 256 array\",\n"
 	"    \"array2d.cols\": \"secondary summary of the Mambalaya paper: 64K PEs as a 256 x 256 array\",\n"
 	"    \"concurrent\": \"secondary summary: one array reconfigured between a 2D and a 1D mode\",\n"
-	"    \"dram_gb_per_s\": \"secondary summary; default of the authors' plotting code\",\n"
+	"    \"memory_levels[0].read_gb_per_s\": \"secondary summary; default of the authors' plotting code\",\n"
+	"    \"memory_levels[0].write_gb_per_s\": \"secondary summary; default of the authors' plotting code\",\n"
 	"    \"clock_ghz\": \"secondary summary of the Mambalaya paper\",\n"
 	"    \"array1d.cycles.exp\": \"method from MARCA (biased-exponent decomposition plus a shift); the count is an assumption\",\n"
 	"    \"array1d.cycles.silu\": \"method from MARCA (range detection and a piecewise approximation); the count is an assumption\"\n"
@@ -86,7 +108,14 @@ static const char mambalaya_json[] =
 	"    \"array1d.cycles: per-element costs of the functions on a PE (exp 4, log 4, sqrt 4, rsqrt 4, sigmoid 3, silu 4, softplus 9 = exp + add + log, tanh 4, recip 4, div 5 = recip + mul, others 1; a multiply feeding an add is one MAC)\",\n"
 	"    \"array1d.cycles.read: a lane reads one operand value per cycle from the buffer while it computes; unlike the 2D array, 1D lanes do not share operands\",\n"
 	"    \"switch_cycles: the array drains (rows cycles) before changing modes\",\n"
-	"    \"buffer_bytes: not published; 16 MiB, FuseMax's global buffer\",\n"
+	"    \"memory_levels[1].bytes: not published; 16 MiB, FuseMax's global buffer\",\n"
+	"    \"memory_levels[1].read_gb_per_s: not published; two values per 1D lane per cycle (65536 x 2 x 2 bytes x 1.75 GHz), so that the buffer never limits an array that reads one operand per cycle (array1d.cycles.read), as the model without levels assumed\",\n"
+	"    \"memory_levels[1].write_gb_per_s: not published; two values per lane per cycle (65536 x 2 x 2 bytes x 1.75 GHz), as read_gb_per_s\",\n"
+	"    \"memory_levels[1].tile_overhead_cycles: not published; 0, DMA set-up and configuration overlap with the previous tile\",\n"
+	"    \"memory_levels[2].bytes: not published; 32 bytes of registers per PE (65536 x 32): 16 accumulators of 2-byte values\",\n"
+	"    \"memory_levels[2].read_gb_per_s: not published; four values per PE per cycle (65536 x 4 x 2 bytes x 1.75 GHz): a MAC's two operands with room for its result's port\",\n"
+	"    \"memory_levels[2].write_gb_per_s: not published; two values per PE per cycle (65536 x 2 x 2 bytes x 1.75 GHz)\",\n"
+	"    \"memory_levels[2].tile_overhead_cycles: not published; 0, a PE tile's configuration overlaps with the previous one (drain is array2d.drain_cycles)\",\n"
 	"    \"bytes_per_value: not published; 16-bit values as in FuseMax\",\n"
 	"    \"double_buffer: streamed tiles are double-buffered so that transfers overlap compute\"\n"
 	"  ]\n"
@@ -100,8 +129,11 @@ static const char marca_geens_json[] =
 	"  \"array1d\": {\"lanes\": 8192, \"cycles\": {\"exp\": 4, \"log\": 4, \"sqrt\": 4, \"rsqrt\": 4, \"sigmoid\": 3, \"silu\": 4, \"softplus\": 9, \"tanh\": 4, \"relu\": 1, \"abs\": 1, \"neg\": 1, \"recip\": 4, \"square\": 1, \"add\": 1, \"sub\": 1, \"mul\": 1, \"div\": 5, \"max\": 1, \"min\": 1, \"mac\": 1, \"copy\": 1, \"read\": 1}},\n"
 	"  \"concurrent\": false,\n"
 	"  \"switch_cycles\": 16,\n"
-	"  \"buffer_bytes\": 25165824,\n"
-	"  \"dram_gb_per_s\": 256,\n"
+	"  \"memory_levels\": [\n"
+	"    {\"name\": \"DRAM\", \"read_gb_per_s\": 256, \"write_gb_per_s\": 256},\n"
+	"    {\"name\": \"SRAM\", \"bytes\": 25165824, \"read_gb_per_s\": 32768, \"write_gb_per_s\": 32768, \"tile_overhead_cycles\": 0},\n"
+	"    {\"name\": \"PE\", \"bytes\": 262144, \"read_gb_per_s\": 65536, \"write_gb_per_s\": 32768, \"tile_overhead_cycles\": 0}\n"
+	"  ],\n"
 	"  \"clock_ghz\": 1,\n"
 	"  \"bytes_per_value\": 2,\n"
 	"  \"double_buffer\": true,\n"
@@ -110,8 +142,9 @@ static const char marca_geens_json[] =
 	"    \"array2d.cols\": \"Geens et al.'s MARCA model: cores of 16 x 16 PEs\",\n"
 	"    \"array2d.cores\": \"Geens et al.'s MARCA model: 32 cores\",\n"
 	"    \"concurrent\": \"MARCA: the same PEs do matrix and elementwise work (the reduction tree is bypassed)\",\n"
-	"    \"buffer_bytes\": \"Geens et al.'s MARCA model: 24 MB SRAM (read as 24 MiB)\",\n"
-	"    \"dram_gb_per_s\": \"Geens et al.'s MARCA model: 256 GB/s\",\n"
+	"    \"memory_levels[1].bytes\": \"Geens et al.'s MARCA model: 24 MB SRAM (read as 24 MiB)\",\n"
+	"    \"memory_levels[0].read_gb_per_s\": \"Geens et al.'s MARCA model: 256 GB/s\",\n"
+	"    \"memory_levels[0].write_gb_per_s\": \"Geens et al.'s MARCA model: 256 GB/s\",\n"
 	"    \"clock_ghz\": \"Geens et al.'s MARCA model: 1 GHz\",\n"
 	"    \"array1d.cycles.exp\": \"MARCA: biased-exponent decomposition plus a shift; the count is an assumption\",\n"
 	"    \"array1d.cycles.silu\": \"MARCA: range detection and a piecewise approximation; the count is an assumption\"\n"
@@ -122,6 +155,13 @@ static const char marca_geens_json[] =
 	"    \"array1d.cycles: the same per-element costs as the mambalaya target\",\n"
 	"    \"switch_cycles: a core drains (rows cycles) before changing modes\",\n"
 	"    \"bytes_per_value: 16-bit values\",\n"
+	"    \"memory_levels[1].read_gb_per_s: two values per lane per cycle (8192 x 2 x 2 bytes x 1 GHz), as for the mambalaya target\",\n"
+	"    \"memory_levels[1].write_gb_per_s: two values per lane per cycle (8192 x 2 x 2 bytes x 1 GHz)\",\n"
+	"    \"memory_levels[1].tile_overhead_cycles: 0, as for the mambalaya target\",\n"
+	"    \"memory_levels[2].bytes: 32 bytes of registers per PE (8192 x 32), as for the mambalaya target\",\n"
+	"    \"memory_levels[2].read_gb_per_s: four values per PE per cycle (8192 x 4 x 2 bytes x 1 GHz), as for the mambalaya target\",\n"
+	"    \"memory_levels[2].write_gb_per_s: two values per PE per cycle (8192 x 2 x 2 bytes x 1 GHz)\",\n"
+	"    \"memory_levels[2].tile_overhead_cycles: 0, as for the mambalaya target\",\n"
 	"    \"double_buffer: streamed tiles are double-buffered\"\n"
 	"  ]\n"
 	"}\n";
@@ -315,6 +355,8 @@ static int read_cycles(target *t, const cJSON *c1, char *err, size_t errlen)
 	return 0;
 }
 
+static void default_levels(target *t);
+
 /* ---- CPU targets (docs/target.md, "CPU targets") ------------------------ */
 
 /* Rates of the operations, 10^9 elements per second with every thread,
@@ -486,6 +528,130 @@ static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 		    errlen) < 0)
 		return -1;
 	cpu_derive(t);
+	default_levels(t);
+	return 0;
+}
+
+/* ---- Memory levels (docs/target.md, "Memory levels") ------------------- */
+
+/* The hierarchy of a target without memory_levels: DRAM at its bandwidth;
+ * the buffer keeps its capacity in levels[1] but is not a modelled level. */
+static void default_levels(target *t)
+{
+	memset(t->levels, 0, sizeof(t->levels));
+	t->nlevels = 1; /* the buffer is not modelled: only its bytes */
+	t->declared_levels = 0;
+	snprintf(t->levels[0].name, TARGET_MAX_LEVEL_NAME, "DRAM");
+	t->levels[0].read_gb_per_s = t->levels[0].write_gb_per_s = t->dram_gb_per_s;
+	snprintf(t->levels[1].name, TARGET_MAX_LEVEL_NAME, "buffer");
+	t->levels[1].bytes = t->buffer_bytes;
+}
+
+static int read_level(const cJSON *o, int i, target_level *lv, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"name", "bytes", "read_gb_per_s", "write_gb_per_s",
+					   "tile_overhead_cycles", NULL};
+	static const char *const dram_keys[] = {"name", "bytes", "read_gb_per_s",
+						"write_gb_per_s", NULL};
+	char pre[64], f[96];
+	snprintf(pre, sizeof(pre), "memory_levels[%d]", i);
+	if (!cJSON_IsObject(o)) {
+		jfield_error(err, errlen, pre, "an object", o);
+		return -1;
+	}
+	if (jfield_check_keys(o, pre, i ? keys : dram_keys, err, errlen) < 0)
+		return -1;
+	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(o, "name");
+	snprintf(f, sizeof(f), "%s.name", pre);
+	if (!cJSON_IsString(nm) || !nm->valuestring[0] ||
+	    strlen(nm->valuestring) >= TARGET_MAX_LEVEL_NAME ||
+	    strspn(nm->valuestring, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				    "0123456789_-") != strlen(nm->valuestring)) {
+		jfield_error(err, errlen, f, "a name of 1 to 31 letters, digits, '_' or '-'", nm);
+		return -1;
+	}
+	snprintf(lv->name, sizeof(lv->name), "%s", nm->valuestring);
+	snprintf(f, sizeof(f), "%s.bytes", pre);
+	if (get_int(o, "bytes", f, i > 0, 1, &lv->bytes, err, errlen) < 0)
+		return -1;
+	snprintf(f, sizeof(f), "%s.read_gb_per_s", pre);
+	if (get_num(o, "read_gb_per_s", f, 1, 1, &lv->read_gb_per_s, err, errlen) < 0)
+		return -1;
+	snprintf(f, sizeof(f), "%s.write_gb_per_s", pre);
+	if (get_num(o, "write_gb_per_s", f, 1, 1, &lv->write_gb_per_s, err, errlen) < 0)
+		return -1;
+	snprintf(f, sizeof(f), "%s.tile_overhead_cycles", pre);
+	return get_num(o, "tile_overhead_cycles", f, 0, 0, &lv->tile_overhead_cycles, err,
+		       errlen);
+}
+
+/* memory_levels, from DRAM inwards; buffer_bytes and dram_gb_per_s, when
+ * given too, must agree with it.  have_buffer, have_dram: they were. */
+static int read_levels(target *t, const cJSON *j, int have_buffer, int have_dram, char *err,
+		       size_t errlen)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "memory_levels");
+	if (!a) {
+		if (!have_buffer || !have_dram) {
+			jfield_error(err, errlen, have_buffer ? "dram_gb_per_s" : "buffer_bytes",
+				    have_buffer ? "a positive number" : "a positive integer", NULL);
+			return -1;
+		}
+		default_levels(t);
+		return 0;
+	}
+	int n = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : 0;
+	if (n < 2 || n > TARGET_MAX_LEVELS) {
+		jfield_error(err, errlen, "memory_levels",
+			    "an array of 2 or 3 levels (DRAM, the global buffer, PE-local storage)",
+			    a);
+		return -1;
+	}
+	memset(t->levels, 0, sizeof(t->levels));
+	int i = 0;
+	for (const cJSON *o = a->child; o; o = o->next, i++) {
+		target_level *lv = &t->levels[i];
+		if (read_level(o, i, lv, err, errlen) < 0)
+			return -1;
+		for (int k = 0; k < i; k++)
+			if (strcmp(t->levels[k].name, lv->name) == 0) {
+				char f[64];
+				snprintf(f, sizeof(f), "memory_levels[%d].name", i);
+				jfield_error(err, errlen, f, "a name no other level has",
+					    cJSON_GetObjectItemCaseSensitive(o, "name"));
+				return -1;
+			}
+		/* Inner levels hold no more than the ones around them. */
+		if (i > 0 && t->levels[i - 1].bytes > 0 && lv->bytes > t->levels[i - 1].bytes) {
+			char f[64], what[160];
+			snprintf(f, sizeof(f), "memory_levels[%d].bytes", i);
+			snprintf(what, sizeof(what), "at most %" PRId64 " (memory_levels[%d].bytes: an "
+				 "inner level holds no more than the one around it)",
+				 t->levels[i - 1].bytes, i - 1);
+			jfield_error(err, errlen, f, what, cJSON_GetObjectItemCaseSensitive(o, "bytes"));
+			return -1;
+		}
+	}
+	t->nlevels = n;
+	t->declared_levels = 1;
+	if (have_buffer && t->buffer_bytes != t->levels[1].bytes) {
+		char what[128];
+		snprintf(what, sizeof(what), "%" PRId64 " as memory_levels[1].bytes says, or "
+			 "left out", t->levels[1].bytes);
+		jfield_error(err, errlen, "buffer_bytes", what,
+			    cJSON_GetObjectItemCaseSensitive(j, "buffer_bytes"));
+		return -1;
+	}
+	if (have_dram && t->dram_gb_per_s != t->levels[0].read_gb_per_s) {
+		char what[128];
+		snprintf(what, sizeof(what), "%g as memory_levels[0].read_gb_per_s says, or left out",
+			 t->levels[0].read_gb_per_s);
+		jfield_error(err, errlen, "dram_gb_per_s", what,
+			    cJSON_GetObjectItemCaseSensitive(j, "dram_gb_per_s"));
+		return -1;
+	}
+	t->buffer_bytes = t->levels[1].bytes;
+	t->dram_gb_per_s = t->levels[0].read_gb_per_s;
 	return 0;
 }
 
@@ -532,10 +698,11 @@ static int read_accel(target *t, const cJSON *j, char *err, size_t errlen)
 	if (get_bool(j, "concurrent", "concurrent", &t->concurrent, err, errlen) < 0 ||
 	    get_num(j, "switch_cycles", "switch_cycles", 0, 0, &t->switch_cycles,
 		    err, errlen) < 0 ||
-	    get_int(j, "buffer_bytes", "buffer_bytes", 1, 1, &t->buffer_bytes, err,
+	    get_int(j, "buffer_bytes", "buffer_bytes", 0, 1, &t->buffer_bytes, err,
 		    errlen) < 0 ||
-	    get_num(j, "dram_gb_per_s", "dram_gb_per_s", 1, 1, &t->dram_gb_per_s,
+	    get_num(j, "dram_gb_per_s", "dram_gb_per_s", 0, 1, &t->dram_gb_per_s,
 		    err, errlen) < 0 ||
+	    read_levels(t, j, t->buffer_bytes > 0, t->dram_gb_per_s > 0, err, errlen) < 0 ||
 	    get_num(j, "clock_ghz", "clock_ghz", 1, 1, &t->clock_ghz, err, errlen) < 0 ||
 	    get_int(j, "bytes_per_value", "bytes_per_value", 1, 1, &bpv, err,
 		    errlen) < 0 ||
@@ -555,7 +722,7 @@ target *target_from_json(const cJSON *j, char *err, size_t errlen)
 {
 	static const char *const top_keys[] = {
 		"name", "description", "kind", "array2d", "array1d", "concurrent",
-		"switch_cycles", "buffer_bytes", "dram_gb_per_s", "clock_ghz",
+		"switch_cycles", "buffer_bytes", "dram_gb_per_s", "memory_levels", "clock_ghz",
 		"bytes_per_value", "double_buffer", "sources", "assumptions", NULL};
 	static const char *const cpu_keys[] = {
 		"name", "description", "kind", "cpu", "buffer_bytes", "dram_gb_per_s",
@@ -686,6 +853,22 @@ static void accel_to_json(cJSON *j, const target *t)
 	cJSON_AddNumberToObject(j, "switch_cycles", t->switch_cycles);
 	cJSON_AddNumberToObject(j, "buffer_bytes", (double)t->buffer_bytes);
 	cJSON_AddNumberToObject(j, "dram_gb_per_s", t->dram_gb_per_s);
+	if (t->declared_levels) {
+		cJSON *ls = cJSON_AddArrayToObject(j, "memory_levels");
+		for (int i = 0; i < t->nlevels; i++) {
+			const target_level *lv = &t->levels[i];
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "name", lv->name);
+			if (i > 0)
+				cJSON_AddNumberToObject(o, "bytes", (double)lv->bytes);
+			cJSON_AddNumberToObject(o, "read_gb_per_s", lv->read_gb_per_s);
+			cJSON_AddNumberToObject(o, "write_gb_per_s", lv->write_gb_per_s);
+			if (i > 0)
+				cJSON_AddNumberToObject(o, "tile_overhead_cycles",
+							lv->tile_overhead_cycles);
+			cJSON_AddItemToArray(ls, o);
+		}
+	}
 	cJSON_AddNumberToObject(j, "clock_ghz", t->clock_ghz);
 	cJSON_AddNumberToObject(j, "bytes_per_value", t->bytes_per_value);
 	cJSON_AddBoolToObject(j, "double_buffer", t->double_buffer);

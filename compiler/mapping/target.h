@@ -67,6 +67,23 @@ int target_cache_nests(const target_cache *prev, const target_cache *c);
  * measure them or a target file leaves them out (docs/target.md). */
 void target_cpu_defaults(target_cpu *cpu);
 
+/* One level of the memory hierarchy (docs/target.md, "Memory levels"):
+ * level 0 is DRAM, level 1 the global buffer, level 2 (when there is one)
+ * the storage inside the PEs.  A level's traffic is what it sends to the
+ * level inside it and takes back (for the innermost, what the datapath
+ * reads and writes), charged at its read and write bandwidths; a zero
+ * bandwidth is not modelled (the buffer of a target without
+ * memory_levels). */
+#define TARGET_MAX_LEVELS 3
+#define TARGET_MAX_LEVEL_NAME 32
+
+typedef struct target_level {
+	char name[TARGET_MAX_LEVEL_NAME];
+	int64_t bytes;	/* all its instances together; 0 for DRAM */
+	double read_gb_per_s, write_gb_per_s;
+	double tile_overhead_cycles; /* per tile held at this level */
+} target_level;
+
 typedef struct target {
 	char *name;
 	char *description;
@@ -88,6 +105,12 @@ typedef struct target {
 	double clock_ghz;
 	int bytes_per_value;
 	int double_buffer; /* streamed tiles get a second copy */
+	/* The hierarchy: declared_levels when the JSON gave memory_levels
+	 * (nlevels 2 or 3); otherwise nlevels is 1, DRAM at dram_gb_per_s
+	 * both ways.  levels[1].bytes is always buffer_bytes, levels[0]'s
+	 * read bandwidth dram_gb_per_s. */
+	int nlevels, declared_levels;
+	target_level levels[TARGET_MAX_LEVELS];
 	/* Documentation carried with the target: free text. */
 	int nassumptions;
 	char **assumptions;
@@ -140,5 +163,13 @@ double target_peak_macs(const target *t);
 
 /* DRAM bytes per cycle. */
 double target_bytes_per_cycle(const target *t);
+
+/* Cycles that level l of t takes for these bytes read from it and written
+ * to it (0 for a bandwidth it does not model). */
+double target_level_cycles(const target *t, int l, double read_bytes, double write_bytes);
+
+/* Sets the buffer's capacity (--buffer, sweeps): buffer_bytes and the
+ * level that holds it. */
+void target_set_buffer(target *t, int64_t bytes);
 
 #endif

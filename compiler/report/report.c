@@ -71,7 +71,7 @@ static int sweep(report_data *d, const report_options *o, double *done, double t
 		int k = o->sweep_lo + i;
 		int64_t b = k >= 0 ? d->t->buffer_bytes << k : d->t->buffer_bytes >> -k;
 		d->sweep_bytes[i] = b > 0 ? b : 1;
-		t.buffer_bytes = d->sweep_bytes[i];
+		target_set_buffer(&t, d->sweep_bytes[i]);
 		for (int p = 0; p < REPORT_NPOL; p++) {
 			tick(o, (*done)++, total);
 			plan *pl = plan_policy(d->g, &t, p, o->time_budget, err, errlen);
