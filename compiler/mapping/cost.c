@@ -1,6 +1,8 @@
 /* cost.c - the analytical cost model (see cost.h, docs/cost-model.md). */
 #include "cost.h"
 
+_Static_assert(PLAN_MAX_LEVELS == TARGET_MAX_LEVELS, "plan.h and target.h count levels alike");
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +176,8 @@ static void analyse_ops(cost_einsum_info *in, const target *t,
 		nr += !dup;
 	}
 	in->read_cycles = nr * t->op_cycles[TARGET_OP_READ];
+	in->nreads = nr;
+	in->outvars = all & ~red;
 }
 
 static int val_to_i64(__isl_take isl_val *v, int64_t *out)
@@ -308,8 +312,63 @@ static void cpu_gemm_dim(const cost_einsum_info *in, uint32_t mask, const int64_
 	*dim = d;
 }
 
+/* Values one box moves at the on-chip levels (target.h, docs/cost-model.md
+ * section 7): rd[l], wr[l] read from and written to level l (1: the
+ * buffer, 2: the PE storage), and the PE tiles (blocks) of the 2D array. */
+typedef struct box_lv {
+	double rd[TARGET_MAX_LEVELS], wr[TARGET_MAX_LEVELS];
+	double blocks;
+} box_lv;
+
+/* The 2D array's PE tile: every PE holds a x b accumulators of an output
+ * block (rows a) x (cols b), a b within its share of the PE storage; the
+ * buffer sends each block its operands once per k.  Chooses a, b with the
+ * fewest operand values for an mm x nn output (mm along the rows) and
+ * returns them; *blocks receives the blocks. */
+static double pe_tile_reads(const target *t, double mm, double nn, double kk, double *blocks)
+{
+	double r = (double)t->rows, c = (double)t->cols;
+	double per_pe = 1;
+	if (t->nlevels > 2) {
+		double pes = r * c * (double)(t->cores > 0 ? t->cores : 1);
+		per_pe = floor((double)t->levels[2].bytes / pes / (double)t->bytes_per_value);
+		if (per_pe < 1)
+			per_pe = 1;
+	}
+	double ma = ceil(mm / r), nb = ceil(nn / c);
+	double best = -1, bb = 1;
+	for (double a = 1; a <= ma && a <= per_pe && a <= 4096; a++) {
+		double b = floor(per_pe / a);
+		if (b > nb)
+			b = nb;
+		double na = ceil(mm / (r * a)), nbk = ceil(nn / (c * b));
+		double rd = kk * (mm * nbk + nn * na);
+		if (best < 0 || rd < best) {
+			best = rd;
+			bb = na * nbk;
+		}
+	}
+	*blocks = bb;
+	return best;
+}
+
+static void mma_traffic(const target *t, double bt, double mm, double nn, double kk,
+			box_lv *lv)
+{
+	double r = (double)t->rows, c = (double)t->cols;
+	/* The orientation the compute takes (box_cycles). */
+	double a = ceil(mm / r) * ceil(nn / c), b = ceil(nn / r) * ceil(mm / c);
+	double bl;
+	double rd = a <= b ? pe_tile_reads(t, mm, nn, kk, &bl) : pe_tile_reads(t, nn, mm, kk, &bl);
+	lv->rd[1] = bt * rd;
+	lv->wr[1] = bt * mm * nn;
+	lv->rd[2] = bt * 2 * mm * nn * kk;
+	lv->wr[2] = bt * mm * nn;
+	lv->blocks = bt * bl;
+}
+
 static double box_cycles(const cost_model *m, const cost_einsum_info *in,
-			 plan_unit u, const int64_t *ext, double *useful)
+			 plan_unit u, const int64_t *ext, double *useful, box_lv *lv)
 {
 	const target *t = m->t;
 	uint32_t all = in->nvars >= 32 ? ~0u : (1u << in->nvars) - 1;
@@ -322,6 +381,8 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 		double kk = prod_mask(ext, in->kvars, in->nvars);
 		if (useful)
 			*useful = bt * mm * nn * kk * in->density;
+		if (lv && t->kind != TARGET_CPU)
+			mma_traffic(t, bt, mm, nn, kk, lv);
 		if (t->kind == TARGET_CPU) {
 			/* One BLAS call per batch element, at a rate that falls
 			 * with each short dimension (docs/cost-model.md); ranks
@@ -380,13 +441,22 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 		cyc = rd;
 	if (useful)
 		*useful = use;
+	if (lv) {
+		/* Operands from the buffer into the lanes, one result per
+		 * output position back; the datapath reads the same operands
+		 * and writes a result per point. */
+		lv->rd[1] = lv->rd[2] = p * in->nreads;
+		lv->wr[1] = prod_mask(ext, in->outvars, in->nvars);
+		lv->wr[2] = p;
+		lv->blocks = 0;
+	}
 	return cyc;
 }
 
 double cost_box_cycles(const cost_model *m, int e, plan_unit u,
 		       const int64_t *ext, double *useful)
 {
-	return box_cycles(m, &m->es[e], u, ext, useful);
+	return box_cycles(m, &m->es[e], u, ext, useful, NULL);
 }
 
 /* ---- Access intervals (cost.h) ------------------------------------------ */
@@ -534,6 +604,7 @@ typedef struct tensor_opts {
 	double tile;			/* elements of one tile */
 	double buf[PLAN_MAX_BAND + 1];	/* elements allocated */
 	double traffic[PLAN_MAX_BAND + 1];
+	double traffic_w[PLAN_MAX_BAND + 1]; /* the part written to DRAM */
 	double loads[PLAN_MAX_BAND + 1];
 	double carried;			/* elements persisting across tiles */
 	double all_tiles;		/* sum over tiles of the tile's data */
@@ -549,6 +620,7 @@ struct eval_ctx {
 	plan_unit unit[COST_MAX_MEMBERS];
 	double cyc[COST_MAX_MEMBERS];
 	double useful[COST_MAX_MEMBERS];
+	box_lv lv[COST_MAX_MEMBERS]; /* on-chip level traffic per member */
 	double comp2d, comp1d, switches;
 };
 typedef struct eval_ctx eval_ctx;
@@ -953,7 +1025,7 @@ static double strided_accesses(const cost_group *cg, const cg_member *mb, const 
 /* Member compute over every tile: the full tiles and the partial last
  * tiles of each band slot, each class counted once. */
 static double member_cycles(const cost_group *cg, const cg_member *mb,
-			    const tile_shape *sh, plan_unit u, double *useful)
+			    const tile_shape *sh, plan_unit u, double *useful, box_lv *lv)
 {
 	const cost_einsum_info *in = &cg->m->es[mb->e];
 	int64_t ext[EIN_MAX_VARS];
@@ -975,6 +1047,7 @@ static double member_cycles(const cost_group *cg, const cg_member *mb,
 	}
 	double total = 0, use = 0;
 	int idx[PLAN_MAX_BAND] = {0};
+	memset(lv, 0, sizeof(*lv));
 	for (;;) {
 		double cnt = 1;
 		for (int k = 0; k < sh->m; k++) {
@@ -982,9 +1055,15 @@ static double member_cycles(const cost_group *cg, const cg_member *mb,
 			cnt *= count[k][idx[k]];
 		}
 		double us = 0;
-		double cy = box_cycles(cg->m, in, u, ext, &us);
+		box_lv b = {{0}, {0}, 0};
+		double cy = box_cycles(cg->m, in, u, ext, &us, &b);
 		if (cy < 0)
 			return -1;
+		for (int l = 1; l < TARGET_MAX_LEVELS; l++) {
+			lv->rd[l] += cnt * b.rd[l];
+			lv->wr[l] += cnt * b.wr[l];
+		}
+		lv->blocks += cnt * b.blocks;
 		const target *t = cg->m->t;
 		if (t->kind == TARGET_CPU && u == PLAN_UNIT_1D)
 			cy += strided_accesses(cg, mb, sh, ext) / t->cpu.strided_gelem;
@@ -1058,11 +1137,14 @@ static void tensor_options(const cost_group *cg, const cg_tensor *ts,
 			buf = o->tile;
 		o->buf[l] = buf;
 		o->loads[l] = loads;
-		if (!ts->written)
+		if (!ts->written) {
 			o->traffic[l] = mult * data;
-		else
+			o->traffic_w[l] = 0;
+		} else {
 			o->traffic[l] = ts->out_elems + ts->ext_read_elems +
 					2 * (mult - 1) * dataw;
+			o->traffic_w[l] = ts->out_elems + (mult - 1) * dataw;
+		}
 	}
 	/* Carried data (halos, recurrence states): the tile's part written
 	 * by earlier tiles along a slot, kept for every inner tile that
@@ -1092,7 +1174,9 @@ typedef struct eval_state {
 	signed char mp[COST_MAX_TENSORS];
 	double peak;   /* bytes */
 	double traffic; /* elements */
+	double traffic_w; /* of which written to DRAM */
 	double extra2d, extra1d; /* recomputation cycles */
+	box_lv extra_lv; /* recomputation's on-chip traffic */
 } eval_state;
 
 /* Is the tensor live at member position pos under multi-pass choice mp? */
@@ -1166,18 +1250,25 @@ static double state_peak(const eval_ctx *x, const eval_state *st)
 	return persistent + peak;
 }
 
-static double tensor_traffic(const eval_ctx *x, const eval_state *st, int i)
+/* Tensor i's DRAM traffic in elements; *written (may be NULL) receives
+ * the part written. */
+static double tensor_traffic(const eval_ctx *x, const eval_state *st, int i, double *written)
 {
 	const cg_tensor *ts = &x->cg->ts[i];
 	const tensor_opts *o = &x->opts[i];
 	double tr = o->traffic[st->level[i]];
+	double w = o->traffic_w[st->level[i]];
 	if (ts->npass >= 2 && st->mp[i] == PLAN_MP_SPILL) {
 		/* Read back for every later pass; an internal tensor is also
 		 * written out once. */
 		tr += (ts->npass - 1) * o->all_tiles;
-		if (ts->written && ts->out_elems == 0)
+		if (ts->written && ts->out_elems == 0) {
 			tr += o->all_tiles;
+			w += o->all_tiles;
+		}
 	}
+	if (written)
+		*written = w;
 	if (ts->npass >= 2 && st->mp[i] == PLAN_MP_RECOMPUTE && ts->writer >= 0) {
 		/* The producer's DRAM inputs are fetched again. */
 		const cg_member *pm = &x->cg->mem[ts->writer];
@@ -1192,17 +1283,27 @@ static double tensor_traffic(const eval_ctx *x, const eval_state *st, int i)
 
 static void state_totals(const eval_ctx *x, eval_state *st)
 {
-	st->traffic = 0;
+	st->traffic = st->traffic_w = 0;
 	st->extra2d = st->extra1d = 0;
+	memset(&st->extra_lv, 0, sizeof(st->extra_lv));
 	for (int i = 0; i < x->cg->nt; i++) {
-		st->traffic += tensor_traffic(x, st, i);
+		double w;
+		st->traffic += tensor_traffic(x, st, i, &w);
+		st->traffic_w += w;
 		const cg_tensor *ts = &x->cg->ts[i];
 		if (ts->npass >= 2 && st->mp[i] == PLAN_MP_RECOMPUTE && ts->writer >= 0) {
-			double more = (ts->npass - 1) * x->cyc[ts->writer];
+			double n = ts->npass - 1;
+			double more = n * x->cyc[ts->writer];
 			if (x->unit[ts->writer] == PLAN_UNIT_2D)
 				st->extra2d += more;
 			else
 				st->extra1d += more;
+			const box_lv *p = &x->lv[ts->writer];
+			for (int l = 1; l < TARGET_MAX_LEVELS; l++) {
+				st->extra_lv.rd[l] += n * p->rd[l];
+				st->extra_lv.wr[l] += n * p->wr[l];
+			}
+			st->extra_lv.blocks += n * p->blocks;
 		}
 	}
 	st->peak = state_peak(x, st);
@@ -1261,19 +1362,53 @@ static void fill_cost(const eval_ctx *x, const eval_state *st, plan_cost *c,
 {
 	const target *t = x->t;
 	double c2 = x->comp2d + st->extra2d, c1 = x->comp1d + st->extra1d;
+	memset(c, 0, sizeof(*c));
+	/* The on-chip levels: each member's traffic on its array, and the
+	 * per-tile overheads (a buffer tile per band tile, a PE tile per
+	 * block of the 2D array). */
+	c->nlevels = t->nlevels;
+	double blocks = st->extra_lv.blocks;
+	for (int l = 1; l < t->nlevels; l++) {
+		c->level_read_bytes[l] = st->extra_lv.rd[l] * x->bpv;
+		c->level_write_bytes[l] = st->extra_lv.wr[l] * x->bpv;
+	}
+	for (int i = 0; i < x->cg->nm; i++) {
+		for (int l = 1; l < t->nlevels; l++) {
+			c->level_read_bytes[l] += x->lv[i].rd[l] * x->bpv;
+			c->level_write_bytes[l] += x->lv[i].wr[l] * x->bpv;
+		}
+		blocks += x->lv[i].blocks;
+	}
+	double ov = x->sh->ntiles * t->levels[1].tile_overhead_cycles;
+	if (t->nlevels > 2)
+		ov += blocks * t->levels[2].tile_overhead_cycles;
 	double comp;
 	if (t->concurrent)
 		comp = c2 > c1 ? c2 : c1;
 	else
 		comp = c2 + c1 + x->switches * t->switch_cycles;
-	double bytes = st->traffic * x->bpv;
-	double mem = bytes / target_bytes_per_cycle(t);
-	double hi = comp > mem ? comp : mem, lo = comp > mem ? mem : comp;
+	comp += ov;
+	double bytes = st->traffic * x->bpv, wbytes = st->traffic_w * x->bpv;
+	c->level_read_bytes[0] = bytes - wbytes;
+	c->level_write_bytes[0] = wbytes;
+	/* The on-chip levels stream operands to the arrays as they compute
+	 * (at the grain of a PE tile): the array side takes the longest of
+	 * the three.  It overlaps with DRAM tile by tile: the longer, plus
+	 * the shorter's fill and drain (section 7). */
+	double inner = comp;
+	for (int l = 0; l < t->nlevels; l++) {
+		c->level_cycles[l] = target_level_cycles(t, l, c->level_read_bytes[l],
+							 c->level_write_bytes[l]);
+		if (l > 0 && c->level_cycles[l] > inner)
+			inner = c->level_cycles[l];
+	}
+	double mem = c->level_cycles[0];
+	double hi = inner > mem ? inner : mem, lo = inner > mem ? mem : inner;
 	double lat = hi + lo / (x->sh->ntiles > 1 ? x->sh->ntiles : 1);
-	memset(c, 0, sizeof(*c));
 	c->comp_cycles_2d = c2;
 	c->comp_cycles_1d = c1;
 	c->comp_cycles = comp;
+	c->overhead_cycles = ov;
 	c->mem_cycles = mem;
 	c->cycles = lat;
 	c->dram_bytes = bytes;
@@ -1308,13 +1443,14 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
 {
 	const cost_group *cg = x->cg;
 	const target *t = x->t;
-	double bpc = target_bytes_per_cycle(t);
-	double mem_of[COST_MAX_MEMBERS] = {0};
+	double mem_of[COST_MAX_MEMBERS] = {0}, wr_of[COST_MAX_MEMBERS] = {0};
 	for (int i = 0; i < cg->nt; i++) {
 		const cg_tensor *ts = &cg->ts[i];
 		const tensor_opts *o = &x->opts[i];
 		int l = st->level[i];
-		double tr = tensor_traffic(x, st, i) * x->bpv;
+		double w;
+		double tr = tensor_traffic(x, st, i, &w) * x->bpv;
+		w *= x->bpv;
 		res->level[i] = st->level[i];
 		res->mp[i] = ts->npass >= 2 ? st->mp[i] : PLAN_MP_NONE;
 		res->tile_elems[i] = o->tile;
@@ -1334,11 +1470,12 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
 		else
 			rd = 0;
 		mem_of[ts->writer >= 0 ? ts->writer : 0] += tr - rd;
+		wr_of[ts->writer >= 0 ? ts->writer : 0] += w;
 	}
 	double wsum = 0, wts[COST_MAX_MEMBERS];
 	for (int i = 0; i < cg->nm; i++) {
 		double comp = x->cyc[i];
-		double mem = mem_of[i] / bpc;
+		double mem = target_level_cycles(t, 0, mem_of[i] - wr_of[i], wr_of[i]);
 		wts[i] = comp > mem ? comp : mem;
 		wsum += wts[i];
 	}
@@ -1352,7 +1489,17 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
 			c->comp_cycles_1d = x->cyc[i];
 		c->comp_cycles = x->cyc[i];
 		c->dram_bytes = mem_of[i];
-		c->mem_cycles = mem_of[i] / bpc;
+		c->mem_cycles = target_level_cycles(t, 0, mem_of[i] - wr_of[i], wr_of[i]);
+		c->nlevels = t->nlevels;
+		c->level_read_bytes[0] = mem_of[i] - wr_of[i];
+		c->level_write_bytes[0] = wr_of[i];
+		for (int l = 1; l < t->nlevels; l++) {
+			c->level_read_bytes[l] = x->lv[i].rd[l] * x->bpv;
+			c->level_write_bytes[l] = x->lv[i].wr[l] * x->bpv;
+		}
+		for (int l = 0; l < t->nlevels; l++)
+			c->level_cycles[l] = target_level_cycles(t, l, c->level_read_bytes[l],
+								 c->level_write_bytes[l]);
 		c->cycles = wsum > 0 ? res->cost.cycles * wts[i] / wsum
 				     : res->cost.cycles / cg->nm;
 		if (x->cyc[i] > 0) {
@@ -1399,8 +1546,9 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 	for (int i = 0; i < cg->nm; i++) {
 		const cg_member *mb = &cg->mem[i];
 		double u1 = 0, u2 = 0;
-		double c1 = member_cycles(cg, mb, &sh, PLAN_UNIT_1D, &u1);
-		double c2 = mb->can2d ? member_cycles(cg, mb, &sh, PLAN_UNIT_2D, &u2) : -1;
+		box_lv l1, l2;
+		double c1 = member_cycles(cg, mb, &sh, PLAN_UNIT_1D, &u1, &l1);
+		double c2 = mb->can2d ? member_cycles(cg, mb, &sh, PLAN_UNIT_2D, &u2, &l2) : -1;
 		int want = cfg->unit[i];
 		plan_unit u;
 		if (want == PLAN_UNIT_2D && c2 >= 0)
@@ -1413,6 +1561,7 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 		x->unit[i] = u;
 		x->cyc[i] = u == PLAN_UNIT_2D ? c2 : c1;
 		x->useful[i] = u == PLAN_UNIT_2D ? u2 : u1;
+		x->lv[i] = u == PLAN_UNIT_2D ? l2 : l1;
 		if (u == PLAN_UNIT_2D)
 			x->comp2d += x->cyc[i];
 		else
@@ -1511,6 +1660,7 @@ void cost_total(const target *t, const plan_cost *groups, int ngroups,
 		plan_cost *total, double *latency_seconds)
 {
 	memset(total, 0, sizeof(*total));
+	total->nlevels = t->nlevels;
 	double w2 = 0, w1 = 0, wm = 0;
 	for (int i = 0; i < ngroups; i++) {
 		const plan_cost *g = &groups[i];
@@ -1520,6 +1670,12 @@ void cost_total(const target *t, const plan_cost *groups, int ngroups,
 		total->mem_cycles += g->mem_cycles;
 		total->cycles += g->cycles;
 		total->dram_bytes += g->dram_bytes;
+		total->overhead_cycles += g->overhead_cycles;
+		for (int l = 0; l < PLAN_MAX_LEVELS; l++) {
+			total->level_read_bytes[l] += g->level_read_bytes[l];
+			total->level_write_bytes[l] += g->level_write_bytes[l];
+			total->level_cycles[l] += g->level_cycles[l];
+		}
 		if (g->buffer_bytes > total->buffer_bytes)
 			total->buffer_bytes = g->buffer_bytes;
 		w2 += g->util_2d * g->cycles;

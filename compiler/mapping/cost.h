@@ -57,6 +57,8 @@ typedef struct cost_einsum_info {
 	 * a lane computes while it reads, so a point costs the larger of its
 	 * operations and its reads. */
 	double read_cycles;
+	int nreads;	   /* distinct operand reads per point */
+	uint32_t outvars;  /* variables of the output */
 } cost_einsum_info;
 
 typedef struct cost_model cost_model;

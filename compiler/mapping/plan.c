@@ -64,7 +64,34 @@ static void add_num(cJSON *o, const char *key, double v)
 	cJSON_AddNumberToObject(o, key, strtod(buf, NULL));
 }
 
-static void cost_json(cJSON *parent, const char *key, const plan_cost *c)
+const char *plan_level_name(const plan *p, int l)
+{
+	const cJSON *ls = p->target ? cJSON_GetObjectItemCaseSensitive(p->target, "memory_levels")
+				    : NULL;
+	const cJSON *lv = ls ? cJSON_GetArrayItem(ls, l) : NULL;
+	const cJSON *nm = lv ? cJSON_GetObjectItemCaseSensitive(lv, "name") : NULL;
+	if (cJSON_IsString(nm))
+		return nm->valuestring;
+	return l == 0 ? "DRAM" : l == 1 ? "buffer" : "PE";
+}
+
+/* Per level: bytes read and written, busy cycles, and the share of the
+ * latency they take. */
+static void levels_json(cJSON *o, const plan *p, const plan_cost *c)
+{
+	cJSON *ls = cJSON_AddArrayToObject(o, "levels");
+	for (int l = 0; l < c->nlevels && l < PLAN_MAX_LEVELS; l++) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "name", plan_level_name(p, l));
+		add_num(r, "read_bytes", round(c->level_read_bytes[l]));
+		add_num(r, "write_bytes", round(c->level_write_bytes[l]));
+		add_num(r, "cycles", round(c->level_cycles[l]));
+		add_num(r, "util", c->cycles > 0 ? c->level_cycles[l] / c->cycles : 0);
+		cJSON_AddItemToArray(ls, r);
+	}
+}
+
+static void cost_json(cJSON *parent, const char *key, const plan *p, const plan_cost *c)
 {
 	cJSON *o = cJSON_AddObjectToObject(parent, key);
 	add_num(o, "cycles", round(c->cycles));
@@ -77,6 +104,8 @@ static void cost_json(cJSON *parent, const char *key, const plan_cost *c)
 	add_num(o, "util_2d", c->util_2d);
 	add_num(o, "util_1d", c->util_1d);
 	add_num(o, "mem_util", c->mem_util);
+	add_num(o, "overhead_cycles", round(c->overhead_cycles));
+	levels_json(o, p, c);
 }
 
 cJSON *plan_to_json(const plan *p, const ein_cascade *c)
@@ -103,6 +132,8 @@ cJSON *plan_to_json(const plan *p, const ein_cascade *c)
 	add_num(tot, "util_2d", p->total.util_2d);
 	add_num(tot, "util_1d", p->total.util_1d);
 	add_num(tot, "mem_util", p->total.mem_util);
+	add_num(tot, "overhead_cycles", round(p->total.overhead_cycles));
+	levels_json(tot, p, &p->total);
 	cJSON_AddNumberToObject(tot, "groups", p->ngroups);
 	cJSON *se = cJSON_AddObjectToObject(j, "search");
 	add_num(se, "seconds", p->search_seconds);
@@ -137,14 +168,14 @@ cJSON *plan_to_json(const plan *p, const ein_cascade *c)
 		/* Seconds at the target's clock (the plan keeps the total's). */
 		add_num(o, "latency_seconds", p->total.cycles > 0
 			? g->cost.cycles * (p->latency_seconds / p->total.cycles) : 0);
-		cost_json(o, "cost", &g->cost);
+		cost_json(o, "cost", p, &g->cost);
 		cJSON *ms = cJSON_AddArrayToObject(o, "members");
 		for (int k = 0; k < g->nmembers; k++) {
 			const plan_member *mb = &g->members[k];
 			cJSON *r = cJSON_CreateObject();
 			cJSON_AddStringToObject(r, "einsum", c->einsums[mb->einsum].name);
 			cJSON_AddStringToObject(r, "unit", unit_names[mb->unit]);
-			cost_json(r, "cost", &mb->cost);
+			cost_json(r, "cost", p, &mb->cost);
 			cJSON_AddItemToArray(ms, r);
 		}
 		cJSON *ts = cJSON_AddArrayToObject(o, "tensors");

@@ -33,6 +33,8 @@ typedef enum plan_multipass {
 	PLAN_MP_RECOMPUTE /* recomputed for the second pass */
 } plan_multipass;
 
+#define PLAN_MAX_LEVELS 3 /* TARGET_MAX_LEVELS */
+
 typedef struct plan_cost {
 	double comp_cycles_2d; /* cycles the 2D array is busy */
 	double comp_cycles_1d; /* cycles the 1D array is busy */
@@ -42,6 +44,14 @@ typedef struct plan_cost {
 	double dram_bytes;     /* DRAM traffic */
 	double buffer_bytes;   /* peak global-buffer occupancy */
 	double util_2d, util_1d, mem_util; /* 0..1 */
+	/* The memory hierarchy (target.h): per level, the bytes read from it
+	 * and written to it, and the cycles they take at its bandwidths
+	 * (level 0 is DRAM: dram_bytes split, mem_cycles); the per-tile
+	 * overhead cycles of every level, part of comp_cycles. */
+	int nlevels;
+	double level_read_bytes[PLAN_MAX_LEVELS], level_write_bytes[PLAN_MAX_LEVELS];
+	double level_cycles[PLAN_MAX_LEVELS];
+	double overhead_cycles;
 } plan_cost;
 
 /* How a group holds one tensor it touches (an extension of the lead's
@@ -105,6 +115,9 @@ typedef struct plan {
 } plan;
 
 void plan_free(plan *p);
+
+/* The name of memory level l of the plan's target ("DRAM", ...). */
+const char *plan_level_name(const plan *p, int l);
 
 /* The plan as JSON (docs/plan.md).  __isl_give-style: caller deletes. */
 cJSON *plan_to_json(const plan *p, const ein_cascade *c);

@@ -441,12 +441,17 @@ static void csv_str(sbuf *out, const char *v)
 	sbuf_printf(out, "\"");
 }
 
-/* The figures of a row, in the order of the header. */
-static const char *const figure_names[] = {
+/* The figures of a row, in the order of the header: the totals, then the
+ * on-chip levels (level 1 the buffer, level 2 PE storage; 0 when the
+ * target has no such level), bytes read and written and the share of the
+ * latency busy. */
+#define NFIGURES 15
+static const char *const figure_names[NFIGURES + 1] = {
 	"groups",     "latency_seconds", "cycles",  "comp_cycles", "mem_cycles", "dram_bytes",
-	"peak_buffer_bytes", "util_2d",	 "util_1d", "mem_util",	   NULL};
+	"peak_buffer_bytes", "util_2d",	 "util_1d", "mem_util", "overhead_cycles",
+	"level1_bytes", "level1_util", "level2_bytes", "level2_util", NULL};
 
-static void figures(const sweep_result *r, double v[10])
+static void figures(const sweep_result *r, double v[NFIGURES])
 {
 	v[0] = r->groups;
 	v[1] = r->latency_seconds;
@@ -458,6 +463,13 @@ static void figures(const sweep_result *r, double v[10])
 	v[7] = r->total.util_2d;
 	v[8] = r->total.util_1d;
 	v[9] = r->total.mem_util;
+	v[10] = r->total.overhead_cycles;
+	for (int l = 1; l <= 2; l++) {
+		int on = l < r->total.nlevels;
+		v[9 + 2 * l] = on ? r->total.level_read_bytes[l] + r->total.level_write_bytes[l] : 0;
+		v[10 + 2 * l] = on && r->total.cycles > 0
+					? r->total.level_cycles[l] / r->total.cycles : 0;
+	}
 }
 
 void sweep_csv_header(const sweep_spec *s, sbuf *out)
@@ -485,7 +497,7 @@ void sweep_csv_row(const sweep_spec *s, const sweep_point *p, const sweep_result
 			sbuf_printf(out, ",%" PRId64,
 				    d->values[(size_t)p->def[k] * (size_t)d->nnames + (size_t)q]);
 	}
-	double v[10];
+	double v[NFIGURES];
 	figures(r, v);
 	for (int i = 0; figure_names[i]; i++)
 		sbuf_printf(out, ",%.10g", v[i]);
@@ -510,12 +522,12 @@ cJSON *sweep_json_row(const sweep_spec *s, const sweep_point *p, const sweep_res
 				d, df->names[q],
 				(double)df->values[(size_t)p->def[k] * (size_t)df->nnames + (size_t)q]);
 	}
-	double v[10];
+	double v[NFIGURES];
 	figures(r, v);
 	for (int i = 0; figure_names[i]; i++)
 		cJSON_AddNumberToObject(j, figure_names[i], v[i]);
 	/* cJSON's adders fail quietly: count what arrived. */
-	if (!d || cJSON_GetArraySize(j) != 6 + 10) {
+	if (!d || cJSON_GetArraySize(j) != 6 + NFIGURES) {
 		cJSON_Delete(j);
 		return NULL;
 	}
