@@ -64,6 +64,15 @@ static void dis_header(const mlb_module *m, FILE *o)
 	pdouble(o, t->dram_gb_per_s);
 	fprintf(o, " clock_ghz=");
 	pdouble(o, t->clock_ghz);
+	for (int l = 0; l < t->nlevels; l++) {
+		const mlb_level *lv = &t->levels[l];
+		fprintf(o, "\n.level \"%s\" bytes=%" PRId64 " read_gbps=", lv->name, lv->bytes);
+		pdouble(o, lv->read_gb_per_s);
+		fprintf(o, " write_gbps=");
+		pdouble(o, lv->write_gb_per_s);
+		fprintf(o, " overhead=");
+		pdouble(o, lv->tile_overhead_cycles);
+	}
 	fprintf(o, "\n.cycles");
 	for (int k = 0; k < MLB_NOPS; k++) {
 		fprintf(o, " %s=", mlb_cost_name(k));
@@ -664,6 +673,52 @@ static void dir_target(as *a)
 	a->have_target = 1;
 }
 
+static const char *const level_keys[] = {"bytes", "read_gbps", "write_gbps", "overhead"};
+
+static const char *level_key(int i)
+{
+	return level_keys[i];
+}
+
+/* .level "NAME" bytes=N read_gbps=X write_gbps=Y overhead=Z: the next
+ * memory level, from DRAM inwards (format 1.1). */
+static void dir_level(as *a)
+{
+	mlb_target *t = &a->m->target;
+	tok d = {T_END, NULL, 1, 1};
+	if (t->nlevels >= MLB_MAX_LEVELS) {
+		err_at(a, &d, "more than %d .level lines", MLB_MAX_LEVELS);
+		return;
+	}
+	mlb_level *lv = &t->levels[t->nlevels];
+	if (get_str(a, lv->name, sizeof(lv->name), "the level's name in quotes") < 0)
+		return;
+	int seen[4] = {0}, key, more;
+	tok v;
+	while ((more = get_key(a, level_key, 4, seen,
+			       "a level field (bytes, read_gbps, write_gbps, overhead)", &key,
+			       &v)) > 0) {
+		int r = 0;
+		switch (key) {
+		case 0: r = parse_int(a, &v, 0, INT64_MAX, &lv->bytes, "bytes"); break;
+		case 1: r = parse_double(a, &v, &lv->read_gb_per_s); break;
+		case 2: r = parse_double(a, &v, &lv->write_gb_per_s); break;
+		case 3: r = parse_double(a, &v, &lv->tile_overhead_cycles); break;
+		}
+		if (r < 0)
+			return;
+	}
+	if (more < 0)
+		return;
+	for (int i = 0; i < 4; i++)
+		if (!seen[i]) {
+			tok e = {T_END, NULL, 1, 1};
+			err_at(a, &e, ".level lacks '%s'", level_keys[i]);
+			return;
+		}
+	t->nlevels++;
+}
+
 static void dir_cycles(as *a)
 {
 	int seen[MLB_NOPS] = {0}, key, more;
@@ -1229,6 +1284,8 @@ static void directive(as *a, const tok *d)
 	} else if (word_is(d, ".target")) {
 		a->line_target = a->lineno;
 		dir_target(a);
+	} else if (word_is(d, ".level")) {
+		dir_level(a);
 	} else if (word_is(d, ".cycles")) {
 		dir_cycles(a);
 	} else if (word_is(d, ".dram")) {

@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define MLB_VERSION_MAJOR 1
-#define MLB_VERSION_MINOR 0
+#define MLB_VERSION_MINOR 1 /* 1.1: memory levels in TRGT */
 
 #define MLB_MAX_DIMS 8	   /* dimensions of a box or of a tensor */
 #define MLB_MAX_STREAMS 8  /* operand streams of one operation */
@@ -134,12 +134,27 @@ typedef enum mlb_binop {
 
 typedef enum mlb_role { MLB_ROLE_INPUT, MLB_ROLE_WEIGHT, MLB_ROLE_OUTPUT, MLB_ROLE_TEMP } mlb_role;
 
+#define MLB_MAX_LEVELS 3
+#define MLB_MAX_LEVEL_NAME 31
+
+/* A level of the memory hierarchy (format 1.1; docs/isa.md, "Timing"):
+ * 0 DRAM, 1 the buffer, 2 PE storage. */
+typedef struct mlb_level {
+	char name[MLB_MAX_LEVEL_NAME + 1];
+	int64_t bytes; /* 0 for DRAM */
+	double read_gb_per_s, write_gb_per_s, tile_overhead_cycles;
+} mlb_level;
+
 typedef struct mlb_target {
 	char name[MLB_MAX_NAME + 1];
 	int64_t rows, cols, cores, drain_cycles, lanes, buffer_bytes;
 	double op_cycles[MLB_NOPS];
 	int concurrent, double_buffer, bytes_per_value;
 	double switch_cycles, dram_gb_per_s, clock_ghz;
+	/* 0: none given (format 1.0, or a target without memory_levels):
+	 * DRAM at dram_gb_per_s both ways, the buffer unlimited. */
+	int nlevels;
+	mlb_level levels[MLB_MAX_LEVELS];
 } mlb_target;
 
 typedef struct mlb_tensor {

@@ -4,6 +4,7 @@
 #include "mlb_impl.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,6 +88,48 @@ int mlb_addr_regs(const mlb_module *m, const mlb_insn *in)
 	return d->nstreams;
 }
 
+/* The memory levels (format 1.1): none, or DRAM, the buffer (its bytes
+ * the buffer's) and maybe PE storage, nested, with positive bandwidths
+ * (DRAM's read bandwidth is dram_gb_per_s). */
+static int check_levels(const mlb_target *t, char *err, size_t errlen)
+{
+	if (t->nlevels == 0)
+		return 0;
+	if (t->nlevels < 2 || t->nlevels > MLB_MAX_LEVELS) {
+		mlb_seterr(err, errlen, "target levels: %d (0, or 2 to %d)", t->nlevels,
+			   MLB_MAX_LEVELS);
+		return -1;
+	}
+	for (int l = 0; l < t->nlevels; l++) {
+		const mlb_level *lv = &t->levels[l];
+		if (!lv->name[0] || !mlb_text_ok(lv->name, strlen(lv->name))) {
+			mlb_seterr(err, errlen, "target level %d: an empty or unprintable name", l);
+			return -1;
+		}
+		if (!(lv->read_gb_per_s > 0 && lv->read_gb_per_s < 1e12) ||
+		    !(lv->write_gb_per_s > 0 && lv->write_gb_per_s < 1e12) ||
+		    !(lv->tile_overhead_cycles >= 0 && lv->tile_overhead_cycles < 1e12)) {
+			mlb_seterr(err, errlen, "target level %d (%s): bandwidths must be positive "
+				   "and overheads non-negative, finite and in range", l, lv->name);
+			return -1;
+		}
+		if (l == 0 ? lv->bytes < 0 || lv->tile_overhead_cycles != 0
+			   : lv->bytes < 1 || (t->levels[l - 1].bytes > 0 &&
+					       lv->bytes > t->levels[l - 1].bytes)) {
+			mlb_seterr(err, errlen, "target level %d (%s): %" PRId64 " bytes do not nest "
+				   "inside the level around it", l, lv->name, lv->bytes);
+			return -1;
+		}
+	}
+	if (t->levels[0].read_gb_per_s != t->dram_gb_per_s ||
+	    t->levels[1].bytes != t->buffer_bytes) {
+		mlb_seterr(err, errlen, "target levels: DRAM's read bandwidth and the buffer's "
+			   "bytes must be dram_gb_per_s and buffer_bytes");
+		return -1;
+	}
+	return 0;
+}
+
 static int check_target(const mlb_target *t, char *err, size_t errlen)
 {
 	if (!mlb_text_ok(t->name, strlen(t->name))) {
@@ -132,7 +175,7 @@ static int check_target(const mlb_target *t, char *err, size_t errlen)
 			       mlb_cost_name(k));
 			return -1;
 		}
-	return 0;
+	return check_levels(t, err, errlen);
 }
 
 static int check_tensors(const mlb_module *m, char *err, size_t errlen)
@@ -619,6 +662,11 @@ int mlb_validate(const mlb_module *m, char *err, size_t errlen)
 {
 	if (m->version_minor < 0 || m->version_minor > 0xffff) {
 		mlb_seterr(err, errlen, "minor version %d is not a 16-bit number", m->version_minor);
+		return -1;
+	}
+	if (m->version_minor < 1 && m->target.nlevels) {
+		mlb_seterr(err, errlen, "target levels need format 1.1 (the module is 1.%d)",
+			   m->version_minor);
 		return -1;
 	}
 	if (!mlb_text_ok(m->name, strlen(m->name)) || !mlb_text_ok(m->source, strlen(m->source))) {

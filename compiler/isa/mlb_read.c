@@ -176,7 +176,7 @@ static void rd_end_section(rd *r, size_t end, int k)
 			mlb_section_tags[k], end - r->pos);
 }
 
-static void read_target(rd *r, mlb_target *t)
+static void read_target(rd *r, mlb_target *t, int minor)
 {
 	rd_str(r, t->name, MLB_MAX_NAME, "target name");
 	t->rows = rd_i64(r, "target rows");
@@ -199,6 +199,25 @@ static void read_target(rd *r, mlb_target *t)
 	t->clock_ghz = rd_f64(r, "target clock_ghz");
 	for (int k = 0; k < MLB_NOPS; k++)
 		t->op_cycles[k] = rd_f64(r, "target op_cycles");
+	if (minor < 1)
+		return;
+	/* Format 1.1: the memory levels (0, or 2 to MLB_MAX_LEVELS). */
+	at = r->pos;
+	int n = (int)rd_uint(r, 1, "target level count");
+	if (!r->failed && (n == 1 || n > MLB_MAX_LEVELS)) {
+		r->pos = at;
+		rd_fail(r, "target has %d memory levels (0, or 2 to %d)", n, MLB_MAX_LEVELS);
+		return;
+	}
+	t->nlevels = r->failed ? 0 : n;
+	for (int l = 0; l < t->nlevels && !r->failed; l++) {
+		mlb_level *lv = &t->levels[l];
+		rd_str(r, lv->name, MLB_MAX_LEVEL_NAME, "level name");
+		lv->bytes = rd_i64(r, "level bytes");
+		lv->read_gb_per_s = rd_f64(r, "level read_gb_per_s");
+		lv->write_gb_per_s = rd_f64(r, "level write_gb_per_s");
+		lv->tile_overhead_cycles = rd_f64(r, "level tile_overhead_cycles");
+	}
 }
 
 static void read_tensors(rd *r, mlb_module *m)
@@ -425,7 +444,7 @@ int mlb_read(const uint8_t *buf, size_t len, mlb_module **out, char *err, size_t
 			rd_str(&r, m->source, MLB_MAX_TEXT, "module source");
 			break;
 		case 1:
-			read_target(&r, &m->target);
+			read_target(&r, &m->target, m->version_minor);
 			break;
 		case 2:
 			read_tensors(&r, m);

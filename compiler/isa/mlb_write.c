@@ -122,6 +122,17 @@ int mlb_write(const mlb_module *m, uint8_t **buf, size_t *len, char *err, size_t
 	wr_f64(&w, t->clock_ghz);
 	for (int k = 0; k < MLB_NOPS; k++)
 		wr_f64(&w, t->op_cycles[k]);
+	if (m->version_minor >= 1) {
+		wr_uint(&w, (uint64_t)t->nlevels, 1);
+		for (int l = 0; l < t->nlevels; l++) {
+			const mlb_level *lv = &t->levels[l];
+			wr_str(&w, lv->name);
+			wr_uint(&w, (uint64_t)lv->bytes, 8);
+			wr_f64(&w, lv->read_gb_per_s);
+			wr_f64(&w, lv->write_gb_per_s);
+			wr_f64(&w, lv->tile_overhead_cycles);
+		}
+	}
 	wr_end_section(&w, at);
 	at = wr_section(&w, 2);
 	wr_uint(&w, (uint64_t)m->dram_values, 8);

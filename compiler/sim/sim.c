@@ -37,6 +37,8 @@ typedef struct timing {
 	int mode;	   /* array mode: -1 none, 0 1D, 1 2D */
 	recs ld, comp, st, pst;
 	double g_dram, g_dma, g_2d, g_1d, g_sw;
+	double g_rd[MLB_MAX_LEVELS], g_wr[MLB_MAX_LEVELS]; /* bytes per level */
+	double g_ov; /* per-tile overheads */
 	int64_t g_tiles;
 } timing;
 
@@ -325,7 +327,29 @@ static void group_begin(sim *s, int g)
 	t->mode = -1;
 	t->ld.n = t->comp.n = t->st.n = t->pst.n = 0;
 	t->g_dram = t->g_dma = t->g_2d = t->g_1d = t->g_sw = 0;
+	memset(t->g_rd, 0, sizeof(t->g_rd));
+	memset(t->g_wr, 0, sizeof(t->g_wr));
+	t->g_ov = 0;
 	t->g_tiles = 0;
+}
+
+/* Cycles of level l for these bytes (the cost model's rule: reads and
+ * writes at their bandwidths, one after the other); 0 when the target
+ * gives no levels beyond DRAM's rate. */
+static double level_cycles(const mlb_target *tg, int l, double rd, double wr)
+{
+	if (tg->nlevels == 0) {
+		if (l > 0)
+			return 0;
+		return (rd + wr) / (tg->dram_gb_per_s / tg->clock_ghz);
+	}
+	const mlb_level *lv = &tg->levels[l];
+	return rd / (lv->read_gb_per_s / tg->clock_ghz) + wr / (lv->write_gb_per_s / tg->clock_ghz);
+}
+
+static double level_overhead(const mlb_target *tg, int l)
+{
+	return l < tg->nlevels ? tg->levels[l].tile_overhead_cycles : 0;
 }
 
 static void group_end(sim *s)
@@ -348,9 +372,32 @@ static void group_end(sim *s)
 	const mlb_target *tg = &s->m->target;
 	double comp = tg->concurrent ? (t->g_2d > t->g_1d ? t->g_2d : t->g_1d)
 				     : t->g_2d + t->g_1d + t->g_sw;
-	double hi = comp > t->g_dma ? comp : t->g_dma, lo = comp > t->g_dma ? t->g_dma : comp;
+	/* Per-tile overheads: a buffer tile per tile, PE tiles as counted. */
+	t->g_ov += (double)t->g_tiles * level_overhead(tg, 1);
+	comp += t->g_ov;
+	/* The on-chip levels stream to the arrays while they compute: the
+	 * array side takes the longest of the three (cost model). */
+	double inner = comp, lc[MLB_MAX_LEVELS] = {0};
+	int nl = tg->nlevels ? tg->nlevels : 1;
+	for (int l = 1; l < nl; l++) {
+		lc[l] = level_cycles(tg, l, t->g_rd[l], t->g_wr[l]);
+		if (lc[l] > inner)
+			inner = lc[l];
+	}
+	double hi = inner > t->g_dma ? inner : t->g_dma, lo = inner > t->g_dma ? t->g_dma : inner;
 	double lat = hi + lo / (t->g_tiles > 1 ? (double)t->g_tiles : 1.0);
 	sim_group_stats *g = &s->st->groups[t->group];
+	g->overhead_cycles += t->g_ov;
+	s->st->overhead_cycles += t->g_ov;
+	g->level_cycles[0] += t->g_dma;
+	for (int l = 1; l < nl; l++) {
+		g->level_read_bytes[l] += t->g_rd[l];
+		g->level_write_bytes[l] += t->g_wr[l];
+		g->level_cycles[l] += lc[l];
+		s->st->level_read_bytes[l] += t->g_rd[l];
+		s->st->level_write_bytes[l] += t->g_wr[l];
+		s->st->level_cycles[l] += lc[l];
+	}
 	g->cycles += lat;
 	g->scheduled_cycles += e - t->g0;
 	s->st->cycles += lat;
@@ -377,8 +424,17 @@ static void time_dma(sim *s, int insn, double values, int store)
 {
 	const mlb_target *tg = &s->m->target;
 	double bytes = values * tg->bytes_per_value;
-	double cyc = bytes / (tg->dram_gb_per_s / tg->clock_ghz);
+	double cyc = store ? level_cycles(tg, 0, 0, bytes) : level_cycles(tg, 0, bytes, 0);
 	timing *t = &s->t;
+	sim_group_stats *g = &s->st->groups[t->group];
+	if (store) {
+		g->level_write_bytes[0] += bytes;
+		s->st->level_write_bytes[0] += bytes;
+	} else {
+		g->level_read_bytes[0] += bytes;
+		s->st->level_read_bytes[0] += bytes;
+	}
+	s->st->level_cycles[0] += cyc;
 	if (store) {
 		t->S += cyc;
 		s->st->dram_write_bytes += bytes;
@@ -422,29 +478,53 @@ static void exec_mode(sim *s, int insn, int mode)
 	t->mode = mode;
 }
 
-static void time_array(sim *s, int insn, int mode, double cyc, double useful)
+/* Values an array instruction moves at the on-chip levels: rd[l], wr[l]
+ * read from and written to level l (1 the buffer, 2 PE storage), and the
+ * PE tiles of the 2D array (cost model, docs/isa.md "Timing"). */
+typedef struct lv_traffic {
+	double rd[MLB_MAX_LEVELS], wr[MLB_MAX_LEVELS];
+	double blocks;
+} lv_traffic;
+
+static void time_array(sim *s, int insn, int mode, double cyc, double useful,
+		       const lv_traffic *lt)
 {
 	timing *t = &s->t;
-	if (!s->m->target.concurrent && t->mode != mode) {
+	const mlb_target *tg = &s->m->target;
+	if (!tg->concurrent && t->mode != mode) {
 		fault(s, "the array is in %s mode: a mode %s instruction is missing",
 		      t->mode < 0 ? "no" : t->mode ? "2D" : "1D", mode ? "2d" : "1d");
 		return;
 	}
-	t->C += cyc;
+	double bpv = (double)tg->bytes_per_value, dur = cyc;
+	for (int l = 1; l < MLB_MAX_LEVELS; l++) {
+		t->g_rd[l] += lt->rd[l] * bpv;
+		t->g_wr[l] += lt->wr[l] * bpv;
+		if (l < tg->nlevels) {
+			/* The schedule: an instruction waits for its slowest level. */
+			double lc = level_cycles(tg, l, lt->rd[l] * bpv, lt->wr[l] * bpv);
+			if (lc > dur)
+				dur = lc;
+		}
+	}
+	double ov = lt->blocks * level_overhead(tg, 2);
+	t->g_ov += ov;
+	dur += ov;
+	t->C += dur;
 	t->computed = 1;
 	if (mode) {
-		t->C2 += cyc;
+		t->C2 += dur;
 		t->g_2d += cyc;
 		s->st->cycles_2d += cyc;
 		s->st->macs_2d += useful;
 	} else {
-		t->C1 += cyc;
+		t->C1 += dur;
 		t->g_1d += cyc;
 		s->st->cycles_1d += cyc;
 		s->st->lane_ops_1d += useful;
 	}
 	t->has = 1;
-	push(s, &t->comp, insn, mode ? 1 : 2, cyc, 0);
+	push(s, &t->comp, insn, mode ? 1 : 2, dur, 0);
 }
 
 /* ---------------------------------------------------------- the boxes */
@@ -761,6 +841,41 @@ static void mac_box(float *C, const int32_t *sc, const float *X, const int32_t *
 	}
 }
 
+/* The 2D array's PE tiles (docs/isa.md, "Timing"): each PE keeps a x b
+ * accumulators of a (rows a) x (cols b) output block, a b within its share
+ * of the PE level; the buffer sends a block its operands once per k.  For
+ * an mm x nn output with mm along the rows: the a, b with the fewest
+ * operand values. */
+static void mma_traffic(const mlb_target *tg, double bt, double mm, double nn, double kk,
+			lv_traffic *lt)
+{
+	double r = (double)tg->rows, c = (double)tg->cols, per_pe = 1;
+	if (tg->nlevels > 2) {
+		double pes = r * c * (double)tg->cores;
+		per_pe = floor((double)tg->levels[2].bytes / pes / (double)tg->bytes_per_value);
+		if (per_pe < 1)
+			per_pe = 1;
+	}
+	double ma = ceil(mm / r), nb = ceil(nn / c), best = -1, blocks = 1;
+	for (double a = 1; a <= ma && a <= per_pe && a <= 4096; a++) {
+		double b = floor(per_pe / a);
+		if (b > nb)
+			b = nb;
+		double na = ceil(mm / (r * a)), nbk = ceil(nn / (c * b));
+		double rd = kk * (mm * nbk + nn * na);
+		if (best < 0 || rd < best) {
+			best = rd;
+			blocks = na * nbk;
+		}
+	}
+	memset(lt, 0, sizeof(*lt));
+	lt->rd[1] = bt * best;
+	lt->wr[1] = bt * mm * nn;
+	lt->rd[2] = bt * 2 * mm * nn * kk;
+	lt->wr[2] = bt * mm * nn;
+	lt->blocks = bt * blocks;
+}
+
 static void exec_mma(sim *s, const mlb_insn *in, const mlb_desc *d)
 {
 	box b;
@@ -795,7 +910,9 @@ static void exec_mma(sim *s, const mlb_insn *in, const mlb_desc *d)
 	double t1 = ceil(mm / r) * ceil(nn / c), t2 = ceil(nn / r) * ceil(mm / c);
 	double tiles = bt * (t1 < t2 ? t1 : t2);
 	double kc = kk > (double)tg->drain_cycles ? kk : (double)tg->drain_cycles;
-	time_array(s, s->pc, 1, ceil(tiles / (double)tg->cores) * kc, bt * mm * nn * kk);
+	lv_traffic lt;
+	mma_traffic(tg, bt, t1 <= t2 ? mm : nn, t1 <= t2 ? nn : mm, kk, &lt);
+	time_array(s, s->pc, 1, ceil(tiles / (double)tg->cores) * kc, bt * mm * nn * kk, &lt);
 }
 
 static double apply_fn(int f, double x)
@@ -906,7 +1023,8 @@ static float identity(int op)
 /* Cycles of a 1D kernel over the box (mirrors the cost model's terms:
  * operations hoisted to the dimensions they depend on, operand reads
  * overlapped with them). */
-static double vexpr_cycles(const sim *s, const mlb_desc *d, const box *b, double *useful)
+static double vexpr_cycles(const sim *s, const mlb_desc *d, const box *b, double *useful,
+			   lv_traffic *lt)
 {
 	const mlb_target *tg = &s->m->target;
 	double lanes = (double)tg->lanes, ops = 0, use = 0;
@@ -935,6 +1053,17 @@ static double vexpr_cycles(const sim *s, const mlb_desc *d, const box *b, double
 	double rd = (seq ? steps * ceil(p / steps / lanes) : ceil(p / lanes)) * nreads *
 		    tg->op_cycles[MLB_COST_READ];
 	*useful = use;
+	/* Operands from the buffer into the lanes, a result per output
+	 * position back (stream 0's dimensions); the datapath reads the
+	 * operands and writes a result per point. */
+	double outs = 1;
+	for (int j = 0; j < b->n; j++)
+		if (d->stride[0][j] != 0)
+			outs *= (double)b->ext[j];
+	memset(lt, 0, sizeof(*lt));
+	lt->rd[1] = lt->rd[2] = p * nreads;
+	lt->wr[1] = outs;
+	lt->wr[2] = p;
 	return ops > rd ? ops : rd;
 }
 
@@ -1134,12 +1263,13 @@ static void exec_vexpr(sim *s, const mlb_insn *in, const mlb_desc *d)
 	if (acc && (d->flags & MLB_F_OVERWRITE))
 		fill_out(s, s->r[in->b], d->stride[0], &b, identity(last->fn));
 	double useful;
-	double cyc = vexpr_cycles(s, d, &b, &useful);
+	lv_traffic lt;
+	double cyc = vexpr_cycles(s, d, &b, &useful, &lt);
 	int xa, ya;
 	if (acc && !(d->flags & MLB_F_SEQ) && is_mac_kernel(s, d, &xa, &ya)) {
 		mac_box(s->gb + s->r[in->b], d->stride[0], s->gb + s->r[in->b + xa],
 			d->stride[xa], s->gb + s->r[in->b + ya], d->stride[ya], &b, 1.0f);
-		time_array(s, s->pc, 0, cyc, useful);
+		time_array(s, s->pc, 0, cyc, useful, &lt);
 		return;
 	}
 	int seq = (d->flags & MLB_F_SEQ) != 0, has_var = 0;
@@ -1179,7 +1309,7 @@ static void exec_vexpr(sim *s, const mlb_insn *in, const mlb_desc *d)
 		if (j < 0)
 			break;
 	}
-	time_array(s, s->pc, 0, cyc, useful);
+	time_array(s, s->pc, 0, cyc, useful, &lt);
 }
 
 /* ---------------------------------------------------------------- run */
@@ -1435,6 +1565,24 @@ static void unit_json(cJSON *units, const char *name, double busy, double util, 
 		cJSON_AddNumberToObject(u, extra, extra_v);
 }
 
+/* Per level: name, bytes read and written, busy cycles and their share
+ * of the cycles (as the plan's "levels"). */
+static void levels_json(cJSON *o, const mlb_target *tg, const double *rd, const double *wr,
+			const double *cyc, double cycles)
+{
+	int nl = tg->nlevels ? tg->nlevels : 1;
+	cJSON *ls = cJSON_AddArrayToObject(o, "levels");
+	for (int l = 0; l < nl; l++) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "name", tg->nlevels ? tg->levels[l].name : "DRAM");
+		cJSON_AddNumberToObject(r, "read_bytes", rd[l]);
+		cJSON_AddNumberToObject(r, "write_bytes", wr[l]);
+		cJSON_AddNumberToObject(r, "cycles", cyc[l]);
+		cJSON_AddNumberToObject(r, "util", cycles > 0 ? cyc[l] / cycles : 0);
+		cJSON_AddItemToArray(ls, r);
+	}
+}
+
 cJSON *sim_stats_to_json(const mlb_module *m, const sim_stats *st, double host)
 {
 	cJSON *j = cJSON_CreateObject();
@@ -1453,6 +1601,9 @@ cJSON *sim_stats_to_json(const mlb_module *m, const sim_stats *st, double host)
 	unit_json(units, "array1d", st->cycles_1d, st->util_1d, "lane_ops", st->lane_ops_1d);
 	cJSON_AddNumberToObject(j, "mode_switches", (double)st->switches);
 	cJSON_AddNumberToObject(j, "switch_cycles", st->switch_cycles);
+	cJSON_AddNumberToObject(j, "overhead_cycles", st->overhead_cycles);
+	levels_json(j, &m->target, st->level_read_bytes, st->level_write_bytes, st->level_cycles,
+		    st->cycles);
 	cJSON_AddNumberToObject(j, "peak_buffer_bytes", (double)st->peak_buffer_bytes);
 	cJSON_AddNumberToObject(j, "buffer_bytes", (double)m->target.buffer_bytes);
 	cJSON_AddNumberToObject(j, "instructions", (double)st->instructions);
@@ -1472,6 +1623,9 @@ cJSON *sim_stats_to_json(const mlb_module *m, const sim_stats *st, double host)
 		cJSON_AddNumberToObject(o, "cycles_2d", g->cycles_2d);
 		cJSON_AddNumberToObject(o, "cycles_1d", g->cycles_1d);
 		cJSON_AddNumberToObject(o, "switch_cycles", g->switch_cycles);
+		cJSON_AddNumberToObject(o, "overhead_cycles", g->overhead_cycles);
+		levels_json(o, &m->target, g->level_read_bytes, g->level_write_bytes,
+			    g->level_cycles, g->cycles);
 		cJSON_AddNumberToObject(o, "tiles", (double)g->tiles);
 		cJSON_AddNumberToObject(o, "buffer_bytes",
 					(double)g->buffer_values * m->target.bytes_per_value);

@@ -51,6 +51,9 @@ typedef struct sim_group_stats {
 	double scheduled_cycles; /* the tile schedule, from its start to its sync */
 	double dram_bytes;
 	double dma_cycles, cycles_2d, cycles_1d, switch_cycles;
+	double overhead_cycles; /* per-tile overheads of the levels */
+	double level_read_bytes[MLB_MAX_LEVELS], level_write_bytes[MLB_MAX_LEVELS];
+	double level_cycles[MLB_MAX_LEVELS];
 	int64_t tiles, runs;
 	int64_t buffer_values; /* allocation */
 } sim_group_stats;
@@ -64,6 +67,12 @@ typedef struct sim_stats {
 	double dma_cycles;     /* DMA engine busy */
 	double cycles_2d, cycles_1d; /* array busy in each mode (without switches) */
 	double switch_cycles;  /* mode switches */
+	double overhead_cycles; /* per-tile overheads of the memory levels */
+	/* Per memory level (0 DRAM, 1 the buffer, 2 PE storage; nlevels of
+	 * them): bytes read from and written to it, busy cycles. */
+	int nlevels;
+	double level_read_bytes[MLB_MAX_LEVELS], level_write_bytes[MLB_MAX_LEVELS];
+	double level_cycles[MLB_MAX_LEVELS];
 	double macs_2d;	       /* useful multiply-accumulates of the 2D array */
 	double lane_ops_1d;    /* useful lane-cycles of the 1D array */
 	double util_2d, util_1d, util_dma;

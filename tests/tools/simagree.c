@@ -6,9 +6,11 @@
  * the same cascade, sizes, policy and target.  The plan's cycles are taken
  * from total.latency_seconds (six significant digits) times the clock,
  * because total.cycles is rounded to an integer, which is more than 5% of
- * the smallest examples.  Prints one line per quantity; exits 1 when the
- * cycles or the DRAM bytes differ by more than T (default 0.05) relative
- * to the plan, 2 on a usage or file error.
+ * the smallest examples.  When both have "levels" (the memory hierarchy),
+ * the bytes each level moves (read and written) are compared too.  Prints
+ * one line per quantity; exits 1 when the cycles, the DRAM bytes or a
+ * level's bytes differ by more than T (default 0.05) relative to the plan,
+ * 2 on a usage or file error.
  */
 #include <math.h>
 #include <stdio.h>
@@ -93,6 +95,27 @@ int main(int argc, char **argv)
 	double plan_cycles = lat * clock * 1e9;
 	printf("plan total.cycles %.0f (rounded), from latency_seconds %.6g\n", pc, plan_cycles);
 	rc = check("cycles", sc, plan_cycles, tol) | check("dram_bytes", sb, pb, tol);
+	const cJSON *sl = cJSON_GetObjectItemCaseSensitive(s, "levels");
+	const cJSON *pl = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(p, "total"), "levels");
+	if (cJSON_GetArraySize(sl) != cJSON_GetArraySize(pl)) {
+		printf("levels: sim has %d, plan %d  FAIL\n", cJSON_GetArraySize(sl),
+		       cJSON_GetArraySize(pl));
+		rc |= 1;
+	}
+	for (int l = 0; l < cJSON_GetArraySize(sl) && l < cJSON_GetArraySize(pl); l++) {
+		const cJSON *a = cJSON_GetArrayItem(sl, l), *b = cJSON_GetArrayItem(pl, l);
+		double ar, aw, br, bw;
+		if (num(a, "read_bytes", NULL, &ar) < 0 || num(a, "write_bytes", NULL, &aw) < 0 ||
+		    num(b, "read_bytes", NULL, &br) < 0 || num(b, "write_bytes", NULL, &bw) < 0) {
+			fprintf(stderr, "simagree: level %d lacks read_bytes or write_bytes\n", l);
+			rc = 2;
+			goto done;
+		}
+		char what[32];
+		snprintf(what, sizeof(what), "level %d", l);
+		rc |= check(what, ar + aw, br + bw, tol);
+	}
 done:
 	cJSON_Delete(s);
 	cJSON_Delete(p);

@@ -47,6 +47,16 @@ void stream_target(const target *t, mlb_target *o)
 	o->switch_cycles = t->switch_cycles;
 	o->dram_gb_per_s = t->dram_gb_per_s;
 	o->clock_ghz = t->clock_ghz;
+	/* The hierarchy the plan was costed on, when the target gave one. */
+	o->nlevels = t->declared_levels ? t->nlevels : 0;
+	for (int l = 0; l < o->nlevels && l < MLB_MAX_LEVELS; l++) {
+		const target_level *lv = &t->levels[l];
+		printable(o->levels[l].name, sizeof(o->levels[l].name), lv->name);
+		o->levels[l].bytes = l == 1 ? t->buffer_bytes : lv->bytes;
+		o->levels[l].read_gb_per_s = lv->read_gb_per_s;
+		o->levels[l].write_gb_per_s = lv->write_gb_per_s;
+		o->levels[l].tile_overhead_cycles = lv->tile_overhead_cycles;
+	}
 }
 
 static int build_tables(st *s, const stream_options *o)
