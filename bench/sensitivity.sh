@@ -8,6 +8,11 @@
 #   1d-256    a separate 256-lane 1D array running beside the 2D array
 #             (FuseMax's organisation) instead of the 64K-lane 1D mode
 #   no-dbuf   no double buffering
+#   glb-half  the global buffer at half its bandwidth both ways: one value
+#             per 1D lane per cycle each way
+#   glb-8th   ... an eighth of it (a quarter value per lane per cycle)
+#   tile-oh   1000 cycles of set-up per tile of a group (DMA descriptors,
+#             configuration), where the built-in target assumes none
 #   marca-geens  every policy on MARCA's silicon as Geens et al. model it
 # Usage: bench/sensitivity.sh [BUILD_DIR]
 set -eu
@@ -24,5 +29,8 @@ $R "$TMP/fp32.json" bytes_per_value=4 'memory_levels[1].read_gb_per_s*=2' \
     'memory_levels[2].write_gb_per_s*=2'
 $R "$TMP/1d-256.json" array1d.lanes=256 concurrent=true
 $R "$TMP/no-dbuf.json" double_buffer=false
+$R "$TMP/glb-half.json" 'memory_levels[1].read_gb_per_s*=0.5' 'memory_levels[1].write_gb_per_s*=0.5'
+$R "$TMP/glb-8th.json" 'memory_levels[1].read_gb_per_s*=0.125' 'memory_levels[1].write_gb_per_s*=0.125'
+$R "$TMP/tile-oh.json" 'memory_levels[1].tile_overhead_cycles=1000'
 . bench/ratios.sh
-ratios "$BIN" "$TMP" variant base fp32 1d-256 no-dbuf marca-geens
+ratios "$BIN" "$TMP" variant base fp32 1d-256 no-dbuf glb-half glb-8th tile-oh marca-geens
