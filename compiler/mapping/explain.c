@@ -27,10 +27,22 @@ static void take_time(const plan *p, const target *t, explain_time *out)
 	out->groups = p->ngroups;
 	for (int i = 0; i < p->ngroups; i++) {
 		const plan_cost *c = &p->groups[i].cost;
-		if (c->comp_cycles >= c->mem_cycles)
+		double onchip = 0;
+		for (int l = 1; l < c->nlevels && l < PLAN_MAX_LEVELS; l++)
+			if (c->level_cycles[l] > onchip)
+				onchip = c->level_cycles[l];
+		if (onchip > c->comp_cycles && onchip > c->mem_cycles)
+			out->level_bound_seconds += c->cycles / hz;
+		else if (c->comp_cycles >= c->mem_cycles)
 			out->compute_bound_seconds += c->cycles / hz;
 		else
 			out->memory_bound_seconds += c->cycles / hz;
+	}
+	out->nlevels = p->total.nlevels < PLAN_MAX_LEVELS ? p->total.nlevels : PLAN_MAX_LEVELS;
+	for (int l = 0; l < out->nlevels; l++) {
+		snprintf(out->level_name[l], sizeof(out->level_name[l]), "%s", plan_level_name(p, l));
+		out->level_bytes[l] = p->total.level_read_bytes[l] + p->total.level_write_bytes[l];
+		out->level_seconds[l] = p->total.level_cycles[l] / hz;
 	}
 	out->comp_seconds_2d = p->total.comp_cycles_2d / hz;
 	out->comp_seconds_1d = p->total.comp_cycles_1d / hz;
@@ -314,6 +326,28 @@ void explain_text(const explain *e, const ein_cascade *c, sbuf *out)
 			    pol_names[k], x->groups, s[0], s[1], s[2], s[3], s[4], s[5], s[6], b[0]);
 	}
 
+	if (tf->nlevels > 1) {
+		sbuf_printf(out, "\ntraffic by memory level (bytes read and written; busy time, "
+				 "not overlapped; groups bound by an on-chip level: ");
+		for (int k = 0; k < EXPLAIN_POLICIES; k++) {
+			units_time(e->time[k].level_bound_seconds, b[0], 64);
+			sbuf_printf(out, "%s%s %s", k ? ", " : "", pol_names[k], b[0]);
+		}
+		sbuf_printf(out, "):\n  %-8s", "level");
+		for (int k = 0; k < EXPLAIN_POLICIES; k++)
+			sbuf_printf(out, " %12s %10s", pol_names[k], "busy");
+		sbuf_printf(out, "\n");
+		for (int l = 0; l < tf->nlevels; l++) {
+			sbuf_printf(out, "  %-8s", tf->level_name[l]);
+			for (int k = 0; k < EXPLAIN_POLICIES; k++) {
+				units_bytes(e->time[k].level_bytes[l], b[0], 64);
+				units_time(e->time[k].level_seconds[l], b[1], 64);
+				sbuf_printf(out, " %12s %10s", b[0], b[1]);
+			}
+			sbuf_printf(out, "\n");
+		}
+	}
+
 	double saved = tu->dram_bytes - tf->dram_bytes;
 	sbuf_printf(out, "\nDRAM traffic by tensor (the saving of full over unfused, largest "
 			 "first):\n");
@@ -392,6 +426,15 @@ cJSON *explain_to_json(const explain *e, const ein_cascade *c)
 		cJSON_AddNumberToObject(o, "busy_dram_seconds", x->mem_seconds);
 		cJSON_AddNumberToObject(o, "dram_bytes", x->dram_bytes);
 		cJSON_AddNumberToObject(o, "peak_buffer_bytes", x->peak_buffer_bytes);
+		cJSON_AddNumberToObject(o, "level_bound_seconds", x->level_bound_seconds);
+		cJSON *ls = cJSON_AddArrayToObject(o, "levels");
+		for (int l = 0; ls && l < x->nlevels; l++) {
+			cJSON *r = cJSON_CreateObject();
+			cJSON_AddStringToObject(r, "name", x->level_name[l]);
+			cJSON_AddNumberToObject(r, "bytes", x->level_bytes[l]);
+			cJSON_AddNumberToObject(r, "busy_seconds", x->level_seconds[l]);
+			cJSON_AddItemToArray(ls, r);
+		}
 	}
 	cJSON *ts = cJSON_AddArrayToObject(j, "tensors");
 	for (int i = 0; ts && i < e->ntensors; i++) {

@@ -49,6 +49,13 @@ typedef struct explain_time {
 	double comp_seconds_2d, comp_seconds_1d, mem_seconds; /* not overlapped */
 	double dram_bytes, peak_buffer_bytes;
 	int groups;
+	/* Groups bound by an on-chip memory level (its busy time exceeds
+	 * their compute and DRAM time); part of neither figure above. */
+	double level_bound_seconds;
+	/* Per memory level (DRAM first): bytes read and written, busy time. */
+	int nlevels;
+	char level_name[PLAN_MAX_LEVELS][32];
+	double level_bytes[PLAN_MAX_LEVELS], level_seconds[PLAN_MAX_LEVELS];
 } explain_time;
 
 /* The ratios with one target value changed. */
