@@ -56,6 +56,11 @@ void target_set_buffer(target *t, int64_t bytes)
 {
 	t->buffer_bytes = bytes;
 	t->levels[1].bytes = bytes;
+	/* Levels still nest: PE storage larger than the new buffer shrinks to
+	 * it (docs/target.md). */
+	for (int l = 2; l < t->nlevels; l++)
+		if (t->levels[l].bytes > bytes)
+			t->levels[l].bytes = bytes;
 }
 
 /* Default costs of the 1D array, cycles per element per lane.  These are

@@ -169,7 +169,8 @@ double target_bytes_per_cycle(const target *t);
 double target_level_cycles(const target *t, int l, double read_bytes, double write_bytes);
 
 /* Sets the buffer's capacity (--buffer, sweeps): buffer_bytes and the
- * level that holds it. */
+ * level that holds it; a level inside it that would hold more shrinks to
+ * it. */
 void target_set_buffer(target *t, int64_t bytes);
 
 #endif
