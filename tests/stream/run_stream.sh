@@ -10,6 +10,8 @@
 #   POLICY          the policy of the plan to agree with (the compile options
 #                   must make that plan: --policy P --arch NAME)
 #   ARCH            the target of that plan (default mambalaya)
+#   AGREE_OPTS      options of simagree (--bytes-only: compare bytes, print
+#                   cycles)
 #   MAMBA_REF, MAMBA_B, MAMBA_I
 #                   Mamba-1 inputs from tests/mamba_ref (realistic weights,
 #                   nonzero states) at B and I; otherwise --random 1
@@ -59,5 +61,6 @@ grep -q '"thread_name"' "$WORK/trace.json"
 if [ -n "${POLICY:-}" ]; then
     # shellcheck disable=SC2086
     run "$BIN" plan "$FILE" $DEFS --policy "$POLICY" --arch "${ARCH:-mambalaya}" --json >"$WORK/plan.json"
-    run "$SIMAGREE" "$WORK/sim.json" "$WORK/plan.json"
+    # shellcheck disable=SC2086
+    run "$SIMAGREE" "$WORK/sim.json" "$WORK/plan.json" ${AGREE_OPTS:-}
 fi
