@@ -160,12 +160,21 @@ static void group_table(sbuf *s, const report_data *d)
 		if (!gr->nband)
 			sbuf_printf(s, "&ndash;");
 		char lat[32], dram[32], buf[32];
+		/* What binds the group: compute, DRAM, or an on-chip level. */
+		const char *bound = gr->cost.comp_cycles >= gr->cost.mem_cycles ? "compute" : "memory";
+		double top = gr->cost.comp_cycles > gr->cost.mem_cycles ? gr->cost.comp_cycles
+									: gr->cost.mem_cycles;
+		for (int l = 1; l < gr->cost.nlevels && l < PLAN_MAX_LEVELS; l++)
+			if (gr->cost.level_cycles[l] > top) {
+				top = gr->cost.level_cycles[l];
+				bound = plan_level_name(p, l);
+			}
 		units_time(seconds(d, gr->cost.cycles), lat, sizeof(lat));
 		units_bytes(gr->cost.dram_bytes, dram, sizeof(dram));
 		units_mib(gr->cost.buffer_bytes, buf, sizeof(buf));
 		sbuf_printf(s, "</td><td class=\"n\">%s</td><td>%s</td><td class=\"n\">%s</td>"
 			       "<td class=\"n\">%s%s</td></tr>\n",
-			    lat, gr->cost.comp_cycles >= gr->cost.mem_cycles ? "compute" : "memory", dram,
+			    lat, bound, dram,
 			    buf, gr->fits ? "" : " <span class=\"warn\">(does not fit)</span>");
 	}
 	sbuf_printf(s, "</table></div>\n");
@@ -190,6 +199,34 @@ static void policy_table(sbuf *s, const report_data *d)
 			    pi == d->policy ? " class=\"chosen\"" : "", report_policy_names[pi], p->ngroups,
 			    lat, dram, buf, 100 * p->total.util_2d, 100 * p->total.util_1d,
 			    p->latency_seconds > 0 ? base / p->latency_seconds : 0);
+	}
+	sbuf_printf(s, "</table>\n");
+}
+
+/* The memory levels (a target with memory_levels): per level and policy,
+ * bytes read and written and the share of the latency it is busy. */
+static void levels_table(sbuf *s, const report_data *d)
+{
+	const plan *p = d->plans[d->policy];
+	if (p->total.nlevels < 2)
+		return;
+	sbuf_printf(s, "<table id=\"levels\"><tr><th>memory level</th>");
+	for (int pi = 0; pi < REPORT_NPOL; pi++)
+		sbuf_printf(s, "<th class=\"n\">%s</th><th class=\"n\">busy</th>",
+			    report_policy_names[pi]);
+	sbuf_printf(s, "</tr>\n");
+	for (int l = 0; l < p->total.nlevels && l < PLAN_MAX_LEVELS; l++) {
+		sbuf_printf(s, "<tr><td>");
+		rs_esc(s, plan_level_name(p, l));
+		sbuf_printf(s, "</td>");
+		for (int pi = 0; pi < REPORT_NPOL; pi++) {
+			const plan_cost *c = &d->plans[pi]->total;
+			char b[32];
+			units_bytes(c->level_read_bytes[l] + c->level_write_bytes[l], b, sizeof(b));
+			sbuf_printf(s, "<td class=\"n\">%s</td><td class=\"n\">%.1f%%</td>", b,
+				    c->cycles > 0 ? 100 * c->level_cycles[l] / c->cycles : 0.0);
+		}
+		sbuf_printf(s, "</tr>\n");
 	}
 	sbuf_printf(s, "</table>\n");
 }
@@ -241,6 +278,7 @@ static void body(sbuf *s, const report_data *d)
 	sbuf_printf(s, "</div></div></section>\n");
 	sbuf_printf(s, "<section id=\"policies-section\"><h2>The policies side by side</h2>\n");
 	policy_table(s, d);
+	levels_table(s, d);
 	sbuf_printf(s, "<div class=\"two\"><div>\n");
 	report_policy_bars(s, d, 0);
 	sbuf_printf(s, "</div><div>\n");

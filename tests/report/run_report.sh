@@ -45,7 +45,7 @@ page)
     "$M" report "$SRC/examples/mamba1.ein" --random 1 --quiet -o "$W/m1.html"
     loads_clean "$W/m1.html"
     for id in graph groups latency utilisation traffic-bars roofline policies \
-              policy-latency policy-dram sweep-latency sweep-dram timeline simulation; do
+              policy-latency policy-dram sweep-latency sweep-dram timeline simulation levels; do
         has "$W/m1.html.dom" "id=\"$id\"" "element #$id"
     done
     n=$(grep -o 'class="node"' "$W/m1.html.dom" | wc -l)
