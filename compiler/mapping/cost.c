@@ -1,8 +1,6 @@
 /* cost.c - the analytical cost model (see cost.h, docs/cost-model.md). */
 #include "cost.h"
 
-_Static_assert(PLAN_MAX_LEVELS == TARGET_MAX_LEVELS, "plan.h and target.h count levels alike");
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,6 +309,8 @@ static void cpu_gemm_dim(const cost_einsum_info *in, uint32_t mask, const int64_
 	}
 	*dim = d;
 }
+
+_Static_assert(PLAN_MAX_LEVELS == TARGET_MAX_LEVELS, "plan.h and target.h count levels alike");
 
 /* Values one box moves at the on-chip levels (target.h, docs/cost-model.md
  * section 7): rd[l], wr[l] read from and written to level l (1: the
@@ -1048,6 +1048,8 @@ static double member_cycles(const cost_group *cg, const cg_member *mb,
 	double total = 0, use = 0;
 	int idx[PLAN_MAX_BAND] = {0};
 	memset(lv, 0, sizeof(*lv));
+	/* Only a target with on-chip levels needs their traffic. */
+	int levels = cg->m->t->nlevels > 1;
 	for (;;) {
 		double cnt = 1;
 		for (int k = 0; k < sh->m; k++) {
@@ -1056,7 +1058,7 @@ static double member_cycles(const cost_group *cg, const cg_member *mb,
 		}
 		double us = 0;
 		box_lv b = {{0}, {0}, 0};
-		double cy = box_cycles(cg->m, in, u, ext, &us, &b);
+		double cy = box_cycles(cg->m, in, u, ext, &us, levels ? &b : NULL);
 		if (cy < 0)
 			return -1;
 		for (int l = 1; l < TARGET_MAX_LEVELS; l++) {
@@ -1472,10 +1474,10 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
 		mem_of[ts->writer >= 0 ? ts->writer : 0] += tr - rd;
 		wr_of[ts->writer >= 0 ? ts->writer : 0] += w;
 	}
-	double wsum = 0, wts[COST_MAX_MEMBERS];
+	double wsum = 0, wts[COST_MAX_MEMBERS], mem_cyc[COST_MAX_MEMBERS];
 	for (int i = 0; i < cg->nm; i++) {
 		double comp = x->cyc[i];
-		double mem = target_level_cycles(t, 0, mem_of[i] - wr_of[i], wr_of[i]);
+		double mem = mem_cyc[i] = target_level_cycles(t, 0, mem_of[i] - wr_of[i], wr_of[i]);
 		wts[i] = comp > mem ? comp : mem;
 		wsum += wts[i];
 	}
@@ -1489,17 +1491,16 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
 			c->comp_cycles_1d = x->cyc[i];
 		c->comp_cycles = x->cyc[i];
 		c->dram_bytes = mem_of[i];
-		c->mem_cycles = target_level_cycles(t, 0, mem_of[i] - wr_of[i], wr_of[i]);
+		c->mem_cycles = c->level_cycles[0] = mem_cyc[i];
 		c->nlevels = t->nlevels;
 		c->level_read_bytes[0] = mem_of[i] - wr_of[i];
 		c->level_write_bytes[0] = wr_of[i];
 		for (int l = 1; l < t->nlevels; l++) {
 			c->level_read_bytes[l] = x->lv[i].rd[l] * x->bpv;
 			c->level_write_bytes[l] = x->lv[i].wr[l] * x->bpv;
-		}
-		for (int l = 0; l < t->nlevels; l++)
 			c->level_cycles[l] = target_level_cycles(t, l, c->level_read_bytes[l],
 								 c->level_write_bytes[l]);
+		}
 		c->cycles = wsum > 0 ? res->cost.cycles * wts[i] / wsum
 				     : res->cost.cycles / cg->nm;
 		if (x->cyc[i] > 0) {

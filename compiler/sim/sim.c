@@ -37,7 +37,7 @@ typedef struct timing {
 	int mode;	   /* array mode: -1 none, 0 1D, 1 2D */
 	recs ld, comp, st, pst;
 	double g_dram, g_dma, g_2d, g_1d, g_sw;
-	double g_rd[MLB_MAX_LEVELS], g_wr[MLB_MAX_LEVELS]; /* bytes per level */
+	double g_rd[MLB_MAX_LEVELS], g_wr[MLB_MAX_LEVELS]; /* bytes per level (0: DMA) */
 	double g_ov; /* per-tile overheads */
 	int64_t g_tiles;
 } timing;
@@ -379,6 +379,7 @@ static void group_end(sim *s)
 	 * array side takes the longest of the three (cost model). */
 	double inner = comp, lc[MLB_MAX_LEVELS] = {0};
 	int nl = tg->nlevels ? tg->nlevels : 1;
+	lc[0] = t->g_dma;
 	for (int l = 1; l < nl; l++) {
 		lc[l] = level_cycles(tg, l, t->g_rd[l], t->g_wr[l]);
 		if (lc[l] > inner)
@@ -389,8 +390,7 @@ static void group_end(sim *s)
 	sim_group_stats *g = &s->st->groups[t->group];
 	g->overhead_cycles += t->g_ov;
 	s->st->overhead_cycles += t->g_ov;
-	g->level_cycles[0] += t->g_dma;
-	for (int l = 1; l < nl; l++) {
+	for (int l = 0; l < nl; l++) {
 		g->level_read_bytes[l] += t->g_rd[l];
 		g->level_write_bytes[l] += t->g_wr[l];
 		g->level_cycles[l] += lc[l];
@@ -426,20 +426,13 @@ static void time_dma(sim *s, int insn, double values, int store)
 	double bytes = values * tg->bytes_per_value;
 	double cyc = store ? level_cycles(tg, 0, 0, bytes) : level_cycles(tg, 0, bytes, 0);
 	timing *t = &s->t;
-	sim_group_stats *g = &s->st->groups[t->group];
 	if (store) {
-		g->level_write_bytes[0] += bytes;
-		s->st->level_write_bytes[0] += bytes;
-	} else {
-		g->level_read_bytes[0] += bytes;
-		s->st->level_read_bytes[0] += bytes;
-	}
-	s->st->level_cycles[0] += cyc;
-	if (store) {
+		t->g_wr[0] += bytes;
 		t->S += cyc;
 		s->st->dram_write_bytes += bytes;
 		push(s, &t->st, insn, 0, cyc, 0);
 	} else {
+		t->g_rd[0] += bytes;
 		t->L += cyc;
 		s->st->dram_read_bytes += bytes;
 		push(s, &t->ld, insn, 0, cyc, 0);
