@@ -13,15 +13,9 @@
 #                256 tokens
 # Usage: bench/levels.sh [BUILD_DIR]
 set -eu
-BUILD=${1:-build}
-BIN="$BUILD/mambalaya"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT INT TERM
-"$BIN" plan --dump-arch mambalaya > "$TMP/base.json"
-R="python3 bench/retarget.py $TMP/base.json"
-$R "$TMP/glb-half.json" 'memory_levels[1].read_gb_per_s*=0.5' 'memory_levels[1].write_gb_per_s*=0.5'
-$R "$TMP/glb-8th.json" 'memory_levels[1].read_gb_per_s*=0.125' 'memory_levels[1].write_gb_per_s*=0.125'
-$R "$TMP/tile-oh.json" 'memory_levels[1].tile_overhead_cycles=1000'
+. bench/targets.sh
+targets_begin "${1:-build}"
+for v in glb-half glb-8th tile-oh; do variant "$v"; done
 ARCHS="\"$TMP/base.json\", \"$TMP/glb-half.json\", \"$TMP/glb-8th.json\", \"$TMP/tile-oh.json\""
 # sweep NAME FILE DEFINES: rows in TMP/NAME.csv
 sweep() {

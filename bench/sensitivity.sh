@@ -16,21 +16,8 @@
 #   marca-geens  every policy on MARCA's silicon as Geens et al. model it
 # Usage: bench/sensitivity.sh [BUILD_DIR]
 set -eu
-BUILD=${1:-build}
-BIN="$BUILD/mambalaya"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT INT TERM
-"$BIN" plan --dump-arch mambalaya > "$TMP/base.json"
-# 4-byte values through a datapath as wide in values (the on-chip levels'
-# bandwidths double, as in walk.sh).
-R="python3 bench/retarget.py $TMP/base.json"
-$R "$TMP/fp32.json" bytes_per_value=4 'memory_levels[1].read_gb_per_s*=2' \
-    'memory_levels[1].write_gb_per_s*=2' 'memory_levels[2].read_gb_per_s*=2' \
-    'memory_levels[2].write_gb_per_s*=2'
-$R "$TMP/1d-256.json" array1d.lanes=256 concurrent=true
-$R "$TMP/no-dbuf.json" double_buffer=false
-$R "$TMP/glb-half.json" 'memory_levels[1].read_gb_per_s*=0.5' 'memory_levels[1].write_gb_per_s*=0.5'
-$R "$TMP/glb-8th.json" 'memory_levels[1].read_gb_per_s*=0.125' 'memory_levels[1].write_gb_per_s*=0.125'
-$R "$TMP/tile-oh.json" 'memory_levels[1].tile_overhead_cycles=1000'
+. bench/targets.sh
+targets_begin "${1:-build}"
+for v in fp32 1d-256 no-dbuf glb-half glb-8th tile-oh; do variant "$v"; done
 . bench/ratios.sh
 ratios "$BIN" "$TMP" variant base fp32 1d-256 no-dbuf glb-half glb-8th tile-oh marca-geens

@@ -14,26 +14,13 @@
 #               of 4 PEs, as when operands are shared along a row
 # Usage: bench/walk.sh [BUILD_DIR]
 set -eu
-BUILD=${1:-build}
-BIN="$BUILD/mambalaya"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT INT TERM
-"$BIN" plan --dump-arch mambalaya > "$TMP/base.json"
-# change FROM TO EDIT...: FROM with the edits of bench/retarget.py.
-change() {
-    _from=$1 _to=$2
-    shift 2
-    python3 bench/retarget.py "$TMP/$_from.json" "$TMP/$_to.json" "$@"
-}
-# 4-byte values through a datapath as wide in values: the on-chip levels'
-# bandwidths (in bytes) double with them, as the model without memory
-# levels took for granted; only what DRAM moves changes.
-change base fp32 bytes_per_value=4 'memory_levels[1].read_gb_per_s*=2' \
-    'memory_levels[1].write_gb_per_s*=2' 'memory_levels[2].read_gb_per_s*=2' \
-    'memory_levels[2].write_gb_per_s*=2'
-change fp32 buf64 buffer_bytes=67108864 'memory_levels[1].bytes=67108864'
-change buf64 free-switch switch_cycles=0
-change free-switch lanes16k array1d.lanes=16384
+. bench/targets.sh
+targets_begin "${1:-build}"
+# Cumulative: each step starts from the one before.
+variant fp32 base
+variant buf64 fp32
+variant free-switch buf64
+variant lanes16k free-switch
 . bench/ratios.sh
 ratios "$BIN" "$TMP" step base fp32 buf64 free-switch lanes16k
 echo "paper (arXiv 2604.03829): full/unfused 4.9x prefill, 1.9x decode; full/ssm-ri up to 1.5x"
