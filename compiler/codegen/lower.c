@@ -145,12 +145,13 @@ int cg_lower(const deps_graph *g, const cg_plan *p, const cg_options *o,
 	l->group_of = k->group_of = malloc(n * sizeof(int));
 	l->gemm = k->gemm = calloc(n, sizeof(*k->gemm));
 	k->stmt_run = malloc(n * sizeof(*k->stmt_run));
+	k->stmt_at = calloc(n, sizeof(*k->stmt_at));
 	k->par_ranks = calloc(n, sizeof(*k->par_ranks));
 	if (k->stmt_run)
 		for (int e = 0; e < k->c->neinsums; e++)
 			k->stmt_run[e][0] = k->stmt_run[e][1] = -1;
 	l->groups = calloc((size_t)(p->ngroups ? p->ngroups : 1), sizeof(*l->groups));
-	if (!k->group_of || !k->gemm || !l->groups || !k->stmt_run || !k->par_ranks) {
+	if (!k->group_of || !k->gemm || !l->groups || !k->stmt_run || !k->stmt_at || !k->par_ranks) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
@@ -161,6 +162,7 @@ int cg_lower(const deps_graph *g, const cg_plan *p, const cg_options *o,
 done:
 	free(k->strips);
 	free(k->stmt_run);
+	free(k->stmt_at);
 	free(k->par_ranks);
 	if (rc < 0) {
 		cg_lowered_free(l);

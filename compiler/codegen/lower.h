@@ -66,6 +66,9 @@ typedef struct cg_buffer {
 	int64_t ext[EIN_MAX_DIMS];
 	int mod[EIN_MAX_DIMS]; /* ext[d] is a power of two */
 	int64_t size;	       /* elements */
+	/* CG_BUF_TILE written and read in one iteration of a fused loop
+	 * only (lower_strips.c): a local of that loop's body, no memory. */
+	int reg;
 } cg_buffer;
 
 /* A GEMM-shaped Einsum C = sum_K X * Y: X = reads[x], Y = reads[y]; the

@@ -30,10 +30,12 @@ static __isl_give isl_union_map *global_schedule(cg *k)
 	const ein_cascade *c = k->c;
 	isl_ctx *ctx = k->ctx;
 	/* [group, tiles (CG_MAX_BAND), position, strip, points (CG_MAX_BAND),
-	 * position in the strip run, own loops]: a statement outside strips
-	 * has 0 for the strip, its points and the position in the run. */
+	 * its nests (cgl_nest_path: position, rank per level, then its
+	 * position), own loops]: a statement outside strips has 0 for the
+	 * strip, its points and the nests. */
 	const int P0 = CG_MAX_BAND + 1, ST = P0 + 1, PT = ST + 1, P1 = PT + CG_MAX_BAND;
-	int width = P1 + 1 + EIN_MAX_VARS;
+	const int L0 = P1 + 2 * CG_MAX_NEST + 1;
+	int width = L0 + EIN_MAX_VARS;
 	for (int r = 0; r < k->nstrips; r++)
 		k->strips[r].anchor = -1;
 	isl_union_map *u = isl_union_map_empty(isl_space_params_alloc(ctx, 0));
@@ -67,20 +69,30 @@ static __isl_give isl_union_map *global_schedule(cg *k)
 				cg_strip *st = run >= 0 ? &k->strips[run] : NULL;
 				if (st && st->anchor < 0)
 					st->anchor = pos;
+				int npos[CG_MAX_NEST + 1], nrank[CG_MAX_NEST], depth = 0;
+				if (st)
+					depth = cgl_nest_path(st, k->stmt_at[e][init], npos, nrank);
 				for (int q = 0; q < width; q++) {
 					isl_aff *a;
-					if (q >= ST && q <= P1 && st) {
-						int v = -1;
+					if (q >= ST && q < L0 && st) {
+						int v = -1, at = -1;
 						int64_t t = 1;
 						if (q == ST) {
 							v = k->g->var_of[e][st->rank];
 							t = st->size;
 						} else if (q < P1 && q - PT < st->npoint) {
 							v = k->g->var_of[e][st->point[q - PT]];
+						} else if (q >= P1 && (q - P1) / 2 < depth) {
+							if ((q - P1) % 2)
+								v = k->g->var_of[e][nrank[(q - P1) / 2]];
+							else
+								at = npos[(q - P1) / 2];
+						} else if (q == P1 + 2 * depth) {
+							at = npos[depth];
 						}
-						if (q == P1)
+						if (at >= 0)
 							a = isl_aff_val_on_domain(isl_local_space_copy(ls),
-										  isl_val_int_from_si(ctx, pos));
+										  isl_val_int_from_si(ctx, at));
 						else if (v >= 0)
 							a = isl_aff_floor(isl_aff_scale_down_ui(
 								isl_aff_var_on_domain(isl_local_space_copy(ls),
@@ -88,7 +100,7 @@ static __isl_give isl_union_map *global_schedule(cg *k)
 								(unsigned)t));
 						else
 							a = isl_aff_zero_on_domain(isl_local_space_copy(ls));
-					} else if (q >= ST && q <= P1) {
+					} else if (q >= ST && q < L0) {
 						a = isl_aff_zero_on_domain(isl_local_space_copy(ls));
 					} else if (q == 0) {
 						a = isl_aff_val_on_domain(isl_local_space_copy(ls),
@@ -112,10 +124,10 @@ static __isl_give isl_union_map *global_schedule(cg *k)
 						a = isl_aff_val_on_domain(
 							isl_local_space_copy(ls),
 							isl_val_int_from_si(ctx, st ? st->anchor : pos));
-					} else if (q - P1 - 1 < no) {
+					} else if (q - L0 < no) {
 						a = isl_aff_var_on_domain(
 							isl_local_space_copy(ls), isl_dim_set,
-							(unsigned)order[q - P1 - 1]);
+							(unsigned)order[q - L0]);
 					} else {
 						a = isl_aff_zero_on_domain(isl_local_space_copy(ls));
 					}

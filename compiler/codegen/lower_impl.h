@@ -22,6 +22,20 @@
 #include "analysis/fusion.h"
 #include "lower.h"
 
+/* Inside one point of a strip, a run of statements [first, last) whose
+ * loops along `rank` are fused into one (cgl_find_nests); depth 0 is
+ * directly below the points.  A leaf nest has no nest inside: `rank` is
+ * the only loop left to its statements, and its body is their instances
+ * one after the other. */
+#define CG_MAX_NEST 3
+#define CG_MAX_NESTS 16
+typedef struct cg_nest {
+	int first, last;
+	int rank;
+	int depth;
+	int leaf;
+} cg_nest;
+
 /* A run of statements [first, last) of a group strip-mined along a rank:
  * one band of strips of `size` along `rank` above the run's statements. */
 typedef struct cg_strip {
@@ -31,6 +45,8 @@ typedef struct cg_strip {
 	int64_t size;
 	int npoint; /* further ranks, one point at a time, inside a strip */
 	int point[CG_MAX_BAND];
+	int nnest; /* fused loops inside a point, outer ones first */
+	cg_nest nest[CG_MAX_NESTS];
 } cg_strip;
 
 /* The lowering of one plan in progress. */
@@ -58,6 +74,7 @@ typedef struct cg {
 	cg_strip *strips;
 	int nstrips;
 	int (*stmt_run)[2];
+	int (*stmt_at)[2]; /* and the statement's index in the group's order */
 	/* Per Einsum: bit r set when its group runs rank r in parallel. */
 	uint32_t *par_ranks;
 	char *err;
@@ -86,6 +103,17 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init, int 
 		    cg_strip *out, int max);
 void cgl_contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
 			 const int *stmt_e, int ns);
+/* The fused loops inside one point of strip sp (sp->nest). */
+void cgl_find_nests(cg *k, int gi, const int *stmt_e, const int *stmt_init, cg_strip *sp);
+/* Statement i of strip sp: its position among the children of each nest
+ * around it (pos[0] in the point's sequence) and those nests' ranks.
+ * Returns its depth d: pos[0..d], rank[0..d-1] are set. */
+int cgl_nest_path(const cg_strip *sp, int i, int *pos, int *rank);
+/* Tile buffers of group gi that may live in a register: written and read
+ * only inside one leaf nest, each read in the iteration of its write
+ * (cg_buffer.reg, before cgl_check_regs confirms it on the AST). */
+void cgl_find_regs(cg *k, int gi, const cg_strip *strips, int nstrips, const int *stmt_e,
+		   const int *stmt_init, int ns);
 
 /* lower_sched.c */
 /* The domain of statement S<e> (init 1: Z<e>, the output points of a

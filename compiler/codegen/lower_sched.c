@@ -168,6 +168,7 @@ static int record_strips(cg *k, const gstmts *st, const cg_strip *strips, int ns
 	for (int q = 0; q < nstrips; q++) {
 		for (int i = strips[q].first; i < strips[q].last; i++) {
 			k->stmt_run[st->stmt_e[i]][st->stmt_init[i] == 1] = k->nstrips;
+			k->stmt_at[st->stmt_e[i]][st->stmt_init[i] == 1] = i;
 			k->par_ranks[st->stmt_e[i]] |= 1u << strips[q].rank;
 		}
 		k->strips[k->nstrips++] = strips[q];
@@ -184,30 +185,71 @@ static int stmt_gen(const cg *k, const gstmts *st, int i)
 	return es->gen_var < ein_einsum_nout(es) ? es->gen_var : -1;
 }
 
+/* At node (a leaf below a filter): the sequence of the children of
+ * [a, b) at nest depth d of strip sp (nests as one child each, with a
+ * band of their rank above their own sequence; statements with their own
+ * band).  Returns the sequence node. */
+static __isl_give isl_schedule_node *nest_tree(cg *k, __isl_take isl_schedule_node *node,
+					       const gstmts *st, const cg_strip *sp, int a, int b,
+					       int d)
+{
+	isl_ctx *ctx = k->ctx;
+	int cfirst[MAX_STMTS], clast[MAX_STMTS], cnest[MAX_STMTS], nc = 0;
+	for (int i = a; i < b; nc++) {
+		cfirst[nc] = i;
+		cnest[nc] = -1;
+		for (int q = 0; q < sp->nnest; q++)
+			if (sp->nest[q].depth == d && sp->nest[q].first == i)
+				cnest[nc] = q;
+		i = clast[nc] = cnest[nc] >= 0 ? sp->nest[cnest[nc]].last : i + 1;
+	}
+	isl_union_set_list *sub = isl_union_set_list_alloc(ctx, nc);
+	for (int c = 0; c < nc; c++) {
+		isl_union_set *f = isl_union_set_empty(isl_space_params_alloc(ctx, 0));
+		for (int i = cfirst[c]; i < clast[c]; i++)
+			f = isl_union_set_add_set(f, isl_set_copy(st->doms[i]));
+		sub = isl_union_set_list_add(sub, f);
+	}
+	node = isl_schedule_node_insert_sequence(node, sub);
+	for (int c = 0; c < nc; c++) {
+		node = isl_schedule_node_child(isl_schedule_node_child(node, c), 0);
+		if (cnest[c] < 0) {
+			int i = cfirst[c];
+			node = isl_schedule_node_insert_partial_schedule(
+				node, own_band(st->doms[i], stmt_gen(k, st, i)));
+		} else {
+			const cg_nest *n = &sp->nest[cnest[c]];
+			node = nest_tree(k, node, st, sp, n->first, n->last, d + 1);
+			isl_union_pw_aff *pu = NULL;
+			for (int i = n->first; i < n->last; i++) {
+				isl_union_pw_aff *u =
+					tile_upa(st->doms[i], k->g->var_of[st->stmt_e[i]][n->rank], 1);
+				pu = pu ? isl_union_pw_aff_union_add(pu, u) : u;
+			}
+			node = isl_schedule_node_insert_partial_schedule(
+				node, isl_multi_union_pw_aff_from_union_pw_aff(pu));
+		}
+		node = isl_schedule_node_parent(isl_schedule_node_parent(node));
+	}
+	return node;
+}
+
 /* Below the filter node of a strip run (child ci of the group's
- * sequence): a sequence of its statements, each with its own band, one
+ * sequence): the sequence of its statements and nests (nest_tree), one
  * band per point rank, the "pfor" mark and the strip band.  Returns the
- * sequence node again. */
+ * group's sequence node again. */
 static __isl_give isl_schedule_node *strip_subtree(cg *k, int gi, __isl_take isl_schedule_node *node,
 						   const gstmts *st, const cg_strip *sp, int ci)
 {
 	isl_ctx *ctx = k->ctx;
-	isl_union_set_list *sub = isl_union_set_list_alloc(ctx, sp->last - sp->first);
 	isl_union_pw_aff *upa = NULL;
 	for (int i = sp->first; i < sp->last; i++) {
-		sub = isl_union_set_list_add(sub, isl_union_set_from_set(isl_set_copy(st->doms[i])));
 		isl_union_pw_aff *u = tile_upa(st->doms[i], k->g->var_of[st->stmt_e[i]][sp->rank],
 					       sp->size);
 		upa = upa ? isl_union_pw_aff_union_add(upa, u) : u;
 	}
 	node = isl_schedule_node_child(isl_schedule_node_child(node, ci), 0);
-	node = isl_schedule_node_insert_sequence(node, sub);
-	for (int i = sp->first; i < sp->last; i++) {
-		node = isl_schedule_node_child(isl_schedule_node_child(node, i - sp->first), 0);
-		node = isl_schedule_node_insert_partial_schedule(
-			node, own_band(st->doms[i], stmt_gen(k, st, i)));
-		node = isl_schedule_node_parent(isl_schedule_node_parent(node));
-	}
+	node = nest_tree(k, node, st, sp, sp->first, sp->last, 0);
 	for (int j = sp->npoint - 1; j >= 0; j--) {
 		isl_union_pw_aff *pu = NULL;
 		for (int i = sp->first; i < sp->last; i++) {
@@ -285,6 +327,38 @@ static __isl_give isl_schedule_node *tile_band(cg *k, __isl_take isl_schedule_no
 	return node;
 }
 
+/* Inside strip sp, each initialisation goes up to just after the last
+ * statement before it that touches its tensor: the statements that
+ * follow a reduction's initialisation and precede the reduction (the
+ * scan before YS's sum) may then share a loop with the reduction. */
+static void hoist_inits(const cg *k, gstmts *st, const cg_strip *sp)
+{
+	for (int i = sp->first; i < sp->last; i++) {
+		if (st->stmt_init[i] != 1)
+			continue;
+		int t = k->c->einsums[st->stmt_e[i]].out.tensor, to = i;
+		while (to > sp->first) {
+			const ein_einsum *es = &k->c->einsums[st->stmt_e[to - 1]];
+			int hit = es->out.tensor == t;
+			for (int r = 0; r < es->nreads && !hit; r++)
+				hit = es->reads[r].tensor == t;
+			if (hit)
+				break;
+			to--;
+		}
+		int e = st->stmt_e[i], init = st->stmt_init[i];
+		isl_set *d = st->doms[i];
+		for (int j = i; j > to; j--) {
+			st->stmt_e[j] = st->stmt_e[j - 1];
+			st->stmt_init[j] = st->stmt_init[j - 1];
+			st->doms[j] = st->doms[j - 1];
+		}
+		st->stmt_e[to] = e;
+		st->stmt_init[to] = init;
+		st->doms[to] = d;
+	}
+}
+
 /* Builds the schedule tree of group gi and generates its AST: a sequence
  * of its statements (strip runs as one child each) below the tile band. */
 static __isl_give isl_ast_node *group_ast(cg *k, int gi)
@@ -296,7 +370,12 @@ static __isl_give isl_ast_node *group_ast(cg *k, int gi)
 		return NULL;
 	cg_strip strips[MAX_STMTS];
 	int nstrips = cgl_find_strips(k, gi, st.stmt_e, st.stmt_init, st.ns, strips, MAX_STMTS);
+	for (int q = 0; q < nstrips; q++) {
+		hoist_inits(k, &st, &strips[q]);
+		cgl_find_nests(k, gi, st.stmt_e, st.stmt_init, &strips[q]);
+	}
 	cgl_contract_points(k, gi, strips, nstrips, st.stmt_e, st.ns);
+	cgl_find_regs(k, gi, strips, nstrips, st.stmt_e, st.stmt_init, st.ns);
 	if (record_strips(k, &st, strips, nstrips) < 0) {
 		gstmts_free(&st);
 		return NULL;
@@ -435,6 +514,91 @@ int cg_is_parallel_mark(__isl_keep isl_ast_node *node)
 	return par;
 }
 
+/* Confirming a register tensor t on the AST (see cgl_find_regs): every
+ * instance of a statement that touches it sits in the body of a for loop
+ * made of statement instances only, together with all the others. */
+typedef struct reg_check {
+	const cg *k;
+	int t;
+	int need;     /* members touching t */
+	int seen;     /* statement instances touching t in the AST */
+	int in_loops; /* of those, in a body with all the others */
+} reg_check;
+
+static int user_touches(const reg_check *rc, __isl_keep isl_ast_node *n, int *e)
+{
+	isl_ast_expr *call = isl_ast_node_user_get_expr(n);
+	isl_ast_expr *fn = isl_ast_expr_op_get_arg(call, 0);
+	isl_id *id = isl_ast_expr_get_id(fn);
+	const char *name = isl_id_get_name(id);
+	*e = atoi(name + 1);
+	const ein_einsum *es = &rc->k->c->einsums[*e];
+	int hit = es->out.tensor == rc->t && name[0] != 'G';
+	for (int r = 0; r < es->nreads && !hit; r++)
+		hit = es->reads[r].tensor == rc->t;
+	isl_id_free(id);
+	isl_ast_expr_free(fn);
+	isl_ast_expr_free(call);
+	return hit;
+}
+
+static isl_bool reg_visit(__isl_keep isl_ast_node *node, void *user)
+{
+	reg_check *rc = user;
+	int e;
+	if (isl_ast_node_get_type(node) == isl_ast_node_user) {
+		rc->seen += user_touches(rc, node, &e);
+		return isl_bool_true;
+	}
+	if (isl_ast_node_get_type(node) != isl_ast_node_for)
+		return isl_bool_true;
+	isl_ast_node *body = isl_ast_node_for_get_body(node);
+	if (isl_ast_node_get_type(body) == isl_ast_node_block) {
+		isl_ast_node_list *l = isl_ast_node_block_get_children(body);
+		isl_size n = isl_ast_node_list_n_ast_node(l);
+		int users = 1, hits = 0, distinct = 0, last = -1;
+		for (int i = 0; i < n; i++) {
+			isl_ast_node *ch = isl_ast_node_list_get_ast_node(l, i);
+			if (isl_ast_node_get_type(ch) != isl_ast_node_user) {
+				users = 0;
+			} else if (user_touches(rc, ch, &e)) {
+				hits++;
+				distinct += e != last;
+				last = e;
+			}
+			isl_ast_node_free(ch);
+		}
+		isl_ast_node_list_free(l);
+		if (users && hits == rc->need && distinct == rc->need)
+			rc->in_loops += hits;
+	}
+	isl_ast_node_free(body);
+	return isl_bool_true;
+}
+
+/* Drops the register tensors of group gi that the AST does not keep in
+ * one loop body (isl split the loop, or guarded a statement). */
+static void check_regs(cg *k, int gi, __isl_keep isl_ast_node *ast)
+{
+	const ein_cascade *c = k->c;
+	for (int t = 0; t < c->ntensors; t++) {
+		cg_buffer *b = &k->buf[t];
+		if (!b->reg || b->group != gi)
+			continue;
+		reg_check rc = {k, t, 0, 0, 0};
+		for (int e = 0; e < c->neinsums; e++) {
+			const ein_einsum *es = &c->einsums[e];
+			int hit = es->out.tensor == t;
+			for (int r = 0; r < es->nreads && !hit; r++)
+				hit = es->reads[r].tensor == t;
+			rc.need += hit && k->p->groups[gi].members[e];
+		}
+		isl_ast_node_foreach_descendant_top_down(ast, reg_visit, &rc);
+		if (rc.seen == 0 || rc.seen != rc.in_loops)
+			b->reg = 0;
+	}
+}
+
 /* Lowers group gi: GEMM members, the parallel loop, the AST. */
 int cgl_lower_group(cg *k, cg_glow *gl, int gi)
 {
@@ -455,6 +619,7 @@ int cgl_lower_group(cg *k, cg_glow *gl, int gi)
 	isl_ast_node *ast = group_ast(k, gi);
 	if (!ast)
 		return -1;
+	check_regs(k, gi, ast);
 	/* When isl did not keep the parallel loop everywhere (a band of a
 	 * single iteration), run the group serially with its buffers
 	 * allocated once: the marks may then sit apart on each statement. */

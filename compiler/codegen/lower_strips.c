@@ -272,3 +272,257 @@ int64_t cgl_group_points(const cg *k, int gi)
 	}
 	return pts;
 }
+
+/* The ranks that statement e (init: its initialisation) of strip sp still
+ * loops along inside one point, beyond those in `used` (one bit per
+ * rank): its ranks of extent 2 or more there, output ranks only for an
+ * initialisation. */
+static uint64_t loop_ranks(const cg *k, int gi, const cg_strip *sp, int e, int init,
+			   uint64_t used)
+{
+	const ein_einsum *es = &k->c->einsums[e];
+	const cg_group *gr = &k->p->groups[gi];
+	uint64_t m = 0;
+	for (int r = 0; r < k->g->nranks && r < 64; r++) {
+		int v = k->g->var_of[e][r];
+		if (v < 0 || ((used >> r) & 1) || (init && es->vars[v].reduced))
+			continue;
+		int64_t ext = es->vars[v].size;
+		for (int j = 0; j < gr->nband; j++)
+			if (gr->band[j] == r && gr->tile[j] < ext)
+				ext = gr->tile[j];
+		if (r == sp->rank && sp->size < ext)
+			ext = sp->size;
+		if (ext >= 2)
+			m |= (uint64_t)1 << r;
+	}
+	return m;
+}
+
+static int popcount64(uint64_t m)
+{
+	int n = 0;
+	for (; m; m &= m - 1)
+		n++;
+	return n;
+}
+
+/* Does statement s (Einsum e) read or write tensor t? */
+static int touches(const ein_einsum *es, int t)
+{
+	int hit = es->out.tensor == t;
+	for (int r = 0; r < es->nreads && !hit; r++)
+		hit = es->reads[r].tensor == t;
+	return hit;
+}
+
+typedef struct nest_ctx {
+	cg *k;
+	int gi;
+	const int *stmt_e, *stmt_init;
+	cg_strip *sp;
+	fusion_req req; /* the strip's band and points, then the nests' ranks */
+	char *members;
+} nest_ctx;
+
+/* Nests at `depth` inside [a, b): maximal runs of two or more statements
+ * that share a rank they loop along, all with that rank as their only
+ * loop (a leaf: one loop whose body is their instances, which the C
+ * compiler vectorises) or all with further loops inside (then only when
+ * those fuse in turn).  Legal by fusion_check on the strip's band, its
+ * points, the enclosing nests' ranks and this one, a point at a time.
+ * Returns the number of nests added. */
+static int nest_range(nest_ctx *x, int a, int b, uint64_t used, int depth)
+{
+	cg *k = x->k;
+	cg_strip *sp = x->sp;
+	int found = 0;
+	if (depth >= CG_MAX_NEST)
+		return 0;
+	for (int i = a; i < b;) {
+		uint64_t ri = loop_ranks(k, x->gi, sp, x->stmt_e[i], x->stmt_init[i] == 1, used);
+		int leaf = popcount64(ri) == 1;
+		uint64_t shared = ri;
+		int j = i + 1;
+		while (ri && j < b) {
+			uint64_t rj = loop_ranks(k, x->gi, sp, x->stmt_e[j], x->stmt_init[j] == 1, used);
+			if (!(rj & shared) || (popcount64(rj) == 1) != leaf)
+				break;
+			shared &= rj;
+			j++;
+		}
+		int ok = j - i >= 2 && shared && sp->nnest < CG_MAX_NESTS &&
+			 x->req.nband < FUSION_MAX_BAND;
+		/* The rank: the one whose variable comes first in the first
+		 * statement (the outer loop of its own order). */
+		int r = -1;
+		const ein_einsum *ei = &k->c->einsums[x->stmt_e[i]];
+		for (int v = 0; ok && v < ei->nvars && r < 0; v++)
+			for (int q = 0; q < k->g->nranks && q < 64 && r < 0; q++)
+				if (((shared >> q) & 1) && k->g->var_of[x->stmt_e[i]][q] == v)
+					r = q;
+		ok = ok && r >= 0;
+		/* Initialisations stay before their reductions: both have
+		 * the rank as an output rank, and the sequence inside one
+		 * point of it keeps their order. */
+		memset(x->members, 0, (size_t)k->c->neinsums);
+		int nm = 0;
+		for (int s = i; s < j && ok; s++)
+			if (x->stmt_init[s] != 1) {
+				x->members[x->stmt_e[s]] = 1;
+				nm++;
+			}
+		if (ok && nm > 0) {
+			fusion_result res = {0};
+			char err[256];
+			x->req.band[x->req.nband] = r;
+			x->req.tile[x->req.nband++] = 1;
+			ok = fusion_check(k->g, &x->req, 0, &res, err, sizeof(err)) == 0 && res.legal;
+			x->req.nband--;
+			fusion_result_clear(&res);
+		}
+		if (!ok) {
+			i++;
+			continue;
+		}
+		int at = sp->nnest++;
+		sp->nest[at] = (cg_nest){i, j, r, depth, leaf};
+		if (!leaf) {
+			x->req.band[x->req.nband] = r;
+			x->req.tile[x->req.nband++] = 1;
+			int inner = nest_range(x, i, j, used | (uint64_t)1 << r, depth + 1);
+			x->req.nband--;
+			if (!inner)
+				sp->nnest = at; /* nothing fused inside: no gain */
+		}
+		found += sp->nnest > at;
+		i = j;
+	}
+	return found;
+}
+
+void cgl_find_nests(cg *k, int gi, const int *stmt_e, const int *stmt_init, cg_strip *sp)
+{
+	sp->nnest = 0;
+	char *members = calloc((size_t)k->c->neinsums, 1);
+	if (!members)
+		return; /* no nests: the plain strip is still right */
+	nest_ctx x = {k, gi, stmt_e, stmt_init, sp, {0}, members};
+	x.req.members = members;
+	x.req.verdict_only = 1;
+	x.req.band[x.req.nband] = sp->rank;
+	x.req.tile[x.req.nband++] = sp->size;
+	uint64_t used = 0;
+	for (int j = 0; j < sp->npoint && x.req.nband < FUSION_MAX_BAND; j++) {
+		x.req.band[x.req.nband] = sp->point[j];
+		x.req.tile[x.req.nband++] = 1;
+		used |= (uint64_t)1 << sp->point[j];
+	}
+	if (sp->npoint < CG_MAX_BAND && x.req.nband == 1 + sp->npoint)
+		nest_range(&x, sp->first, sp->last, used, 0);
+	free(members);
+}
+
+int cgl_nest_path(const cg_strip *sp, int i, int *pos, int *rank)
+{
+	int pa = sp->first, d = 0;
+	for (;;) {
+		int in = -1;
+		for (int q = 0; q < sp->nnest; q++)
+			if (sp->nest[q].depth == d && i >= sp->nest[q].first && i < sp->nest[q].last)
+				in = q;
+		int target = in >= 0 ? sp->nest[in].first : i, c = 0;
+		for (int x = pa; x < target; c++) {
+			int skip = x + 1;
+			for (int q = 0; q < sp->nnest; q++)
+				if (sp->nest[q].depth == d && sp->nest[q].first == x)
+					skip = sp->nest[q].last;
+			x = skip;
+		}
+		pos[d] = c;
+		if (in < 0)
+			return d;
+		rank[d] = sp->nest[in].rank;
+		pa = sp->nest[in].first;
+		d++;
+	}
+}
+
+/* The rank of variable v of Einsum e, or -1. */
+static int rank_of_var(const cg *k, int e, int v)
+{
+	for (int r = 0; r < k->g->nranks; r++)
+		if (k->g->var_of[e][r] == v)
+			return r;
+	return -1;
+}
+
+void cgl_find_regs(cg *k, int gi, const cg_strip *strips, int nstrips, const int *stmt_e,
+		   const int *stmt_init, int ns)
+{
+	const ein_cascade *c = k->c;
+	for (int t = 0; t < c->ntensors; t++) {
+		cg_buffer *b = &k->buf[t];
+		if (b->kind != CG_BUF_TILE || b->group != gi)
+			continue;
+		/* Every statement touching t inside one leaf nest, the
+		 * writer (one, not a reduction) before its readers. */
+		const cg_nest *in = NULL;
+		int writer = -1, ok = 1, any = 0;
+		for (int i = 0; i < ns && ok; i++) {
+			const ein_einsum *es = &c->einsums[stmt_e[i]];
+			if (!touches(es, t))
+				continue;
+			any = 1;
+			const cg_nest *n = NULL;
+			for (int q = 0; q < nstrips; q++)
+				for (int m = 0; m < strips[q].nnest; m++) {
+					const cg_nest *x = &strips[q].nest[m];
+					if (x->leaf && i >= x->first && i < x->last)
+						n = x;
+				}
+			ok = n && (!in || in == n) && stmt_init[i] == 0;
+			in = n;
+			if (ok && es->out.tensor == t) {
+				ok = writer < 0 && !ein_einsum_reduces(es);
+				for (int r = 0; r < es->nreads && ok; r++)
+					ok = es->reads[r].tensor != t;
+				writer = i;
+			} else if (ok) {
+				ok = writer >= 0;
+			}
+		}
+		if (!ok || !any || writer < 0)
+			continue;
+		/* Each dimension indexed by one rank's variable, the same
+		 * rank in every access: a read sees this iteration's write. */
+		int rank[EIN_MAX_DIMS];
+		for (int q = 0; q < b->ndims; q++)
+			rank[q] = -2;
+		for (int i = 0; i < ns && ok; i++) {
+			const ein_einsum *es = &c->einsums[stmt_e[i]];
+			for (int r = -1; r < es->nreads && ok; r++) {
+				const ein_access *a = r < 0 ? &es->out : &es->reads[r];
+				if (a->tensor != t)
+					continue;
+				for (int q = 0; q < a->nidx && ok; q++) {
+					const ein_aff *x = &a->idx[q];
+					int v = -1, n = 0;
+					for (int w = 0; w < es->nvars; w++)
+						if (x->vc[w]) {
+							v = w;
+							n++;
+						}
+					for (int p = 0; p < c->nparams; p++)
+						ok &= x->pc[p] == 0;
+					ok = ok && n == 1 && x->vc[v] == 1 && x->c == 0;
+					int rk = ok ? rank_of_var(k, stmt_e[i], v) : -1;
+					ok = ok && rk >= 0 && (rank[q] == -2 || rank[q] == rk);
+					rank[q] = rk;
+				}
+			}
+		}
+		if (ok)
+			b->reg = 1;
+	}
+}

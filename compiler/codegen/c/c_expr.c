@@ -95,6 +95,11 @@ void cgc_expr(sbuf *s, const cgc *k, const ein_einsum *es, const ein_expr *e)
 		return;
 	case EIN_X_ACCESS: {
 		const ein_access *a = &es->reads[e->id];
+		if (k->buf[a->tensor].reg) {
+			/* Written in this iteration of the fused loop. */
+			sbuf_printf(s, "r_%s", k->c->tensors[a->tensor].name);
+			return;
+		}
 		sbuf_printf(s, "t_%s[", k->c->tensors[a->tensor].name);
 		cgc_offset(s, k, es, a);
 		sbuf_printf(s, "]");

@@ -27,7 +27,7 @@ static void emit_tile_allocs(cgc *k, int depth, int gi)
 		    k->ws_thread);
 	for (int t = 0; t < k->c->ntensors; t++) {
 		const cg_buffer *b = &k->buf[t];
-		if (b->kind != CG_BUF_TILE || b->group != gi)
+		if (b->kind != CG_BUF_TILE || b->group != gi || b->reg)
 			continue;
 		sbuf_indent(&k->out, depth);
 		sbuf_printf(&k->out,
@@ -46,6 +46,8 @@ static void emit_tile_allocs(cgc *k, int depth, int gi)
 
 int64_t cgc_buf_bytes(const cg_buffer *b)
 {
+	if (b->reg)
+		return 0;
 	return (b->size * 4 + 63) / 64 * 64;
 }
 
@@ -58,7 +60,7 @@ void cgc_emit_tile_ws(cgc *k, int depth, int gi)
 	int64_t off = k->ws_full;
 	for (int t = 0; t < k->c->ntensors; t++) {
 		const cg_buffer *b = &k->buf[t];
-		if (b->kind != CG_BUF_TILE || b->group != gi)
+		if (b->kind != CG_BUF_TILE || b->group != gi || b->reg)
 			continue;
 		sbuf_indent(&k->out, depth);
 		sbuf_printf(&k->out,
@@ -75,7 +77,7 @@ void cgc_emit_tile_ws(cgc *k, int depth, int gi)
 static void emit_tile_frees(cgc *k, int depth, int gi)
 {
 	for (int t = 0; t < k->c->ntensors; t++)
-		if (k->buf[t].kind == CG_BUF_TILE && k->buf[t].group == gi) {
+		if (k->buf[t].kind == CG_BUF_TILE && k->buf[t].group == gi && !k->buf[t].reg) {
 			sbuf_indent(&k->out, depth);
 			sbuf_printf(&k->out, "if (!tws)\n");
 			sbuf_indent(&k->out, depth + 1);
@@ -86,7 +88,7 @@ static void emit_tile_frees(cgc *k, int depth, int gi)
 int cgc_group_has_tiles(const cgc *k, int gi)
 {
 	for (int t = 0; t < k->c->ntensors; t++)
-		if (k->buf[t].kind == CG_BUF_TILE && k->buf[t].group == gi)
+		if (k->buf[t].kind == CG_BUF_TILE && k->buf[t].group == gi && !k->buf[t].reg)
 			return 1;
 	return 0;
 }
@@ -133,9 +135,35 @@ static void emit_user(cgc *k, __isl_keep isl_ast_node *node, int depth)
 	sbuf_printf(s, "\n");
 	sbuf_indent(s, depth + 1);
 	const char *tn = k->c->tensors[es->out.tensor].name;
-	sbuf_printf(s, "t_%s[", tn);
-	cgc_offset(s, k, es, &es->out);
-	sbuf_printf(s, "] = ");
+	int acc = -1;
+	for (int i = 0; i < k->nacc && !init; i++)
+		if (k->acc_e[i] == e)
+			acc = i;
+	if (acc >= 0) {
+		const char *op = es->reduce_op == EIN_OP_MAX	 ? "ml_max"
+				 : es->reduce_op == EIN_OP_MIN ? "ml_min"
+							       : NULL;
+		if (op)
+			sbuf_printf(s, "acc%d = %s(acc%d, ", acc, op, acc);
+		else
+			sbuf_printf(s, "acc%d = acc%d + (", acc, acc);
+		cgc_expr(s, k, es, es->rhs);
+		sbuf_printf(s, ");\n");
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "}\n");
+		isl_id_free(id);
+		isl_ast_expr_free(fn);
+		isl_ast_expr_free(call);
+		return;
+	}
+	if (k->buf[es->out.tensor].reg) {
+		sbuf_printf(s, "r_%s", tn);
+	} else {
+		sbuf_printf(s, "t_%s[", tn);
+		cgc_offset(s, k, es, &es->out);
+		sbuf_printf(s, "]");
+	}
+	sbuf_printf(s, " = ");
 	if (init) {
 		double id0 = ein_reduce_identity(es->reduce_op);
 		cgc_number(s, id0);
@@ -375,10 +403,215 @@ static int emit_acc_loop(cgc *k, __isl_keep isl_ast_node *node, int depth)
 	return done;
 }
 
+/* The dimensions of access a that involve variable v (one bit each), or
+ * -1 when one of them is not exactly v (v + 1, 2 v, v + u, ...). */
+static int64_t iter_dims(const ein_einsum *es, const ein_access *a, int v, int nparams)
+{
+	int64_t m = 0;
+	for (int d = 0; v >= 0 && d < a->nidx; d++) {
+		const ein_aff *x = &a->idx[d];
+		if (!x->vc[v])
+			continue;
+		int pure = x->vc[v] == 1 && x->c == 0;
+		for (int w = 0; w < es->nvars; w++)
+			pure &= w == v || !x->vc[w];
+		for (int p = 0; p < nparams; p++)
+			pure &= !x->pc[p];
+		if (!pure)
+			return -1;
+		m |= (int64_t)1 << d;
+	}
+	return m;
+}
+
+enum { FUSED_MAX = 32 };
+
+/* A loop whose body is two or more statement instances (a fused loop of
+ * lower_strips.c's nests, or a point loop whose statements have no loop
+ * of their own): the values of register tensors are locals of the body;
+ * a reduction whose element does not move with the loop accumulates in
+ * a local (acc<i>) when no other statement of the body touches it; and
+ * the loop is `omp simd` when no iteration touches what another writes:
+ * every access to a tensor written in the body indexes exactly the same
+ * dimensions by the loop's variable alone, the written ones not stored
+ * modulo 1.  Returns 1 when it emitted the loop (0: nothing to gain, the
+ * caller prints it as it is). */
+static int emit_fused_loop(cgc *k, __isl_keep isl_ast_node *node, int depth)
+{
+	isl_ast_node *body = isl_ast_node_for_get_body(node);
+	if (isl_ast_node_get_type(body) != isl_ast_node_block) {
+		isl_ast_node_free(body);
+		return 0;
+	}
+	const ein_cascade *c = k->c;
+	isl_ast_node_list *l = isl_ast_node_block_get_children(body);
+	isl_size n = isl_ast_node_list_n_ast_node(l);
+	isl_ast_expr *it = isl_ast_node_for_get_iterator(node);
+	isl_id *iid = isl_ast_expr_get_id(it);
+	isl_ast_expr *calls[FUSED_MAX] = {0};
+	int se[FUSED_MAX], sinit[FUSED_MAX], svar[FUSED_MAX], sacc[FUSED_MAX];
+	int ok = n >= 2 && n <= FUSED_MAX, done = 0;
+	for (int i = 0; ok && i < n; i++) {
+		isl_ast_node *ch = isl_ast_node_list_get_ast_node(l, i);
+		ok = isl_ast_node_get_type(ch) == isl_ast_node_user;
+		if (ok) {
+			calls[i] = isl_ast_node_user_get_expr(ch);
+			isl_ast_expr *fn = isl_ast_expr_op_get_arg(calls[i], 0);
+			isl_id *fid = isl_ast_expr_get_id(fn);
+			const char *name = isl_id_get_name(fid);
+			ok = name[0] == 'S' || name[0] == 'Z';
+			se[i] = atoi(name + 1);
+			sinit[i] = name[0] == 'Z';
+			isl_id_free(fid);
+			isl_ast_expr_free(fn);
+		}
+		isl_ast_node_free(ch);
+		if (!ok)
+			break;
+		/* The variable the loop moves (-1: none, -2: several). */
+		const ein_einsum *es = &c->einsums[se[i]];
+		int nargs = (int)isl_ast_expr_op_get_n_arg(calls[i]) - 1;
+		svar[i] = -1;
+		sacc[i] = 0;
+		for (int v = 0; v < nargs; v++) {
+			isl_ast_expr *a = isl_ast_expr_op_get_arg(calls[i], v + 1);
+			if (expr_uses(a, iid))
+				svar[i] = svar[i] == -1 ? v : -2;
+			isl_ast_expr_free(a);
+		}
+		(void)es;
+	}
+	/* Accumulators. */
+	k->nacc = 0;
+	int simd = ok && k->o->openmp, regs = 0;
+	for (int i = 0; ok && i < n; i++) {
+		const ein_einsum *es = &c->einsums[se[i]];
+		int t = es->out.tensor;
+		regs |= !sinit[i] && k->buf[t].reg;
+		if (sinit[i] || !ein_einsum_reduces(es) || svar[i] == -2 ||
+		    (svar[i] >= 0 && !es->vars[svar[i]].reduced) || k->nacc >= 16)
+			continue;
+		int alone = 1;
+		for (int j = 0; j < n && alone; j++) {
+			const ein_einsum *ej = &c->einsums[se[j]];
+			if (j == i)
+				continue;
+			alone = ej->out.tensor != t;
+			for (int r = 0; r < ej->nreads && alone; r++)
+				alone = ej->reads[r].tensor != t;
+		}
+		for (int r = 0; r < es->nreads && alone; r++)
+			alone = es->reads[r].tensor != t;
+		if (!alone)
+			continue;
+		sacc[i] = 1;
+		k->acc_e[k->nacc++] = se[i];
+		simd &= es->reduce_op == EIN_OP_ADD;
+	}
+	/* Is the loop free of dependences between its iterations? */
+	for (int i = 0; simd && i < n; i++) {
+		const ein_einsum *es = &c->einsums[se[i]];
+		int t = es->out.tensor;
+		if (sacc[i] || k->buf[t].reg)
+			continue;
+		int v = svar[i];
+		simd = v >= 0 && (sinit[i] || !es->vars[v].reduced);
+		int64_t wd = simd ? iter_dims(es, &es->out, v, c->nparams) : -1;
+		simd = simd && wd > 0;
+		for (int d = 0; simd && d < es->out.nidx; d++)
+			if ((wd >> d) & 1)
+				simd = !k->buf[t].mod[d] || k->buf[t].ext[d] > 1;
+		for (int j = 0; simd && j < n; j++) {
+			const ein_einsum *ej = &c->einsums[se[j]];
+			for (int r = -1; simd && r < ej->nreads; r++) {
+				const ein_access *a = r < 0 ? &ej->out : &ej->reads[r];
+				if (a->tensor == t)
+					simd = svar[j] >= 0 && iter_dims(ej, a, svar[j], c->nparams) == wd;
+			}
+		}
+	}
+	if (ok && (simd || k->nacc || regs)) {
+		sbuf *s = &k->out;
+		int d = depth;
+		if (k->nacc) {
+			sbuf_indent(s, d);
+			sbuf_printf(s, "{\n");
+			d++;
+			for (int i = 0, a = 0; i < n; i++) {
+				if (!sacc[i])
+					continue;
+				const ein_einsum *es = &c->einsums[se[i]];
+				sbuf_indent(s, d);
+				sbuf_printf(s, "float acc%d;\n", a);
+				sbuf_indent(s, d);
+				sbuf_printf(s, "{\n");
+				emit_var_defs(k, es, calls[i], 0, ein_einsum_nout(es), d + 1);
+				sbuf_indent(s, d + 1);
+				sbuf_printf(s, "acc%d = t_%s[", a++, c->tensors[es->out.tensor].name);
+				cgc_offset(s, k, es, &es->out);
+				sbuf_printf(s, "];\n");
+				sbuf_indent(s, d);
+				sbuf_printf(s, "}\n");
+			}
+		}
+		if (simd) {
+			sbuf_printf(s, "#ifdef _OPENMP\n");
+			sbuf_indent(s, d);
+			sbuf_printf(s, "#pragma omp simd");
+			for (int a = 0; a < k->nacc; a++)
+				sbuf_printf(s, "%sacc%d", a ? ", " : " reduction(+: ", a);
+			sbuf_printf(s, "%s\n#endif\n", k->nacc ? ")" : "");
+		}
+		sbuf_indent(s, d);
+		for_header(k, node);
+		for (int i = 0; i < n; i++) {
+			int t = c->einsums[se[i]].out.tensor;
+			if (!sinit[i] && !sacc[i] && k->buf[t].reg) {
+				sbuf_indent(s, d + 1);
+				sbuf_printf(s, "float r_%s;\n", c->tensors[t].name);
+			}
+		}
+		for (int i = 0; i < n; i++) {
+			isl_ast_node *ch = isl_ast_node_list_get_ast_node(l, i);
+			emit_user(k, ch, d + 1);
+			isl_ast_node_free(ch);
+		}
+		sbuf_indent(s, d);
+		sbuf_printf(s, "}\n");
+		for (int i = 0, a = 0; i < n && k->nacc; i++) {
+			if (!sacc[i])
+				continue;
+			const ein_einsum *es = &c->einsums[se[i]];
+			sbuf_indent(s, d);
+			sbuf_printf(s, "{\n");
+			emit_var_defs(k, es, calls[i], 0, ein_einsum_nout(es), d + 1);
+			sbuf_indent(s, d + 1);
+			sbuf_printf(s, "t_%s[", c->tensors[es->out.tensor].name);
+			cgc_offset(s, k, es, &es->out);
+			sbuf_printf(s, "] = acc%d;\n", a++);
+			sbuf_indent(s, d);
+			sbuf_printf(s, "}\n");
+		}
+		if (k->nacc) {
+			sbuf_indent(s, depth);
+			sbuf_printf(s, "}\n");
+		}
+		done = 1;
+	}
+	k->nacc = 0;
+	for (int i = 0; i < FUSED_MAX; i++)
+		isl_ast_expr_free(calls[i]);
+	isl_id_free(iid);
+	isl_ast_expr_free(it);
+	isl_ast_node_list_free(l);
+	isl_ast_node_free(body);
+	return done;
+}
+
 static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		     int parallel)
 {
-	if (!parallel && emit_acc_loop(k, node, depth))
+	if (!parallel && (emit_acc_loop(k, node, depth) || emit_fused_loop(k, node, depth)))
 		return;
 	sbuf *s = &k->out;
 	isl_ast_node *body = isl_ast_node_for_get_body(node);

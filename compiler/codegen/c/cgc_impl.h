@@ -39,6 +39,9 @@ typedef struct cgc {
 	int64_t ws_thread; /* after those, per thread: a parallel group's tile buffers */
 	int team;	  /* emit the GEMM call as ml_sgemm_team */
 	int in_team;	  /* emitting the groups beside a team's product */
+	/* Inside a fused loop: reductions that accumulate in acc<i>. */
+	int nacc;
+	int acc_e[16];
 	sbuf out;
 	char *err;
 	size_t errlen;
