@@ -15,27 +15,11 @@ PLAN=${*:---policy full}
 BIN=$(cd "$(dirname "$BUILD/mambalaya")" && pwd)/mambalaya
 REF=$(cd "$BUILD/tests" && pwd)/mamba_ref
 WORK=${BENCH_WORK:-$BUILD/bench-codegen}
-export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
-# Debian 12's OpenBLAS 0.3.21 takes Zen 4/5 for Haswell; its SkylakeX
-# kernels are the right ones for AVX-512 (about 1.8x faster here).
-# On AVX-512 machines SkylakeX is used even when the environment names
-# another core type (BENCH_OPENBLAS_CORETYPE overrides); both peers share it.
-if [ -n "${BENCH_OPENBLAS_CORETYPE:-}" ]; then
-    export OPENBLAS_CORETYPE=$BENCH_OPENBLAS_CORETYPE
-elif grep -q avx512f /proc/cpuinfo 2>/dev/null; then
-    export OPENBLAS_CORETYPE=SkylakeX
-fi
+. bench/cpu_env.sh
 PY=/usr/bin/python3
 if ! $PY -c 'import torch' 2>/dev/null; then
     echo "bench: installing python3-torch (the PyTorch peer)"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null
-fi
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# Linux shares the CPU between sessions (autogroups) regardless of nice, so
-# background jobs of other sessions take a core from a 2-thread benchmark.
-# As root, give this session's group priority; ours and PyTorch share it.
-if [ -w /proc/$$/autogroup ] && echo -20 2>/dev/null > /proc/$$/autogroup; then
-    echo "bench: session priority raised ($(cat /proc/$$/autogroup))"
 fi
 mkdir -p "$WORK"
 

@@ -14,18 +14,7 @@ CASES=${*:-"mamba1:I=1024 mamba1:I=1 transformer:S=1024 transformer:S=256 mamba2
 BIN=$(cd "$(dirname "$BUILD/mambalaya")" && pwd)/mambalaya
 WORK=${BENCH_WORK:-$BUILD/bench-corpus}
 PY=/usr/bin/python3
-export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
-# Debian 12's OpenBLAS takes Zen 4/5 for Haswell; SkylakeX is the right
-# kernel set on AVX-512 (bench/codegen.sh says more).  All three share it.
-if [ -n "${BENCH_OPENBLAS_CORETYPE:-}" ]; then
-    export OPENBLAS_CORETYPE=$BENCH_OPENBLAS_CORETYPE
-elif grep -q avx512f /proc/cpuinfo 2>/dev/null; then
-    export OPENBLAS_CORETYPE=SkylakeX
-fi
-if [ -w /proc/$$/autogroup ] && echo -20 2>/dev/null > /proc/$$/autogroup; then
-    echo "bench: session priority raised"
-fi
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+. bench/cpu_env.sh
 mkdir -p "$WORK"
 
 # Random inputs in the declared ranges (bench/inputs.py).

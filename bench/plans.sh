@@ -17,14 +17,7 @@ CASES=${*:-"mamba1:I=1024 mamba1:I=256 transformer:S=1024 transformer:S=256 mamb
 BIN=$(cd "$(dirname "$BUILD/mambalaya")" && pwd)/mambalaya
 WORK=${BENCH_WORK:-$BUILD/bench-plans}
 PY=/usr/bin/python3
-export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
-# SkylakeX kernels on AVX-512 (bench/codegen.sh says why).
-if [ -n "${BENCH_OPENBLAS_CORETYPE:-}" ]; then
-    export OPENBLAS_CORETYPE=$BENCH_OPENBLAS_CORETYPE
-elif grep -q avx512f /proc/cpuinfo 2>/dev/null; then
-    export OPENBLAS_CORETYPE=SkylakeX
-fi
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+. bench/cpu_env.sh
 mkdir -p "$WORK"
 printf '# A: %s\n# B: %s\n' "$A" "$B"
 printf '%-22s %10s %10s %6s %10s\n' case a_ms b_ms b/a max_rel_diff

@@ -189,6 +189,22 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 	return nout;
 }
 
+/* The variable that index form x is, alone, with coefficient 1 (no
+ * parameter, no constant), or -1. */
+static int pure_var(const ein_cascade *c, const ein_einsum *es, const ein_aff *x)
+{
+	int v = -1, n = 0;
+	for (int w = 0; w < es->nvars; w++)
+		if (x->vc[w]) {
+			v = w;
+			n++;
+		}
+	for (int p = 0; p < c->nparams; p++)
+		if (x->pc[p])
+			return -1;
+	return n == 1 && x->vc[v] == 1 && x->c == 0 ? v : -1;
+}
+
 /* A tile buffer of group gi touched only inside one strip run, where every
  * access indexes dimension q by exactly the variable of one of the run's
  * point ranks, holds only the current point's elements along q: each value
@@ -230,16 +246,8 @@ void cgl_contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
 					if (a->tensor != t)
 						continue;
 					/* idx[q] must be one variable, coefficient 1. */
-					const ein_aff *x = &a->idx[q];
-					int v = -1, n = 0;
-					for (int w = 0; w < es->nvars; w++)
-						if (x->vc[w]) {
-							v = w;
-							n++;
-						}
-					for (int p = 0; p < c->nparams; p++)
-						pure &= x->pc[p] == 0;
-					pure &= n == 1 && x->vc[v] == 1 && x->c == 0;
+					int v = pure_var(c, es, &a->idx[q]);
+					pure &= v >= 0;
 					int rk = -1;
 					for (int j = 0; j < st->npoint && pure; j++)
 						if (k->g->var_of[stmt_e[i]][st->point[j]] == v)
@@ -506,17 +514,8 @@ void cgl_find_regs(cg *k, int gi, const cg_strip *strips, int nstrips, const int
 				if (a->tensor != t)
 					continue;
 				for (int q = 0; q < a->nidx && ok; q++) {
-					const ein_aff *x = &a->idx[q];
-					int v = -1, n = 0;
-					for (int w = 0; w < es->nvars; w++)
-						if (x->vc[w]) {
-							v = w;
-							n++;
-						}
-					for (int p = 0; p < c->nparams; p++)
-						ok &= x->pc[p] == 0;
-					ok = ok && n == 1 && x->vc[v] == 1 && x->c == 0;
-					int rk = ok ? rank_of_var(k, stmt_e[i], v) : -1;
+					int v = pure_var(c, es, &a->idx[q]);
+					int rk = v >= 0 ? rank_of_var(k, stmt_e[i], v) : -1;
 					ok = ok && rk >= 0 && (rank[q] == -2 || rank[q] == rk);
 					rank[q] = rk;
 				}

@@ -116,12 +116,7 @@ static void emit_user(cgc *k, __isl_keep isl_ast_node *node, int depth)
 			isl_ast_expr_free(a);
 		}
 		cgc_emit_gemm(k, e, depth + 1);
-		sbuf_indent(s, depth);
-		sbuf_printf(s, "}\n");
-		isl_id_free(id);
-		isl_ast_expr_free(fn);
-		isl_ast_expr_free(call);
-		return;
+		goto close;
 	}
 	sbuf_indent(s, depth);
 	sbuf_printf(s, "{");
@@ -149,12 +144,7 @@ static void emit_user(cgc *k, __isl_keep isl_ast_node *node, int depth)
 			sbuf_printf(s, "acc%d = acc%d + (", acc, acc);
 		cgc_expr(s, k, es, es->rhs);
 		sbuf_printf(s, ");\n");
-		sbuf_indent(s, depth);
-		sbuf_printf(s, "}\n");
-		isl_id_free(id);
-		isl_ast_expr_free(fn);
-		isl_ast_expr_free(call);
-		return;
+		goto close;
 	}
 	if (k->buf[es->out.tensor].reg) {
 		sbuf_printf(s, "r_%s", tn);
@@ -183,6 +173,7 @@ static void emit_user(cgc *k, __isl_keep isl_ast_node *node, int depth)
 		cgc_expr(s, k, es, es->rhs);
 	}
 	sbuf_printf(s, ";\n");
+close:
 	sbuf_indent(s, depth);
 	sbuf_printf(s, "}\n");
 	isl_id_free(id);
