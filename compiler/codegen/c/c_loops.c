@@ -460,7 +460,6 @@ static int emit_fused_loop(cgc *k, __isl_keep isl_ast_node *node, int depth)
 		if (!ok)
 			break;
 		/* The variable the loop moves (-1: none, -2: several). */
-		const ein_einsum *es = &c->einsums[se[i]];
 		int nargs = (int)isl_ast_expr_op_get_n_arg(calls[i]) - 1;
 		svar[i] = -1;
 		sacc[i] = 0;
@@ -470,7 +469,6 @@ static int emit_fused_loop(cgc *k, __isl_keep isl_ast_node *node, int depth)
 				svar[i] = svar[i] == -1 ? v : -2;
 			isl_ast_expr_free(a);
 		}
-		(void)es;
 	}
 	/* Accumulators. */
 	k->nacc = 0;
