@@ -3,6 +3,7 @@
  * mlb_impl.h). */
 #include "mlb_impl.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,4 +143,23 @@ int mlb_is_ident(const char *s)
 		      (*s >= '0' && *s <= '9') || *s == '_'))
 			return 0;
 	return 1;
+}
+
+double mlb_pe_tile_reads(double rows, double cols, double per_pe, double mm, double nn,
+			 double kk, double *blocks)
+{
+	double ma = ceil(mm / rows), nb = ceil(nn / cols), best = -1, bb = 1;
+	for (double a = 1; a <= ma && a <= per_pe && a <= 4096; a++) {
+		double b = floor(per_pe / a);
+		if (b > nb)
+			b = nb;
+		double na = ceil(mm / (rows * a)), nbk = ceil(nn / (cols * b));
+		double rd = kk * (mm * nbk + nn * na);
+		if (best < 0 || rd < best) {
+			best = rd;
+			bb = na * nbk;
+		}
+	}
+	*blocks = bb;
+	return best;
 }

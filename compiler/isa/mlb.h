@@ -247,4 +247,14 @@ const char *mlb_uop_name(int op);	/* "ld", ... */
  * 1 + ndim for a DMA), or 0 for other instructions. */
 int mlb_addr_regs(const mlb_module *m, const mlb_insn *in);
 
+/* The 2D array's PE tiles (docs/isa.md, "Timing"): a rows x cols array,
+ * each PE holding at most per_pe accumulators, computes an mm x nn output
+ * (mm along the rows) over kk as blocks of (rows a) x (cols b), a b <=
+ * per_pe, the buffer sending each block its operands once per k.  Returns
+ * the operand values read for the a, b that read the fewest; *blocks
+ * receives the blocks.  The simulator charges it, and the mapper's cost
+ * model prices it the same. */
+double mlb_pe_tile_reads(double rows, double cols, double per_pe, double mm, double nn,
+			 double kk, double *blocks);
+
 #endif

@@ -12,6 +12,7 @@
 #include <isl/val.h>
 
 #include "analysis/poly.h"
+#include "isa/mlb.h"
 
 struct cost_model {
 	const deps_graph *g;
@@ -320,11 +321,10 @@ typedef struct box_lv {
 	double blocks;
 } box_lv;
 
-/* The 2D array's PE tile: every PE holds a x b accumulators of an output
- * block (rows a) x (cols b), a b within its share of the PE storage; the
- * buffer sends each block its operands once per k.  Chooses a, b with the
- * fewest operand values for an mm x nn output (mm along the rows) and
- * returns them; *blocks receives the blocks. */
+/* The 2D array's PE tile (docs/cost-model.md section 7): the tiling the
+ * simulator charges (mlb_pe_tile_reads), with each PE's share of the PE
+ * level.  Returns the operand values the buffer sends an mm x nn output
+ * (mm along the rows); *blocks receives the PE tiles. */
 static double pe_tile_reads(const target *t, double mm, double nn, double kk, double *blocks)
 {
 	double r = (double)t->rows, c = (double)t->cols;
@@ -335,21 +335,7 @@ static double pe_tile_reads(const target *t, double mm, double nn, double kk, do
 		if (per_pe < 1)
 			per_pe = 1;
 	}
-	double ma = ceil(mm / r), nb = ceil(nn / c);
-	double best = -1, bb = 1;
-	for (double a = 1; a <= ma && a <= per_pe && a <= 4096; a++) {
-		double b = floor(per_pe / a);
-		if (b > nb)
-			b = nb;
-		double na = ceil(mm / (r * a)), nbk = ceil(nn / (c * b));
-		double rd = kk * (mm * nbk + nn * na);
-		if (best < 0 || rd < best) {
-			best = rd;
-			bb = na * nbk;
-		}
-	}
-	*blocks = bb;
-	return best;
+	return mlb_pe_tile_reads(r, c, per_pe, mm, nn, kk, blocks);
 }
 
 static void mma_traffic(const target *t, double bt, double mm, double nn, double kk,

@@ -834,11 +834,8 @@ static void mac_box(float *C, const int32_t *sc, const float *X, const int32_t *
 	}
 }
 
-/* The 2D array's PE tiles (docs/isa.md, "Timing"): each PE keeps a x b
- * accumulators of a (rows a) x (cols b) output block, a b within its share
- * of the PE level; the buffer sends a block its operands once per k.  For
- * an mm x nn output with mm along the rows: the a, b with the fewest
- * operand values. */
+/* The on-chip traffic of an MMA: the PE tiles of mlb_pe_tile_reads, with
+ * each PE's share of the PE level. */
 static void mma_traffic(const mlb_target *tg, double bt, double mm, double nn, double kk,
 			lv_traffic *lt)
 {
@@ -849,18 +846,7 @@ static void mma_traffic(const mlb_target *tg, double bt, double mm, double nn, d
 		if (per_pe < 1)
 			per_pe = 1;
 	}
-	double ma = ceil(mm / r), nb = ceil(nn / c), best = -1, blocks = 1;
-	for (double a = 1; a <= ma && a <= per_pe && a <= 4096; a++) {
-		double b = floor(per_pe / a);
-		if (b > nb)
-			b = nb;
-		double na = ceil(mm / (r * a)), nbk = ceil(nn / (c * b));
-		double rd = kk * (mm * nbk + nn * na);
-		if (best < 0 || rd < best) {
-			best = rd;
-			blocks = na * nbk;
-		}
-	}
+	double blocks, best = mlb_pe_tile_reads(r, c, per_pe, mm, nn, kk, &blocks);
 	memset(lt, 0, sizeof(*lt));
 	lt->rd[1] = bt * best;
 	lt->wr[1] = bt * mm * nn;
