@@ -608,8 +608,6 @@ struct eval_ctx {
 	double useful[COST_MAX_MEMBERS];
 	box_lv lv[COST_MAX_MEMBERS]; /* on-chip level traffic per member */
 	double comp2d, comp1d, switches;
-	double cap; /* buffer bytes one tile may hold (a CPU's threads each
-		       hold a tile of a parallel group) */
 };
 typedef struct eval_ctx eval_ctx;
 
@@ -1307,7 +1305,7 @@ static void choose_levels(const eval_ctx *x, const cost_config *cfg,
 {
 	const cost_group *cg = x->cg;
 	int m = x->sh->m;
-	double cap = x->cap;
+	double cap = (double)x->t->buffer_bytes;
 	for (int i = 0; i < cg->nt; i++) {
 		int l = cfg->level[i];
 		st->level[i] = (signed char)(l >= 0 && l <= m ? l : m);
@@ -1508,12 +1506,9 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
  * with n tiles over P threads the last round runs short, and the group
  * takes ceil(n / P) rounds of work for n / P.  Returns that factor (1
  * when no band member runs in parallel: the BLAS calls and strips then
- * share the threads inside each tile); *conc receives the tiles held at
- * once, min(n, P), each thread's in buffers of its own. */
-static double cpu_imbalance(const cost_group *cg, const tile_shape *sh, int64_t threads,
-			    double *conc)
+ * share the threads inside each tile). */
+static double cpu_imbalance(const cost_group *cg, const tile_shape *sh, int64_t threads)
 {
-	*conc = 1;
 	for (int j = 0; j < sh->m; j++) {
 		int k = sh->order[j];
 		if (sh->n[k] <= 1)
@@ -1524,10 +1519,8 @@ static double cpu_imbalance(const cost_group *cg, const tile_shape *sh, int64_t 
 			int v = cg->mem[i].var[k];
 			par = v < 0 || (((in->outvars >> v) & 1) && v != in->gen);
 		}
-		if (par) {
-			*conc = sh->n[k] < (double)threads ? sh->n[k] : (double)threads;
+		if (par)
 			return ceil(sh->n[k] / (double)threads) / (sh->n[k] / (double)threads);
-		}
 	}
 	return 1;
 }
@@ -1586,10 +1579,8 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 		else
 			x->comp1d += x->cyc[i];
 	}
-	x->cap = (double)t->buffer_bytes;
 	if (t->kind == TARGET_CPU && t->cpu.threads > 1) {
-		double conc;
-		double f = cpu_imbalance(cg, &sh, t->cpu.threads, &conc);
+		double f = cpu_imbalance(cg, &sh, t->cpu.threads);
 		for (int i = 0; i < cg->nm && f > 1; i++)
 			x->cyc[i] *= f;
 		x->comp2d *= f;
@@ -1631,7 +1622,7 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 		plan_cost pc;
 		double lat;
 		fill_cost(x, &cur, &pc, &lat);
-		int fits = cur.peak <= x->cap;
+		int fits = cur.peak <= (double)t->buffer_bytes;
 		if (!have || (fits && !best_fits) ||
 		    (fits == best_fits &&
 		     (fits ? better(lat, cur.traffic, cur.peak, best_lat, best.traffic, best.peak)
