@@ -338,11 +338,7 @@ static void hoist_inits(const cg *k, gstmts *st, const cg_strip *sp)
 			continue;
 		int t = k->c->einsums[st->stmt_e[i]].out.tensor, to = i;
 		while (to > sp->first) {
-			const ein_einsum *es = &k->c->einsums[st->stmt_e[to - 1]];
-			int hit = es->out.tensor == t;
-			for (int r = 0; r < es->nreads && !hit; r++)
-				hit = es->reads[r].tensor == t;
-			if (hit)
+			if (ein_einsum_touches(&k->c->einsums[st->stmt_e[to - 1]], t))
 				break;
 			to--;
 		}
@@ -533,9 +529,7 @@ static int user_touches(const reg_check *rc, __isl_keep isl_ast_node *n, int *e)
 	const char *name = isl_id_get_name(id);
 	*e = atoi(name + 1);
 	const ein_einsum *es = &rc->k->c->einsums[*e];
-	int hit = es->out.tensor == rc->t && name[0] != 'G';
-	for (int r = 0; r < es->nreads && !hit; r++)
-		hit = es->reads[r].tensor == rc->t;
+	int hit = (es->out.tensor == rc->t && name[0] != 'G') || ein_einsum_reads(es, rc->t);
 	isl_id_free(id);
 	isl_ast_expr_free(fn);
 	isl_ast_expr_free(call);
@@ -586,13 +580,8 @@ static void check_regs(cg *k, int gi, __isl_keep isl_ast_node *ast)
 		if (!b->reg || b->group != gi)
 			continue;
 		reg_check rc = {k, t, 0, 0, 0};
-		for (int e = 0; e < c->neinsums; e++) {
-			const ein_einsum *es = &c->einsums[e];
-			int hit = es->out.tensor == t;
-			for (int r = 0; r < es->nreads && !hit; r++)
-				hit = es->reads[r].tensor == t;
-			rc.need += hit && k->p->groups[gi].members[e];
-		}
+		for (int e = 0; e < c->neinsums; e++)
+			rc.need += k->p->groups[gi].members[e] && ein_einsum_touches(&c->einsums[e], t);
 		isl_ast_node_foreach_descendant_top_down(ast, reg_visit, &rc);
 		if (rc.seen == 0 || rc.seen != rc.in_loops)
 			b->reg = 0;

@@ -222,10 +222,7 @@ void cgl_contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
 		int run = -1, ok = 1;
 		for (int i = 0; i < ns && ok; i++) {
 			const ein_einsum *es = &c->einsums[stmt_e[i]];
-			int touches = es->out.tensor == t;
-			for (int r = 0; r < es->nreads; r++)
-				touches |= es->reads[r].tensor == t;
-			if (!touches)
+			if (!ein_einsum_touches(es, t))
 				continue;
 			int in = -1;
 			for (int q = 0; q < nstrips; q++)
@@ -313,15 +310,6 @@ static int popcount64(uint64_t m)
 	for (; m; m &= m - 1)
 		n++;
 	return n;
-}
-
-/* Does statement s (Einsum e) read or write tensor t? */
-static int touches(const ein_einsum *es, int t)
-{
-	int hit = es->out.tensor == t;
-	for (int r = 0; r < es->nreads && !hit; r++)
-		hit = es->reads[r].tensor == t;
-	return hit;
 }
 
 typedef struct nest_ctx {
@@ -479,7 +467,7 @@ void cgl_find_regs(cg *k, int gi, const cg_strip *strips, int nstrips, const int
 		int writer = -1, ok = 1, any = 0;
 		for (int i = 0; i < ns && ok; i++) {
 			const ein_einsum *es = &c->einsums[stmt_e[i]];
-			if (!touches(es, t))
+			if (!ein_einsum_touches(es, t))
 				continue;
 			any = 1;
 			const cg_nest *n = NULL;
@@ -492,9 +480,7 @@ void cgl_find_regs(cg *k, int gi, const cg_strip *strips, int nstrips, const int
 			ok = n && (!in || in == n) && stmt_init[i] == 0;
 			in = n;
 			if (ok && es->out.tensor == t) {
-				ok = writer < 0 && !ein_einsum_reduces(es);
-				for (int r = 0; r < es->nreads && ok; r++)
-					ok = es->reads[r].tensor != t;
+				ok = writer < 0 && !ein_einsum_reduces(es) && !ein_einsum_reads(es, t);
 				writer = i;
 			} else if (ok) {
 				ok = writer >= 0;

@@ -323,6 +323,19 @@ int ein_einsum_nout(const ein_einsum *es)
 	return n;
 }
 
+int ein_einsum_reads(const ein_einsum *es, int t)
+{
+	for (int r = 0; r < es->nreads; r++)
+		if (es->reads[r].tensor == t)
+			return 1;
+	return 0;
+}
+
+int ein_einsum_touches(const ein_einsum *es, int t)
+{
+	return es->out.tensor == t || ein_einsum_reads(es, t);
+}
+
 int ein_expr_product(const ein_cascade *c, const ein_expr *x, int *acc, int *nacc,
 		     double *alpha)
 {

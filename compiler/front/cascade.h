@@ -230,6 +230,9 @@ int ein_type_bytes(ein_type t);
  * side)?  Its output variables come first: vars[0..ein_einsum_nout). */
 int ein_einsum_reduces(const ein_einsum *es);
 int ein_einsum_nout(const ein_einsum *es);
+/* Does the Einsum read tensor t?  Read or write it? */
+int ein_einsum_reads(const ein_einsum *es, int t);
+int ein_einsum_touches(const ein_einsum *es, int t);
 
 /* Is x a product of tensor reads and constants?  Returns 0 with the reads
  * (indices into the Einsum's reads; the first two stored in acc, all
