@@ -417,6 +417,28 @@ static int64_t iter_dims(const ein_einsum *es, const ein_access *a, int v, int n
 
 enum { FUSED_MAX = 32 };
 
+/* acc<a> = the element of reduction es at instance call (store: the other
+ * way round), in a block of its own. */
+static void acc_move(cgc *k, const ein_einsum *es, __isl_keep isl_ast_expr *call, int a,
+		     int depth, int store)
+{
+	sbuf *s = &k->out;
+	sbuf_indent(s, depth);
+	sbuf_printf(s, "{\n");
+	emit_var_defs(k, es, call, 0, ein_einsum_nout(es), depth + 1);
+	sbuf_indent(s, depth + 1);
+	if (!store)
+		sbuf_printf(s, "acc%d = ", a);
+	sbuf_printf(s, "t_%s[", k->c->tensors[es->out.tensor].name);
+	cgc_offset(s, k, es, &es->out);
+	sbuf_printf(s, "]");
+	if (store)
+		sbuf_printf(s, " = acc%d", a);
+	sbuf_printf(s, ";\n");
+	sbuf_indent(s, depth);
+	sbuf_printf(s, "}\n");
+}
+
 /* A loop whose body is two or more statement instances (a fused loop of
  * lower_strips.c's nests, or a point loop whose statements have no loop
  * of their own): the values of register tensors are locals of the body;
@@ -485,12 +507,9 @@ static int emit_fused_loop(cgc *k, __isl_keep isl_ast_node *node, int depth)
 			const ein_einsum *ej = &c->einsums[se[j]];
 			if (j == i)
 				continue;
-			alone = ej->out.tensor != t;
-			for (int r = 0; r < ej->nreads && alone; r++)
-				alone = ej->reads[r].tensor != t;
+			alone = !ein_einsum_touches(ej, t);
 		}
-		for (int r = 0; r < es->nreads && alone; r++)
-			alone = es->reads[r].tensor != t;
+		alone = alone && !ein_einsum_reads(es, t);
 		if (!alone)
 			continue;
 		sacc[i] = 1;
@@ -529,18 +548,9 @@ static int emit_fused_loop(cgc *k, __isl_keep isl_ast_node *node, int depth)
 			for (int i = 0, a = 0; i < n; i++) {
 				if (!sacc[i])
 					continue;
-				const ein_einsum *es = &c->einsums[se[i]];
 				sbuf_indent(s, d);
 				sbuf_printf(s, "float acc%d;\n", a);
-				sbuf_indent(s, d);
-				sbuf_printf(s, "{\n");
-				emit_var_defs(k, es, calls[i], 0, ein_einsum_nout(es), d + 1);
-				sbuf_indent(s, d + 1);
-				sbuf_printf(s, "acc%d = t_%s[", a++, c->tensors[es->out.tensor].name);
-				cgc_offset(s, k, es, &es->out);
-				sbuf_printf(s, "];\n");
-				sbuf_indent(s, d);
-				sbuf_printf(s, "}\n");
+				acc_move(k, &c->einsums[se[i]], calls[i], a++, d, 0);
 			}
 		}
 		if (simd) {
@@ -570,16 +580,7 @@ static int emit_fused_loop(cgc *k, __isl_keep isl_ast_node *node, int depth)
 		for (int i = 0, a = 0; i < n && k->nacc; i++) {
 			if (!sacc[i])
 				continue;
-			const ein_einsum *es = &c->einsums[se[i]];
-			sbuf_indent(s, d);
-			sbuf_printf(s, "{\n");
-			emit_var_defs(k, es, calls[i], 0, ein_einsum_nout(es), d + 1);
-			sbuf_indent(s, d + 1);
-			sbuf_printf(s, "t_%s[", c->tensors[es->out.tensor].name);
-			cgc_offset(s, k, es, &es->out);
-			sbuf_printf(s, "] = acc%d;\n", a++);
-			sbuf_indent(s, d);
-			sbuf_printf(s, "}\n");
+			acc_move(k, &c->einsums[se[i]], calls[i], a++, d, 1);
 		}
 		if (k->nacc) {
 			sbuf_indent(s, depth);
