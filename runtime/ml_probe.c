@@ -6,13 +6,17 @@
  *   {"threads": T, "simd_bytes": S,     OpenMP's threads, the vector width
  *    "gemm": [[d, gflops], ...]        square products d x d x d (ml_sgemm)
  *    "dram_gb_per_s": G,               a parallel copy over 2 x 256 MiB
+ *    "thread_dram_gb_per_s": G1,       the same copy on one thread
+ *    "cache_gb_per_s": C,              the copy over half the outermost cache
+ *                                      (when CACHE_BYTES is given)
  *    "gelem_per_s": {"exp": R, ...}}   elementwise rates, all threads, in cache
  * and exits 0, or prints why on stderr and exits 1.  `calibrate` writes
  * the body (between the EMBEDDED markers) after the kernels' prelude; the
  * lines outside the markers make this file build on its own
  * (tests/unit/test_runtime.c).
  *
- * Usage: probe [SECONDS]   rough time budget (default 3).
+ * Usage: probe [SECONDS [CACHE_BYTES]]   rough time budget (default 3);
+ * the outermost cache's size, all its instances (no cache probe without). 
  */
 #include "ml_base.h"
 #include "ml_math.h"
@@ -126,6 +130,41 @@ static void probe_dram_run(void *v)
 		y[i] = x[i] * 1.5f;
 }
 
+/* The same copy on the calling thread alone: what a loop nest too small
+ * to start the team on streams. */
+static void probe_dram_run1(void *v)
+{
+	probe_dram_ctx *g = v;
+	long n = g->n;
+	const float *x = g->x;
+	float *y = g->y;
+	for (long i = 0; i < n; i++)
+		y[i] = x[i] * 1.5f;
+}
+
+/* The outermost cache's bandwidth: the same parallel copy over two
+ * arrays that together fill half of it (bytes: all its instances), too
+ * large for the caches inside it, repeated so that the lines stay in it. */
+static void probe_cache(double budget, double bytes)
+{
+	long n = (long)(bytes / 4.0 / 4.0); /* floats per array: a quarter */
+	if (n < 4096)
+		return;
+	float *x = probe_alloc(n), *y = probe_alloc(n);
+#pragma omp parallel for schedule(static)
+	for (long i = 0; i < n; i++) {
+		x[i] = (float)(i & 255);
+		y[i] = 0;
+	}
+	probe_dram_ctx g = {n, x, y};
+	probe_dram_run(&g); /* bring the arrays in */
+	double best = probe_best(budget, probe_dram_run, &g);
+	probe_sink = y[n / 3];
+	printf("\"cache_gb_per_s\": %.4g,\n", 2.0 * 4.0 * (double)n / best * 1e-9);
+	free(x);
+	free(y);
+}
+
 static void probe_dram(double budget)
 {
 	long n = 64L << 20; /* floats: 256 MiB each, beyond any cache */
@@ -136,11 +175,13 @@ static void probe_dram(double budget)
 		y[i] = 0;
 	}
 	probe_dram_ctx g = {n, x, y};
-	double best = probe_best(budget, probe_dram_run, &g);
+	double best = probe_best(budget * 0.6, probe_dram_run, &g);
+	double best1 = probe_best(budget * 0.4, probe_dram_run1, &g);
 	probe_sink = y[n / 3];
 	/* A read and a write per element (the write's line fill is not
 	 * counted: kernels see the same). */
 	printf("\"dram_gb_per_s\": %.4g,\n", 2.0 * 4.0 * (double)n / best * 1e-9);
+	printf("\"thread_dram_gb_per_s\": %.4g,\n", 2.0 * 4.0 * (double)n / best1 * 1e-9);
 	free(x);
 	free(y);
 }
@@ -272,6 +313,7 @@ int main(int argc, char **argv)
 	double budget = argc > 1 ? atof(argv[1]) : 3.0;
 	if (!(budget > 0))
 		budget = 3.0;
+	double cache = argc > 2 ? atof(argv[2]) : 0;
 	ml_blas_init();
 	int threads = (int)ml_threads();
 	/* The vector width the kernels were compiled for. */
@@ -285,6 +327,8 @@ int main(int argc, char **argv)
 	printf("{\"threads\": %d, \"simd_bytes\": %d,\n", threads, simd);
 	probe_gemm(budget * 0.5);
 	probe_dram(budget * 0.15);
+	if (cache > 0)
+		probe_cache(budget * 0.05, cache);
 	probe_elementwise(budget * 0.3, threads);
 	probe_strided(budget * 0.05);
 	printf("}\n");

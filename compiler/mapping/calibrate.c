@@ -129,9 +129,10 @@ static int read_caches(target_cache *c, int max)
 /* Writes the probe program into dir, builds it as kernels are built
  * ($CC, the kernels' default flags, OpenBLAS) and runs it.  Returns its
  * parsed output, or NULL with why in why. */
-static cJSON *run_probe(const char *dir, double seconds, char *why, size_t whylen)
+static cJSON *run_probe(const char *dir, double seconds, double cache_bytes, char *why,
+			size_t whylen)
 {
-	char src[CAL_PATH], exe[CAL_PATH], secs[32], e[512];
+	char src[CAL_PATH], exe[CAL_PATH], secs[32], cbytes[32], e[512];
 	char **cc = NULL, **argv = NULL, *log = malloc(65536);
 	cJSON *out = NULL;
 	if (path_join(src, sizeof(src), dir, "probe.c") < 0 ||
@@ -171,7 +172,8 @@ static cJSON *run_probe(const char *dir, double seconds, char *why, size_t whyle
 		goto done;
 	}
 	snprintf(secs, sizeof(secs), "%g", seconds);
-	char *run[] = {exe, secs, NULL};
+	snprintf(cbytes, sizeof(cbytes), "%.0f", cache_bytes);
+	char *run[] = {exe, secs, cbytes, NULL};
 	st = fs_spawn(run, log, 65536, e, sizeof(e));
 	if (st != 0) {
 		snprintf(why, whylen, "the probe failed (%s)", st < 0 ? e : log);
@@ -265,7 +267,17 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		snprintf(err, errlen, "%s: cannot make a temporary directory", tmpl);
 		return NULL;
 	}
-	cJSON *pr = run_probe(tmpl, seconds, why, sizeof(why));
+	/* The caches first: the probe measures the outermost one. */
+	target_cache caches[TARGET_MAX_CACHES];
+	int nc = read_caches(caches, TARGET_MAX_CACHES);
+	double llc = 0;
+	if (nc > 0) {
+		long on = sysconf(_SC_NPROCESSORS_ONLN);
+		const target_cache *c = &caches[nc - 1];
+		int64_t inst = on > c->shared_by ? (on + c->shared_by - 1) / c->shared_by : 1;
+		llc = (double)c->bytes * (double)inst;
+	}
+	cJSON *pr = run_probe(tmpl, seconds, llc, why, sizeof(why));
 	fs_remove_tree(tmpl, e, sizeof(e));
 	cJSON *src = cJSON_CreateObject(), *as = cJSON_CreateArray();
 	if (!src || !as) {
@@ -306,6 +318,24 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		note_add(note, notelen, "DRAM bandwidth: default %g GB/s (%s)", dram, pr ? "not measured" : why);
 		cJSON_AddItemToArray(as, cJSON_CreateString("dram_gb_per_s: documented default (not measured)"));
 	}
+	if (pr && num(pr, "thread_dram_gb_per_s") > 0) {
+		cpu.thread_dram_gb_per_s = num(pr, "thread_dram_gb_per_s");
+		add_source(src, "cpu.thread_dram_gb_per_s", "the same copy on one thread");
+	} else {
+		cpu.thread_dram_gb_per_s = dram / (double)cpu.threads;
+		note_add(note, notelen, "one thread's DRAM bandwidth: default (%s)",
+			 pr ? "not measured" : why);
+		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.thread_dram_gb_per_s: documented default (dram_gb_per_s / threads)"));
+	}
+	if (pr && num(pr, "cache_gb_per_s") > 0) {
+		cpu.cache_gb_per_s = num(pr, "cache_gb_per_s");
+		add_source(src, "cpu.cache_gb_per_s",
+			   "the same parallel copy over half the outermost cache");
+	} else {
+		note_add(note, notelen, "cache bandwidth: not measured (%s)",
+			 !pr ? why : nc > 0 ? "no result" : "no cache data in sysfs");
+		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.cache_gb_per_s: not measured; the model does not charge the outermost cache's traffic"));
+	}
 	const cJSON *rates = pr ? cJSON_GetObjectItemCaseSensitive(pr, "gelem_per_s") : NULL;
 	int nrates = 0;
 	for (int op = 0; op < TARGET_NOPS && rates; op++) {
@@ -329,8 +359,6 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		note_add(note, notelen, "strided access rate: default (%s)", pr ? "not measured" : why);
 		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.strided_gelem_per_s: documented default (not measured)"));
 	}
-	target_cache caches[TARGET_MAX_CACHES];
-	int nc = read_caches(caches, TARGET_MAX_CACHES);
 	if (nc > 0) {
 		cpu.ncaches = nc;
 		memcpy(cpu.caches, caches, sizeof(caches[0]) * (size_t)nc);

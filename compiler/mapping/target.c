@@ -499,6 +499,11 @@ static void cpu_derive(target *t)
 	t->clock_ghz = 1;
 	t->bytes_per_value = 4;
 	t->double_buffer = 0;
+	/* One thread alone never streams faster than all of them. */
+	if (cpu->thread_dram_gb_per_s <= 0 || cpu->thread_dram_gb_per_s > t->dram_gb_per_s)
+		t->cpu.thread_dram_gb_per_s =
+			cpu->thread_dram_gb_per_s > 0 ? t->dram_gb_per_s
+						       : t->dram_gb_per_s / (double)cpu->threads;
 	if (t->buffer_bytes == 0) {
 		const target_cache *c = &cpu->caches[cpu->ncaches - 1];
 		int64_t inst = (cpu->threads + c->shared_by - 1) / c->shared_by;
@@ -510,7 +515,8 @@ static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"threads", "simd_bytes", "caches", "gemm_gflops",
 					   "gemm_half_dim", "call_ns", "gelem_per_s",
-					   "strided_gelem_per_s", NULL};
+					   "strided_gelem_per_s", "thread_dram_gb_per_s",
+					   "cache_gb_per_s", NULL};
 	const cJSON *o;
 	target_cpu *cpu = &t->cpu;
 	target_cpu_defaults(cpu);
@@ -526,7 +532,11 @@ static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 	    get_num(o, "call_ns", "cpu.call_ns", 0, 0, &cpu->call_ns, err, errlen) < 0 ||
 	    read_rates(cpu, o, err, errlen) < 0 ||
 	    get_num(o, "strided_gelem_per_s", "cpu.strided_gelem_per_s", 0, 1,
-		    &cpu->strided_gelem, err, errlen) < 0)
+		    &cpu->strided_gelem, err, errlen) < 0 ||
+	    get_num(o, "thread_dram_gb_per_s", "cpu.thread_dram_gb_per_s", 0, 1,
+		    &cpu->thread_dram_gb_per_s, err, errlen) < 0 ||
+	    get_num(o, "cache_gb_per_s", "cpu.cache_gb_per_s", 0, 1, &cpu->cache_gb_per_s, err,
+		    errlen) < 0)
 		return -1;
 	if (get_int(j, "buffer_bytes", "buffer_bytes", 0, 1, &t->buffer_bytes, err, errlen) < 0 ||
 	    get_num(j, "dram_gb_per_s", "dram_gb_per_s", 1, 1, &t->dram_gb_per_s, err,
@@ -838,6 +848,9 @@ static void cpu_to_json(cJSON *j, const target *t)
 	for (int op = 0; op < TARGET_NOPS; op++)
 		cJSON_AddNumberToObject(r, target_op_name(op), cpu->op_gelem[op]);
 	cJSON_AddNumberToObject(o, "strided_gelem_per_s", cpu->strided_gelem);
+	cJSON_AddNumberToObject(o, "thread_dram_gb_per_s", cpu->thread_dram_gb_per_s);
+	if (cpu->cache_gb_per_s > 0)
+		cJSON_AddNumberToObject(o, "cache_gb_per_s", cpu->cache_gb_per_s);
 	cJSON_AddNumberToObject(j, "buffer_bytes", (double)t->buffer_bytes);
 	cJSON_AddNumberToObject(j, "dram_gb_per_s", t->dram_gb_per_s);
 }

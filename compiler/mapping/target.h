@@ -57,6 +57,12 @@ typedef struct target_cpu {
 	double call_ns;	      /* fixed cost of one BLAS call */
 	double op_gelem[TARGET_NOPS]; /* 10^9 elements per second, per operation */
 	double strided_gelem; /* 10^9 accesses per second across cache lines */
+	/* DRAM bandwidth one thread reaches alone, 10^9 bytes per second (0:
+	 * unknown, the target's dram_gb_per_s / threads). */
+	double thread_dram_gb_per_s;
+	/* Bandwidth of the outermost cache, all threads, 10^9 bytes per
+	 * second (0: unknown, its traffic is not charged). */
+	double cache_gb_per_s;
 } target_cpu;
 
 /* May cache c follow cache prev (innermost first)?  A deeper level,
