@@ -43,6 +43,7 @@ typedef struct cg_strip {
 	int anchor; /* global_schedule: position of its first statement */
 	int rank;
 	int64_t size;
+	int serial; /* inside a thread's tile of a parallel group: no region */
 	int npoint; /* further ranks, one point at a time, inside a strip */
 	int point[CG_MAX_BAND];
 	int nnest; /* fused loops inside a point, outer ones first */

@@ -261,11 +261,14 @@ static __isl_give isl_schedule_node *strip_subtree(cg *k, int gi, __isl_take isl
 			node, isl_multi_union_pw_aff_from_union_pw_aff(pu));
 	}
 	/* The strips' loop runs in parallel: its body is the mark,
-	 * whose name carries the points of one tile's strips. */
-	char pname[48];
-	snprintf(pname, sizeof(pname), "pfor %" PRId64,
-		 cgl_stmt_points(k, gi, st->stmt_e, st->stmt_init, sp->first, sp->last, 1));
-	node = isl_schedule_node_insert_mark(node, isl_id_alloc(ctx, pname, NULL));
+	 * whose name carries the points of one tile's strips.  Inside a
+	 * thread's tile (a parallel group) it runs on that thread. */
+	if (!sp->serial) {
+		char pname[48];
+		snprintf(pname, sizeof(pname), "pfor %" PRId64,
+			 cgl_stmt_points(k, gi, st->stmt_e, st->stmt_init, sp->first, sp->last, 1));
+		node = isl_schedule_node_insert_mark(node, isl_id_alloc(ctx, pname, NULL));
+	}
 	node = isl_schedule_node_insert_partial_schedule(
 		node, isl_multi_union_pw_aff_from_union_pw_aff(upa));
 	return isl_schedule_node_parent(isl_schedule_node_parent(node));

@@ -76,7 +76,7 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 	const ein_cascade *c = k->c;
 	const deps_graph *g = k->g;
 	int nout = 0;
-	if (!k->o->openmp || k->par_member >= 0 || k->p->groups[gi].nband == 0)
+	if (!k->o->openmp || k->p->groups[gi].nband == 0)
 		return 0;
 	char *members = calloc((size_t)c->neinsums, 1);
 	if (!members)
@@ -147,6 +147,7 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 			st->last = b;
 			st->rank = cand[q];
 			st->size = req.tile[0];
+			st->serial = k->par_member >= 0;
 			st->npoint = 0;
 			/* Inside a strip, the statements go one point at a time
 			 * along the other shared ranks (generational ones too)
