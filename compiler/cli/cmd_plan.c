@@ -156,9 +156,11 @@ static void print_text(const plan *p, const ein_cascade *c, const target *t,
 		units_bytes(g->cost.dram_bytes, b1, sizeof(b1));
 		units_mib(g->cost.buffer_bytes, b2, sizeof(b2));
 		units_time(g->cost.cycles / hz, b3, sizeof(b3));
-		printf("  latency %.6g cycles (%s): compute %.6g, memory %.6g; DRAM %s; "
-		       "buffer %s\n",
-		       g->cost.cycles, b3, g->cost.comp_cycles, g->cost.mem_cycles, b1, b2);
+		printf("  latency %.6g cycles (%s): compute %.6g, memory %.6g", g->cost.cycles, b3,
+		       g->cost.comp_cycles, g->cost.mem_cycles);
+		if (g->cost.cache_cycles > 0)
+			printf(", outermost cache %.6g", g->cost.cache_cycles);
+		printf("; DRAM %s; buffer %s\n", b1, b2);
 		printf("  utilisation: 2D %.1f%%, 1D %.1f%%, DRAM %.1f%%\n",
 		       100 * g->cost.util_2d, 100 * g->cost.util_1d, 100 * g->cost.mem_util);
 		printf("  %-8s %-4s %14s %14s %12s %7s\n", "einsum", "unit", "comp cycles",

@@ -608,6 +608,8 @@ struct eval_ctx {
 	double useful[COST_MAX_MEMBERS];
 	box_lv lv[COST_MAX_MEMBERS]; /* on-chip level traffic per member */
 	double comp2d, comp1d, switches;
+	int serial; /* a CPU group that runs on one thread (cpu_serial) */
+	int par;    /* a CPU group whose tiles run in parallel (cpu_imbalance) */
 };
 typedef struct eval_ctx eval_ctx;
 
@@ -1345,6 +1347,216 @@ static void choose_levels(const eval_ctx *x, const cost_config *cfg,
 	}
 }
 
+/* Bytes of the caches that every thread has to itself (the outermost
+ * cache level that no two threads share, times the threads). */
+static double cpu_private_bytes(const target *t)
+{
+	double b = 0;
+	for (int i = 0; i < t->cpu.ncaches; i++)
+		if (t->cpu.caches[i].shared_by <= 1)
+			b = (double)t->cpu.caches[i].bytes * (double)t->cpu.threads;
+	return b;
+}
+
+/* Members of group cg that read or write its tensor i. */
+static int tensor_touches(const cost_group *cg, int i)
+{
+	int n = 0, t = cg->ts[i].t;
+	for (int j = 0; j < cg->nm; j++) {
+		const cg_member *mb = &cg->mem[j];
+		int in = cg->m->c->einsums[mb->e].out.tensor == t;
+		for (int r = 0; r < mb->nreads && !in; r++)
+			in = mb->reads[r] == i;
+		n += in;
+	}
+	return n;
+}
+
+/* Extent of rank r for member j in one tile (1 when it lacks r). */
+static int64_t cpu_rank_extent(const eval_ctx *x, int j, int r)
+{
+	const cost_group *cg = x->cg;
+	int e = cg->mem[j].e;
+	int v = cg->m->g->var_of[e][r];
+	if (v < 0)
+		return 1;
+	int64_t w = cg->m->es[e].ext[v];
+	for (int k = 0; k < x->sh->m; k++)
+		if (cg->band[k] == r && x->sh->s[k] < w)
+			w = x->sh->s[k];
+	return w;
+}
+
+/* The ranks member j of a CPU group could be strip-mined along, as code
+ * generation sees them (lower_strips.c): output ranks, not its
+ * generational one, at least two wide in the tile (one bit per rank). */
+static uint64_t cpu_strip_ranks(const eval_ctx *x, int j)
+{
+	const cost_group *cg = x->cg;
+	const deps_graph *g = cg->m->g;
+	int e = cg->mem[j].e;
+	const ein_einsum *es = &cg->m->c->einsums[e];
+	uint64_t m = 0;
+	for (int r = 0; r < g->nranks && r < 64; r++) {
+		int v = g->var_of[e][r];
+		if (v >= 0 && !es->vars[v].reduced && v != cg->m->es[e].gen &&
+		    cpu_rank_extent(x, j, r) >= 2)
+			m |= (uint64_t)1 << r;
+	}
+	return m;
+}
+
+/* A strip run as code generation forms it (lower_strips.c): members
+ * first..last-1, cut along rank `strip` into strips of `width`, its other
+ * shared ranks (`points`, one bit each) one point at a time. */
+typedef struct cpu_run {
+	int first, last, strip;
+	int64_t width;
+	uint64_t points;
+} cpu_run;
+
+/* The runs of group x, greedily in member order; run_of[j] is member j's
+ * run or -1 (a product, or no rank to cut along).  Returns the count. */
+static int cpu_runs(const eval_ctx *x, cpu_run *runs, int *run_of)
+{
+	const cost_group *cg = x->cg;
+	const deps_graph *g = cg->m->g;
+	int n = 0;
+	for (int j = 0; j < cg->nm;) {
+		uint64_t shared = x->unit[j] == PLAN_UNIT_1D ? cpu_strip_ranks(x, j) : 0;
+		run_of[j] = -1;
+		if (!shared) {
+			j++;
+			continue;
+		}
+		int b = j + 1;
+		for (; b < cg->nm && x->unit[b] == PLAN_UNIT_1D; b++) {
+			uint64_t m = cpu_strip_ranks(x, b);
+			if (!(m & shared))
+				break;
+			shared &= m;
+		}
+		cpu_run *ru = &runs[n];
+		ru->first = j;
+		ru->last = b;
+		ru->strip = -1;
+		int64_t best = 0;
+		for (int r = 0; r < g->nranks && r < 64; r++) {
+			if (!((shared >> r) & 1))
+				continue;
+			int64_t w = 0;
+			for (int i = j; i < b; i++)
+				if (cpu_rank_extent(x, i, r) > w)
+					w = cpu_rank_extent(x, i, r);
+			if (w > best) {
+				best = w;
+				ru->strip = r;
+			}
+		}
+		ru->width = best >= 128 ? 64 : (best + 1) / 2;
+		ru->points = 0;
+		for (int r = 0; r < g->nranks && r < 64; r++) {
+			int all = r != ru->strip;
+			for (int i = j; i < b && all; i++) {
+				int e = cg->mem[i].e;
+				int v = g->var_of[e][r];
+				all = v >= 0 && !cg->m->c->einsums[e].vars[v].reduced &&
+				      cpu_rank_extent(x, i, r) >= 2;
+			}
+			if (all)
+				ru->points |= (uint64_t)1 << r;
+		}
+		for (int i = j; i < b; i++)
+			run_of[i] = n;
+		n++;
+		j = b;
+	}
+	return n;
+}
+
+/* The part of tensor i's tile that one point of a strip of run ru holds:
+ * its ranks (those of the member at its first touch) cut to the strip's
+ * width and to one point. */
+static double cpu_strip_share(const eval_ctx *x, int i, const cpu_run *ru)
+{
+	const cost_group *cg = x->cg;
+	const cg_tensor *ts = &cg->ts[i];
+	int j = ts->first, e = cg->mem[j].e;
+	const ein_einsum *es = &cg->m->c->einsums[e];
+	const ein_access *ac = NULL;
+	if (es->out.tensor == ts->t)
+		ac = &es->out;
+	for (int r = 0; r < es->nreads && !ac; r++)
+		if (es->reads[r].tensor == ts->t)
+			ac = &es->reads[r];
+	if (!ac)
+		return 1;
+	uint32_t vars = ein_access_vars(ac);
+	double f = 1;
+	for (int r = 0; r < cg->m->g->nranks && r < 64; r++) {
+		int v = cg->m->g->var_of[e][r];
+		if (v < 0 || !((vars >> v) & 1))
+			continue;
+		double w = (double)cpu_rank_extent(x, j, r);
+		if (r == ru->strip)
+			f *= (double)ru->width < w ? (double)ru->width / w : 1;
+		else if ((ru->points >> r) & 1)
+			f /= w;
+	}
+	return f;
+}
+
+/* On a CPU the buffer is the outermost cache, shared by the threads; the
+ * elementwise rates are those of loops in the first-level cache.  Code
+ * generation strip-mines each run of elementwise members that share a
+ * rank to cut along (cpu_runs): a tensor made and used inside one run
+ * lives a strip's point at a time.  The others cross the whole tile.
+ * When what the threads hold at once (each thread its own tile in a
+ * parallel group, its own strip in a serial one: the tensors crossing the
+ * tile, and the largest strip's share of its run's tensors) outgrows the
+ * caches private to the threads, every touch of every tile of those
+ * tensors by a member comes from the outermost cache at its bandwidth,
+ * or from DRAM when they outgrow half of it (what calibrate measures).
+ * Returns the cycles of that traffic (0 when they fit, or the cache's
+ * bandwidth is unknown). */
+static double cpu_cache_cycles(const eval_ctx *x, const eval_state *st)
+{
+	const cost_group *cg = x->cg;
+	const target *t = x->t;
+	if (t->cpu.cache_gb_per_s <= 0)
+		return 0;
+	cpu_run runs[COST_MAX_MEMBERS];
+	int run_of[COST_MAX_MEMBERS];
+	int nrun = cpu_runs(x, runs, run_of);
+	double cross = 0, cross_bytes = 0;
+	double local[COST_MAX_MEMBERS] = {0}, local_bytes = 0;
+	for (int i = 0; i < cg->nt; i++) {
+		const cg_tensor *ts = &cg->ts[i];
+		double buf = x->opts[i].buf[st->level[i]] * x->bpv;
+		double moved = x->opts[i].all_tiles * tensor_touches(cg, i) * x->bpv;
+		int q = ts->first >= 0 ? run_of[ts->first] : -1;
+		if (q >= 0 && run_of[ts->last] == q) {
+			local[q] += buf * cpu_strip_share(x, i, &runs[q]);
+			local_bytes += moved;
+		} else {
+			cross += buf;
+			cross_bytes += moved;
+		}
+	}
+	double most = 0;
+	for (int q = 0; q < nrun; q++)
+		if (local[q] > most)
+			most = local[q];
+	double threads = (double)t->cpu.threads, priv = cpu_private_bytes(t);
+	double held = (x->par ? cross * threads : cross) + most * threads;
+	if (held <= priv)
+		return 0;
+	double bytes = cross_bytes + (most * threads > priv ? local_bytes : 0);
+	double bw = held <= 0.5 * (double)t->buffer_bytes ? t->cpu.cache_gb_per_s
+							   : t->dram_gb_per_s;
+	return bytes / (bw / t->clock_ghz);
+}
+
 static void fill_cost(const eval_ctx *x, const eval_state *st, plan_cost *c,
 		      double *latency_out)
 {
@@ -1384,6 +1596,11 @@ static void fill_cost(const eval_ctx *x, const eval_state *st, plan_cost *c,
 	 * the three.  It overlaps with DRAM tile by tile: the longer, plus
 	 * the shorter's fill and drain (section 7). */
 	double inner = comp;
+	if (t->kind == TARGET_CPU) {
+		c->cache_cycles = cpu_cache_cycles(x, st);
+		if (c->cache_cycles > inner)
+			inner = c->cache_cycles;
+	}
 	for (int l = 0; l < t->nlevels; l++) {
 		c->level_cycles[l] = target_level_cycles(t, l, c->level_read_bytes[l],
 							 c->level_write_bytes[l]);
@@ -1391,8 +1608,21 @@ static void fill_cost(const eval_ctx *x, const eval_state *st, plan_cost *c,
 			inner = c->level_cycles[l];
 	}
 	double mem = c->level_cycles[0];
+	if (x->serial && t->cpu.thread_dram_gb_per_s < t->dram_gb_per_s) {
+		mem *= t->dram_gb_per_s / t->cpu.thread_dram_gb_per_s;
+		c->level_cycles[0] = mem;
+	}
 	double hi = inner > mem ? inner : mem, lo = inner > mem ? mem : inner;
 	double lat = hi + lo / (x->sh->ntiles > 1 ? x->sh->ntiles : 1);
+	/* On a CPU, a tile that stays in the threads' private caches has its
+	 * DRAM streams overlapped with its work by the prefetchers: no fill
+	 * or drain (decoding one token as one tile streams its weights
+	 * while it computes).  A larger tile keeps the accelerator's fill
+	 * and drain: measured, dropping it there too makes the mapper fuse
+	 * whole blocks into one tile that runs slower than predicted
+	 * (docs/cost-model.md, "On a CPU"). */
+	if (t->kind == TARGET_CPU && st->peak <= cpu_private_bytes(t))
+		lat = hi;
 	c->comp_cycles_2d = c2;
 	c->comp_cycles_1d = c1;
 	c->comp_cycles = comp;
@@ -1509,6 +1739,8 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
  * share the threads inside each tile). */
 static double cpu_imbalance(const cost_group *cg, const tile_shape *sh, int64_t threads)
 {
+	if (threads <= 1)
+		return 1;
 	for (int j = 0; j < sh->m; j++) {
 		int k = sh->order[j];
 		if (sh->n[k] <= 1)
@@ -1522,7 +1754,55 @@ static double cpu_imbalance(const cost_group *cg, const tile_shape *sh, int64_t 
 		if (par)
 			return ceil(sh->n[k] / (double)threads) / (sh->n[k] / (double)threads);
 	}
-	return 1;
+	return 0;
+}
+
+/* The points of member mb in one full tile of the band. */
+static double member_tile_points(const cost_group *cg, const cg_member *mb,
+				 const tile_shape *sh)
+{
+	const cost_einsum_info *in = cost_einsum(cg->m, mb->e);
+	int64_t ext[EIN_MAX_VARS];
+	memcpy(ext, in->ext, sizeof(ext));
+	for (int k = 0; k < sh->m; k++) {
+		int v = mb->var[k];
+		if (v >= 0 && sh->s[k] < ext[v])
+			ext[v] = sh->s[k];
+	}
+	double n = 1;
+	for (int v = 0; v < in->nvars; v++)
+		n *= (double)ext[v];
+	return n;
+}
+
+/* Inside the tiles of a group whose tile loop runs serially, code
+ * generation shares the threads only in parallel regions large enough to
+ * pay for starting the team: a BLAS call of at least CPU_PAR_GEMM
+ * multiply-adds (ml_sgemm), a loop of at least CPU_PAR_POINTS points
+ * (ML_PAR_MIN).  A member below that runs on one thread: its compute takes
+ * threads times as long.  Returns 1 when every member does (the group's
+ * DRAM traffic then streams at one thread's bandwidth). */
+#define CPU_PAR_GEMM 262144.0
+#define CPU_PAR_POINTS 32768.0
+static int cpu_serial(const cost_group *cg, const tile_shape *sh, eval_ctx *x,
+		      int64_t threads)
+{
+	int all = 1;
+	for (int i = 0; i < cg->nm; i++) {
+		double pts = member_tile_points(cg, &cg->mem[i], sh);
+		double min = x->unit[i] == PLAN_UNIT_2D ? CPU_PAR_GEMM : CPU_PAR_POINTS;
+		if (pts >= min) {
+			all = 0;
+			continue;
+		}
+		double more = x->cyc[i] * (double)(threads - 1);
+		x->cyc[i] += more;
+		if (x->unit[i] == PLAN_UNIT_2D)
+			x->comp2d += more;
+		else
+			x->comp1d += more;
+	}
+	return all;
 }
 
 int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
@@ -1579,12 +1859,19 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 		else
 			x->comp1d += x->cyc[i];
 	}
+	x->serial = 0;
+	x->par = 0;
 	if (t->kind == TARGET_CPU && t->cpu.threads > 1) {
 		double f = cpu_imbalance(cg, &sh, t->cpu.threads);
-		for (int i = 0; i < cg->nm && f > 1; i++)
-			x->cyc[i] *= f;
-		x->comp2d *= f;
-		x->comp1d *= f;
+		x->par = f > 0;
+		if (f == 0) {
+			x->serial = cpu_serial(cg, &sh, x, t->cpu.threads);
+		} else if (f > 1) {
+			for (int i = 0; i < cg->nm; i++)
+				x->cyc[i] *= f;
+			x->comp2d *= f;
+			x->comp1d *= f;
+		}
 	}
 	int inside = 0;
 	for (int i = 0; i + 1 < cg->nm; i++)
@@ -1687,6 +1974,7 @@ void cost_total(const target *t, const plan_cost *groups, int ngroups,
 		total->comp_cycles_1d += g->comp_cycles_1d;
 		total->comp_cycles += g->comp_cycles;
 		total->mem_cycles += g->mem_cycles;
+		total->cache_cycles += g->cache_cycles;
 		total->cycles += g->cycles;
 		total->dram_bytes += g->dram_bytes;
 		total->overhead_cycles += g->overhead_cycles;

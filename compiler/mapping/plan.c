@@ -99,6 +99,7 @@ static void cost_json(cJSON *parent, const char *key, const plan *p, const plan_
 	add_num(o, "comp_cycles_2d", round(c->comp_cycles_2d));
 	add_num(o, "comp_cycles_1d", round(c->comp_cycles_1d));
 	add_num(o, "mem_cycles", round(c->mem_cycles));
+	add_num(o, "cache_cycles", round(c->cache_cycles));
 	add_num(o, "dram_bytes", round(c->dram_bytes));
 	add_num(o, "buffer_bytes", round(c->buffer_bytes));
 	add_num(o, "util_2d", c->util_2d);
@@ -128,6 +129,7 @@ cJSON *plan_to_json(const plan *p, const ein_cascade *c)
 	add_num(tot, "comp_cycles_2d", round(p->total.comp_cycles_2d));
 	add_num(tot, "comp_cycles_1d", round(p->total.comp_cycles_1d));
 	add_num(tot, "mem_cycles", round(p->total.mem_cycles));
+	add_num(tot, "cache_cycles", round(p->total.cache_cycles));
 	add_num(tot, "buffer_bytes", round(p->total.buffer_bytes));
 	add_num(tot, "util_2d", p->total.util_2d);
 	add_num(tot, "util_1d", p->total.util_1d);

@@ -40,6 +40,7 @@ typedef struct plan_cost {
 	double comp_cycles_1d; /* cycles the 1D array is busy */
 	double comp_cycles;    /* compute cycles (with mode switches) */
 	double mem_cycles;     /* DRAM transfer cycles */
+	double cache_cycles;   /* CPU: traffic through the outermost cache */
 	double cycles;	       /* latency in cycles (compute and memory overlapped) */
 	double dram_bytes;     /* DRAM traffic */
 	double buffer_bytes;   /* peak global-buffer occupancy */
