@@ -142,6 +142,20 @@ static void probe_dram_run1(void *v)
 		y[i] = x[i] * 1.5f;
 }
 
+/* The two arrays of n floats a copy probe reads and writes, touched
+ * first by the threads that use them. */
+static probe_dram_ctx probe_copy_arrays(long n)
+{
+	float *x = probe_alloc(n), *y = probe_alloc(n);
+#pragma omp parallel for schedule(static)
+	for (long i = 0; i < n; i++) {
+		x[i] = (float)(i & 255);
+		y[i] = 0;
+	}
+	probe_dram_ctx g = {n, x, y};
+	return g;
+}
+
 /* The outermost cache's bandwidth: the same parallel copy over two
  * arrays that together fill half of it (bytes: all its instances), too
  * large for the caches inside it, repeated so that the lines stay in it. */
@@ -150,13 +164,8 @@ static void probe_cache(double budget, double bytes)
 	long n = (long)(bytes / 4.0 / 4.0); /* floats per array: a quarter */
 	if (n < 4096)
 		return;
-	float *x = probe_alloc(n), *y = probe_alloc(n);
-#pragma omp parallel for schedule(static)
-	for (long i = 0; i < n; i++) {
-		x[i] = (float)(i & 255);
-		y[i] = 0;
-	}
-	probe_dram_ctx g = {n, x, y};
+	probe_dram_ctx g = probe_copy_arrays(n);
+	float *x = (float *)g.x, *y = g.y;
 	probe_dram_run(&g); /* bring the arrays in */
 	double best = probe_best(budget, probe_dram_run, &g);
 	probe_sink = y[n / 3];
@@ -168,13 +177,8 @@ static void probe_cache(double budget, double bytes)
 static void probe_dram(double budget)
 {
 	long n = 64L << 20; /* floats: 256 MiB each, beyond any cache */
-	float *x = probe_alloc(n), *y = probe_alloc(n);
-#pragma omp parallel for schedule(static)
-	for (long i = 0; i < n; i++) {
-		x[i] = (float)(i & 255);
-		y[i] = 0;
-	}
-	probe_dram_ctx g = {n, x, y};
+	probe_dram_ctx g = probe_copy_arrays(n);
+	float *x = (float *)g.x, *y = g.y;
 	double best = probe_best(budget * 0.6, probe_dram_run, &g);
 	double best1 = probe_best(budget * 0.4, probe_dram_run1, &g);
 	probe_sink = y[n / 3];

@@ -1406,11 +1406,11 @@ static uint64_t cpu_strip_ranks(const eval_ctx *x, int j)
 	return m;
 }
 
-/* A strip run as code generation forms it (lower_strips.c): members
- * first..last-1, cut along rank `strip` into strips of `width`, its other
- * shared ranks (`points`, one bit each) one point at a time. */
+/* A strip run as code generation forms it (lower_strips.c): cut along
+ * rank `strip` into strips of `width`, its other shared ranks (`points`,
+ * one bit each) one point at a time. */
 typedef struct cpu_run {
-	int first, last, strip;
+	int strip;
 	int64_t width;
 	uint64_t points;
 } cpu_run;
@@ -1437,8 +1437,6 @@ static int cpu_runs(const eval_ctx *x, cpu_run *runs, int *run_of)
 			shared &= m;
 		}
 		cpu_run *ru = &runs[n];
-		ru->first = j;
-		ru->last = b;
 		ru->strip = -1;
 		int64_t best = 0;
 		for (int r = 0; r < g->nranks && r < 64; r++) {
@@ -1734,13 +1732,11 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
  * more than one tile that no member carries (an output rank of every
  * member, not its generational one: code generation's parallel loop):
  * with n tiles over P threads the last round runs short, and the group
- * takes ceil(n / P) rounds of work for n / P.  Returns that factor (1
- * when no band member runs in parallel: the BLAS calls and strips then
- * share the threads inside each tile). */
+ * takes ceil(n / P) rounds of work for n / P.  Returns that factor, or
+ * 0 when no band member runs in parallel (the BLAS calls and strips then
+ * share the threads inside each tile: cpu_serial). */
 static double cpu_imbalance(const cost_group *cg, const tile_shape *sh, int64_t threads)
 {
-	if (threads <= 1)
-		return 1;
 	for (int j = 0; j < sh->m; j++) {
 		int k = sh->order[j];
 		if (sh->n[k] <= 1)
@@ -1784,12 +1780,12 @@ static double member_tile_points(const cost_group *cg, const cg_member *mb,
  * DRAM traffic then streams at one thread's bandwidth). */
 #define CPU_PAR_GEMM 262144.0
 #define CPU_PAR_POINTS 32768.0
-static int cpu_serial(const cost_group *cg, const tile_shape *sh, eval_ctx *x,
-		      int64_t threads)
+static int cpu_serial(eval_ctx *x, int64_t threads)
 {
+	const cost_group *cg = x->cg;
 	int all = 1;
 	for (int i = 0; i < cg->nm; i++) {
-		double pts = member_tile_points(cg, &cg->mem[i], sh);
+		double pts = member_tile_points(cg, &cg->mem[i], x->sh);
 		double min = x->unit[i] == PLAN_UNIT_2D ? CPU_PAR_GEMM : CPU_PAR_POINTS;
 		if (pts >= min) {
 			all = 0;
@@ -1865,7 +1861,7 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 		double f = cpu_imbalance(cg, &sh, t->cpu.threads);
 		x->par = f > 0;
 		if (f == 0) {
-			x->serial = cpu_serial(cg, &sh, x, t->cpu.threads);
+			x->serial = cpu_serial(x, t->cpu.threads);
 		} else if (f > 1) {
 			for (int i = 0; i < cg->nm; i++)
 				x->cyc[i] *= f;
