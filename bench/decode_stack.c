@@ -132,10 +132,20 @@ int main(int argc, char **argv)
 		}
 		if (pass >= 0)
 			ms[pass] = 1e3 * (now() - t0) / layers;
+#ifdef ML_PROFILE
+		else
+			mamba1_profile(NULL, 0); /* the warm-up pass's times dropped */
+#endif
 	}
 	qsort(ms, (size_t)passes, sizeof(double), cmp);
 	printf("decode: layers=%d passes=%d pages=%s median_ms_per_layer=%.4f min_ms_per_layer=%.4f "
 	       "weight_bytes_per_layer=%lld\n",
 	       layers, passes, huge ? "huge" : "4k", ms[passes / 2], ms[0], (long long)wbytes);
+#ifdef ML_PROFILE
+	double g[64] = {0};
+	int ng = mamba1_profile(g, 64);
+	for (int i = 0; i < ng && i < 64; i++)
+		printf("group %d: %.4f ms per layer\n", i + 1, 1e3 * g[i] / ((double)passes * layers));
+#endif
 	return 0;
 }

@@ -9,6 +9,8 @@
  *    "thread_dram_gb_per_s": G1,       the same copy on one thread
  *    "cache_gb_per_s": C,              the copy over half the outermost cache
  *                                      (when CACHE_BYTES is given)
+ *    "fork_ns": F,                     starting and joining the threads once
+ *                                      (an empty parallel loop; 2+ threads)
  *    "gelem_per_s": {"exp": R, ...}}   elementwise rates, all threads, in cache
  * and exits 0, or prints why on stderr and exits 1.  `calibrate` writes
  * the body (between the EMBEDDED markers) after the kernels' prelude; the
@@ -190,6 +192,35 @@ static void probe_dram(double budget)
 	free(y);
 }
 
+/* A parallel region as generated kernels open one (a `parallel for` of
+ * one iteration per thread), with nothing to do: starting the team and
+ * the barrier at its end, timed over a batch of regions. */
+#define PROBE_FORKS 2000
+static void probe_forks(void *v)
+{
+	float *x = v;
+	for (int r = 0; r < PROBE_FORKS; r++) {
+		int nt = (int)ml_threads();
+#pragma omp parallel for schedule(static)
+		for (int t = 0; t < nt; t++)
+			x[16 * t] += 1.0f;
+	}
+}
+
+static void probe_fork(double budget, int threads)
+{
+	if (threads < 2)
+		return;
+	float *x = probe_alloc(16L * threads);
+	for (long i = 0; i < 16L * threads; i++)
+		x[i] = 0;
+	probe_forks(x); /* the team's threads started */
+	double best = probe_best(budget, probe_forks, x);
+	probe_sink = x[0];
+	printf("\"fork_ns\": %.4g,\n", best / PROBE_FORKS * 1e9);
+	free(x);
+}
+
 /* Elementwise operations as generated loops write them, over arrays that
  * each thread keeps in its own cache. */
 #define PROBE_N 1024
@@ -333,6 +364,7 @@ int main(int argc, char **argv)
 	probe_dram(budget * 0.15);
 	if (cache > 0)
 		probe_cache(budget * 0.05, cache);
+	probe_fork(budget * 0.02, threads);
 	probe_elementwise(budget * 0.3, threads);
 	probe_strided(budget * 0.05);
 	printf("}\n");

@@ -336,6 +336,14 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 			 !pr ? why : nc > 0 ? "no result" : "no cache data in sysfs");
 		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.cache_gb_per_s: not measured; the model does not charge the outermost cache's traffic"));
 	}
+	if (pr && num(pr, "fork_ns") > 0) {
+		cpu.fork_ns = num(pr, "fork_ns");
+		add_source(src, "cpu.fork_ns", "empty parallel loops, one iteration per thread");
+	} else if (cpu.threads > 1) {
+		note_add(note, notelen, "parallel region cost: not measured (%s)",
+			 pr ? "no result" : why);
+		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.fork_ns: not measured; the model does not charge starting the threads"));
+	}
 	const cJSON *rates = pr ? cJSON_GetObjectItemCaseSensitive(pr, "gelem_per_s") : NULL;
 	int nrates = 0;
 	for (int op = 0; op < TARGET_NOPS && rates; op++) {

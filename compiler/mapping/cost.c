@@ -610,6 +610,8 @@ struct eval_ctx {
 	double comp2d, comp1d, switches;
 	int serial; /* a CPU group that runs on one thread (cpu_serial) */
 	int par;    /* a CPU group whose tiles run in parallel (cpu_imbalance) */
+	double regions; /* parallel regions it opens (cpu_regions) */
+	int matvec;	/* every member a matrix-vector product (cpu_matvec) */
 };
 typedef struct eval_ctx eval_ctx;
 
@@ -1619,8 +1621,12 @@ static void fill_cost(const eval_ctx *x, const eval_state *st, plan_cost *c,
 	 * and drain: measured, dropping it there too makes the mapper fuse
 	 * whole blocks into one tile that runs slower than predicted
 	 * (docs/cost-model.md, "On a CPU"). */
-	if (t->kind == TARGET_CPU && st->peak <= cpu_private_bytes(t))
+	if (t->kind == TARGET_CPU && (st->peak <= cpu_private_bytes(t) || x->matvec))
 		lat = hi;
+	/* Starting and joining the threads: no stream runs meanwhile. */
+	double fork = t->kind == TARGET_CPU ? x->regions * t->cpu.fork_ns * t->clock_ghz : 0;
+	lat += fork;
+	ov += fork;
 	c->comp_cycles_2d = c2;
 	c->comp_cycles_1d = c1;
 	c->comp_cycles = comp;
@@ -1732,10 +1738,11 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
  * more than one tile that no member carries (an output rank of every
  * member, not its generational one: code generation's parallel loop):
  * with n tiles over P threads the last round runs short, and the group
- * takes ceil(n / P) rounds of work for n / P.  Returns that factor, or
+ * takes ceil(n / P) rounds of work for n / P.  A ragged last tile is not
+ * counted short (docs/cost-model.md says why).  Returns that factor, or
  * 0 when no band member runs in parallel (the BLAS calls and strips then
  * share the threads inside each tile: cpu_serial). */
-static double cpu_imbalance(const cost_group *cg, const tile_shape *sh, int64_t threads)
+static int cpu_par_slot(const cost_group *cg, const tile_shape *sh)
 {
 	for (int j = 0; j < sh->m; j++) {
 		int k = sh->order[j];
@@ -1748,27 +1755,31 @@ static double cpu_imbalance(const cost_group *cg, const tile_shape *sh, int64_t 
 			par = v < 0 || (((in->outvars >> v) & 1) && v != in->gen);
 		}
 		if (par)
-			return ceil(sh->n[k] / (double)threads) / (sh->n[k] / (double)threads);
+			return j;
 	}
-	return 0;
+	return -1;
 }
 
-/* The points of member mb in one full tile of the band. */
-static double member_tile_points(const cost_group *cg, const cg_member *mb,
-				 const tile_shape *sh)
+static double cpu_imbalance(const cost_group *cg, const tile_shape *sh, int64_t threads)
+{
+	int j = cpu_par_slot(cg, sh);
+	if (j < 0)
+		return 0;
+	int k = sh->order[j];
+	return ceil(sh->n[k] / (double)threads) / (sh->n[k] / (double)threads);
+}
+
+/* The extents of member mb's variables in one full tile of the band. */
+static void member_tile_ext(const cost_group *cg, const cg_member *mb, const tile_shape *sh,
+			    int64_t *ext)
 {
 	const cost_einsum_info *in = cost_einsum(cg->m, mb->e);
-	int64_t ext[EIN_MAX_VARS];
-	memcpy(ext, in->ext, sizeof(ext));
+	memcpy(ext, in->ext, sizeof(in->ext));
 	for (int k = 0; k < sh->m; k++) {
 		int v = mb->var[k];
 		if (v >= 0 && sh->s[k] < ext[v])
 			ext[v] = sh->s[k];
 	}
-	double n = 1;
-	for (int v = 0; v < in->nvars; v++)
-		n *= (double)ext[v];
-	return n;
 }
 
 /* Inside the tiles of a group whose tile loop runs serially, code
@@ -1780,14 +1791,57 @@ static double member_tile_points(const cost_group *cg, const cg_member *mb,
  * DRAM traffic then streams at one thread's bandwidth). */
 #define CPU_PAR_GEMM 262144.0
 #define CPU_PAR_POINTS 32768.0
+/* A matrix-vector product (ml_sgemma) is shared by summing blocks of its
+ * reduction on each thread from this many matrix elements, with at least
+ * CPU_PAR_KBLOCK of the reduction per thread. */
+#define CPU_PAR_MATVEC 65536.0
+#define CPU_PAR_KBLOCK 16.0
+static int cpu_member_parallel(const eval_ctx *x, int i, int64_t threads)
+{
+	const cost_group *cg = x->cg;
+	const cost_einsum_info *in = cost_einsum(cg->m, cg->mem[i].e);
+	int64_t ext[EIN_MAX_VARS];
+	member_tile_ext(cg, &cg->mem[i], x->sh, ext);
+	double pts = 1;
+	for (int v = 0; v < in->nvars; v++)
+		pts *= (double)ext[v];
+	if (x->unit[i] != PLAN_UNIT_2D)
+		return pts >= CPU_PAR_POINTS;
+	if (pts >= CPU_PAR_GEMM)
+		return 1;
+	double mm = prod_mask(ext, in->mvars, in->nvars), nn = prod_mask(ext, in->nvars_, in->nvars),
+	       kk = prod_mask(ext, in->kvars, in->nvars);
+	return (mm == 1 || nn == 1) && kk >= CPU_PAR_KBLOCK * (double)threads &&
+	       mm * nn * kk >= CPU_PAR_MATVEC;
+}
+
+/* Is every member of group x a matrix-vector product in its tiles?  Such
+ * a group reuses no operand: the BLAS streams the matrix through the
+ * caches without packing it first, and the prefetchers overlap that
+ * stream with the work from its first line, so it has no fill and drain
+ * however large its tile. */
+static int cpu_matvec(const eval_ctx *x)
+{
+	const cost_group *cg = x->cg;
+	for (int i = 0; i < cg->nm; i++) {
+		const cost_einsum_info *in = cost_einsum(cg->m, cg->mem[i].e);
+		int64_t ext[EIN_MAX_VARS];
+		if (x->unit[i] != PLAN_UNIT_2D)
+			return 0;
+		member_tile_ext(cg, &cg->mem[i], x->sh, ext);
+		if (prod_mask(ext, in->mvars, in->nvars) != 1 &&
+		    prod_mask(ext, in->nvars_, in->nvars) != 1)
+			return 0;
+	}
+	return 1;
+}
+
 static int cpu_serial(eval_ctx *x, int64_t threads)
 {
 	const cost_group *cg = x->cg;
 	int all = 1;
 	for (int i = 0; i < cg->nm; i++) {
-		double pts = member_tile_points(cg, &cg->mem[i], x->sh);
-		double min = x->unit[i] == PLAN_UNIT_2D ? CPU_PAR_GEMM : CPU_PAR_POINTS;
-		if (pts >= min) {
+		if (cpu_member_parallel(x, i, threads)) {
 			all = 0;
 			continue;
 		}
@@ -1799,6 +1853,38 @@ static int cpu_serial(eval_ctx *x, int64_t threads)
 			x->comp1d += more;
 	}
 	return all;
+}
+
+/* The parallel regions group x opens, each costing cpu.fork_ns to start
+ * and join the threads: with its tiles shared, one per iteration of the
+ * serial tile loops outside the shared one; with its tiles serial, one
+ * per tile for every product and every strip run (or lone loop) that
+ * code generation shares between the threads (cpu_member_parallel). */
+static double cpu_regions(const eval_ctx *x, int64_t threads)
+{
+	const cost_group *cg = x->cg;
+	const tile_shape *sh = x->sh;
+	int j = cpu_par_slot(cg, sh);
+	if (j >= 0) {
+		double n = 1;
+		for (int q = 0; q < j; q++)
+			n *= sh->n[sh->order[q]];
+		return n;
+	}
+	cpu_run runs[COST_MAX_MEMBERS];
+	int run_of[COST_MAX_MEMBERS];
+	char run_par[COST_MAX_MEMBERS] = {0};
+	cpu_runs(x, runs, run_of);
+	double per = 0;
+	for (int i = 0; i < cg->nm; i++) {
+		if (!cpu_member_parallel(x, i, threads))
+			continue;
+		if (run_of[i] < 0)
+			per++;
+		else if (!run_par[run_of[i]]++)
+			per++;
+	}
+	return per * sh->ntiles;
 }
 
 int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
@@ -1857,7 +1943,10 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 	}
 	x->serial = 0;
 	x->par = 0;
+	x->regions = 0;
+	x->matvec = t->kind == TARGET_CPU && cpu_matvec(x);
 	if (t->kind == TARGET_CPU && t->cpu.threads > 1) {
+		x->regions = cpu_regions(x, t->cpu.threads);
 		double f = cpu_imbalance(cg, &sh, t->cpu.threads);
 		x->par = f > 0;
 		if (f == 0) {

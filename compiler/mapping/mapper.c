@@ -546,7 +546,10 @@ static int loop_orders(const cost_group *cg, int orders[][PLAN_MAX_BAND])
 }
 
 /* The best mapping of one band: from two starting points (tiles of 1,
- * and tiles the size of the array, capped by the extents), alternate a
+ * and tiles the size of the array, capped by the extents; on a CPU also
+ * one tile of the whole band, from which the climb only halves: a
+ * plateau of equal predictions, e.g. a matrix-vector product streaming
+ * from DRAM at any tile, otherwise leaves it in many small ones), alternate a
  * climb over tile sizes with a choice of the best loop order at those
  * tiles until the order stays. */
 static int cost_band(search *s, const cost_group *cg, best_map *bm)
@@ -568,13 +571,14 @@ static int cost_band(search *s, const cost_group *cg, best_map *bm)
 	if (t->kind == TARGET_CPU)
 		for (side = 16; (double)side < 32 * t->cpu.gemm_half_dim && side < 4096; side *= 2)
 			;
-	for (int start = 0; start < 2; start++) {
+	int starts = t->kind == TARGET_CPU ? 3 : 2;
+	for (int start = 0; start < starts; start++) {
 		cost_config cfg;
 		cost_config_init(&cfg);
 		for (int j = 0; j < m; j++) {
 			int64_t ext = cost_group_extent(cg, j);
 			cfg.order[j] = orders[0][j];
-			cfg.tile[j] = start == 0 ? 1 : (side < ext ? side : ext);
+			cfg.tile[j] = start == 0 ? 1 : start == 2 || side > ext ? ext : side;
 		}
 		int cur_order = 0;
 		for (int round = 0; round < 4; round++) {

@@ -516,7 +516,7 @@ static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 	static const char *const keys[] = {"threads", "simd_bytes", "caches", "gemm_gflops",
 					   "gemm_half_dim", "call_ns", "gelem_per_s",
 					   "strided_gelem_per_s", "thread_dram_gb_per_s",
-					   "cache_gb_per_s", NULL};
+					   "cache_gb_per_s", "fork_ns", NULL};
 	const cJSON *o;
 	target_cpu *cpu = &t->cpu;
 	target_cpu_defaults(cpu);
@@ -536,7 +536,8 @@ static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 	    get_num(o, "thread_dram_gb_per_s", "cpu.thread_dram_gb_per_s", 0, 1,
 		    &cpu->thread_dram_gb_per_s, err, errlen) < 0 ||
 	    get_num(o, "cache_gb_per_s", "cpu.cache_gb_per_s", 0, 1, &cpu->cache_gb_per_s, err,
-		    errlen) < 0)
+		    errlen) < 0 ||
+	    get_num(o, "fork_ns", "cpu.fork_ns", 0, 0, &cpu->fork_ns, err, errlen) < 0)
 		return -1;
 	if (get_int(j, "buffer_bytes", "buffer_bytes", 0, 1, &t->buffer_bytes, err, errlen) < 0 ||
 	    get_num(j, "dram_gb_per_s", "dram_gb_per_s", 1, 1, &t->dram_gb_per_s, err,
@@ -851,6 +852,8 @@ static void cpu_to_json(cJSON *j, const target *t)
 	cJSON_AddNumberToObject(o, "thread_dram_gb_per_s", cpu->thread_dram_gb_per_s);
 	if (cpu->cache_gb_per_s > 0)
 		cJSON_AddNumberToObject(o, "cache_gb_per_s", cpu->cache_gb_per_s);
+	if (cpu->fork_ns > 0)
+		cJSON_AddNumberToObject(o, "fork_ns", cpu->fork_ns);
 	cJSON_AddNumberToObject(j, "buffer_bytes", (double)t->buffer_bytes);
 	cJSON_AddNumberToObject(j, "dram_gb_per_s", t->dram_gb_per_s);
 }

@@ -63,6 +63,9 @@ typedef struct target_cpu {
 	/* Bandwidth of the outermost cache, all threads, 10^9 bytes per
 	 * second (0: unknown, its traffic is not charged). */
 	double cache_gb_per_s;
+	/* Starting the threads on a parallel region and joining them, ns
+	 * (0: unknown, not charged). */
+	double fork_ns;
 } target_cpu;
 
 /* May cache c follow cache prev (innermost first)?  A deeper level,
