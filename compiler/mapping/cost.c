@@ -611,7 +611,8 @@ struct eval_ctx {
 	int serial; /* a CPU group that runs on one thread (cpu_serial) */
 	int par;    /* a CPU group whose tiles run in parallel (cpu_imbalance) */
 	double regions; /* parallel regions it opens (cpu_regions) */
-	int matvec;	/* every member a matrix-vector product (cpu_matvec) */
+	int matvec;	/* every member a matrix-vector product (cpu_members) */
+	char shared[COST_MAX_MEMBERS]; /* shared between the threads in a tile */
 };
 typedef struct eval_ctx eval_ctx;
 
@@ -1796,44 +1797,40 @@ static void member_tile_ext(const cost_group *cg, const cg_member *mb, const til
  * CPU_PAR_KBLOCK of the reduction per thread. */
 #define CPU_PAR_MATVEC 65536.0
 #define CPU_PAR_KBLOCK 16.0
-static int cpu_member_parallel(const eval_ctx *x, int i, int64_t threads)
+/* Per member of group x, whether code generation shares it between the
+ * threads inside a tile (shared[i]: a loop of CPU_PAR_POINTS points, a
+ * BLAS call of CPU_PAR_GEMM multiply-adds, or a matrix-vector product as
+ * above).  Returns whether every member is a matrix-vector product in its
+ * tiles: such a group reuses no operand, the BLAS streams the matrix
+ * through the caches without packing it first, and the prefetchers
+ * overlap that stream with the work from its first line, so it has no
+ * fill and drain however large its tile. */
+static int cpu_members(eval_ctx *x, int64_t threads)
 {
 	const cost_group *cg = x->cg;
-	const cost_einsum_info *in = cost_einsum(cg->m, cg->mem[i].e);
-	int64_t ext[EIN_MAX_VARS];
-	member_tile_ext(cg, &cg->mem[i], x->sh, ext);
-	double pts = 1;
-	for (int v = 0; v < in->nvars; v++)
-		pts *= (double)ext[v];
-	if (x->unit[i] != PLAN_UNIT_2D)
-		return pts >= CPU_PAR_POINTS;
-	if (pts >= CPU_PAR_GEMM)
-		return 1;
-	double mm = prod_mask(ext, in->mvars, in->nvars), nn = prod_mask(ext, in->nvars_, in->nvars),
-	       kk = prod_mask(ext, in->kvars, in->nvars);
-	return (mm == 1 || nn == 1) && kk >= CPU_PAR_KBLOCK * (double)threads &&
-	       mm * nn * kk >= CPU_PAR_MATVEC;
-}
-
-/* Is every member of group x a matrix-vector product in its tiles?  Such
- * a group reuses no operand: the BLAS streams the matrix through the
- * caches without packing it first, and the prefetchers overlap that
- * stream with the work from its first line, so it has no fill and drain
- * however large its tile. */
-static int cpu_matvec(const eval_ctx *x)
-{
-	const cost_group *cg = x->cg;
+	int matvec = 1;
 	for (int i = 0; i < cg->nm; i++) {
 		const cost_einsum_info *in = cost_einsum(cg->m, cg->mem[i].e);
 		int64_t ext[EIN_MAX_VARS];
-		if (x->unit[i] != PLAN_UNIT_2D)
-			return 0;
 		member_tile_ext(cg, &cg->mem[i], x->sh, ext);
-		if (prod_mask(ext, in->mvars, in->nvars) != 1 &&
-		    prod_mask(ext, in->nvars_, in->nvars) != 1)
-			return 0;
+		double pts = 1;
+		for (int v = 0; v < in->nvars; v++)
+			pts *= (double)ext[v];
+		if (x->unit[i] != PLAN_UNIT_2D) {
+			matvec = 0;
+			x->shared[i] = pts >= CPU_PAR_POINTS;
+			continue;
+		}
+		double mm = prod_mask(ext, in->mvars, in->nvars),
+		       nn = prod_mask(ext, in->nvars_, in->nvars),
+		       kk = prod_mask(ext, in->kvars, in->nvars);
+		int vec = mm == 1 || nn == 1;
+		matvec &= vec;
+		x->shared[i] = pts >= CPU_PAR_GEMM ||
+			       (vec && kk >= CPU_PAR_KBLOCK * (double)threads &&
+				mm * nn * kk >= CPU_PAR_MATVEC);
 	}
-	return 1;
+	return matvec;
 }
 
 static int cpu_serial(eval_ctx *x, int64_t threads)
@@ -1841,7 +1838,7 @@ static int cpu_serial(eval_ctx *x, int64_t threads)
 	const cost_group *cg = x->cg;
 	int all = 1;
 	for (int i = 0; i < cg->nm; i++) {
-		if (cpu_member_parallel(x, i, threads)) {
+		if (x->shared[i]) {
 			all = 0;
 			continue;
 		}
@@ -1859,8 +1856,8 @@ static int cpu_serial(eval_ctx *x, int64_t threads)
  * and join the threads: with its tiles shared, one per iteration of the
  * serial tile loops outside the shared one; with its tiles serial, one
  * per tile for every product and every strip run (or lone loop) that
- * code generation shares between the threads (cpu_member_parallel). */
-static double cpu_regions(const eval_ctx *x, int64_t threads)
+ * code generation shares between the threads (cpu_members). */
+static double cpu_regions(const eval_ctx *x)
 {
 	const cost_group *cg = x->cg;
 	const tile_shape *sh = x->sh;
@@ -1877,7 +1874,7 @@ static double cpu_regions(const eval_ctx *x, int64_t threads)
 	cpu_runs(x, runs, run_of);
 	double per = 0;
 	for (int i = 0; i < cg->nm; i++) {
-		if (!cpu_member_parallel(x, i, threads))
+		if (!x->shared[i])
 			continue;
 		if (run_of[i] < 0)
 			per++;
@@ -1944,9 +1941,9 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 	x->serial = 0;
 	x->par = 0;
 	x->regions = 0;
-	x->matvec = t->kind == TARGET_CPU && cpu_matvec(x);
+	x->matvec = t->kind == TARGET_CPU && cpu_members(x, t->cpu.threads);
 	if (t->kind == TARGET_CPU && t->cpu.threads > 1) {
-		x->regions = cpu_regions(x, t->cpu.threads);
+		x->regions = cpu_regions(x);
 		double f = cpu_imbalance(cg, &sh, t->cpu.threads);
 		x->par = f > 0;
 		if (f == 0) {
