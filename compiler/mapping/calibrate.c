@@ -237,6 +237,24 @@ static void add_source(cJSON *src, const char *field, const char *text)
 	cJSON_AddStringToObject(src, field, text);
 }
 
+/* The probe's positive number under key into *out, with its source; 0
+ * (and *out unchanged) when the probe did not measure it. */
+static int take_measured(const cJSON *pr, const char *key, double *out, cJSON *src,
+			 const char *field, const char *how)
+{
+	if (!pr || num(pr, key) <= 0)
+		return 0;
+	*out = num(pr, key);
+	add_source(src, field, how);
+	return 1;
+}
+
+/* A documented default or an unmeasured field, listed in the file. */
+static void add_assumption(cJSON *as, const char *text)
+{
+	cJSON_AddItemToArray(as, cJSON_CreateString(text));
+}
+
 /* The CPU's name from /proc/cpuinfo, or "". */
 static void cpu_model(char *buf, size_t len)
 {
@@ -309,40 +327,32 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		add_source(src, "cpu.call_ns", "0: the fit's gemm_half_dim carries the cost of small calls");
 	} else {
 		note_add(note, notelen, "BLAS rates: defaults (%s)", pr ? "no usable products" : why);
-		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.gemm_gflops, gemm_half_dim, call_ns: documented defaults (not measured)"));
+		add_assumption(as, "cpu.gemm_gflops, gemm_half_dim, call_ns: documented defaults (not measured)");
 	}
-	if (pr && num(pr, "dram_gb_per_s") > 0) {
-		dram = num(pr, "dram_gb_per_s");
-		add_source(src, "dram_gb_per_s", "a parallel copy over 2 x 256 MiB");
-	} else {
+	if (!take_measured(pr, "dram_gb_per_s", &dram, src, "dram_gb_per_s",
+			   "a parallel copy over 2 x 256 MiB")) {
 		note_add(note, notelen, "DRAM bandwidth: default %g GB/s (%s)", dram, pr ? "not measured" : why);
-		cJSON_AddItemToArray(as, cJSON_CreateString("dram_gb_per_s: documented default (not measured)"));
+		add_assumption(as, "dram_gb_per_s: documented default (not measured)");
 	}
-	if (pr && num(pr, "thread_dram_gb_per_s") > 0) {
-		cpu.thread_dram_gb_per_s = num(pr, "thread_dram_gb_per_s");
-		add_source(src, "cpu.thread_dram_gb_per_s", "the same copy on one thread");
-	} else {
+	if (!take_measured(pr, "thread_dram_gb_per_s", &cpu.thread_dram_gb_per_s, src,
+			   "cpu.thread_dram_gb_per_s", "the same copy on one thread")) {
 		cpu.thread_dram_gb_per_s = dram / (double)cpu.threads;
 		note_add(note, notelen, "one thread's DRAM bandwidth: default (%s)",
 			 pr ? "not measured" : why);
-		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.thread_dram_gb_per_s: documented default (dram_gb_per_s / threads)"));
+		add_assumption(as, "cpu.thread_dram_gb_per_s: documented default (dram_gb_per_s / threads)");
 	}
-	if (pr && num(pr, "cache_gb_per_s") > 0) {
-		cpu.cache_gb_per_s = num(pr, "cache_gb_per_s");
-		add_source(src, "cpu.cache_gb_per_s",
-			   "the same parallel copy over half the outermost cache");
-	} else {
+	if (!take_measured(pr, "cache_gb_per_s", &cpu.cache_gb_per_s, src, "cpu.cache_gb_per_s",
+			   "the same parallel copy over half the outermost cache")) {
 		note_add(note, notelen, "cache bandwidth: not measured (%s)",
 			 !pr ? why : nc > 0 ? "no result" : "no cache data in sysfs");
-		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.cache_gb_per_s: not measured; the model does not charge the outermost cache's traffic"));
+		add_assumption(as, "cpu.cache_gb_per_s: not measured; the model does not charge the outermost cache's traffic");
 	}
-	if (pr && num(pr, "fork_ns") > 0) {
-		cpu.fork_ns = num(pr, "fork_ns");
-		add_source(src, "cpu.fork_ns", "empty parallel loops, one iteration per thread");
-	} else if (cpu.threads > 1) {
+	if (!take_measured(pr, "fork_ns", &cpu.fork_ns, src, "cpu.fork_ns",
+			   "empty parallel loops, one iteration per thread") &&
+	    cpu.threads > 1) {
 		note_add(note, notelen, "parallel region cost: not measured (%s)",
 			 pr ? "no result" : why);
-		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.fork_ns: not measured; the model does not charge starting the threads"));
+		add_assumption(as, "cpu.fork_ns: not measured; the model does not charge starting the threads");
 	}
 	const cJSON *rates = pr ? cJSON_GetObjectItemCaseSensitive(pr, "gelem_per_s") : NULL;
 	int nrates = 0;
@@ -357,15 +367,13 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		add_source(src, "cpu.gelem_per_s", "elementwise loops over cached arrays, all threads");
 	} else {
 		note_add(note, notelen, "elementwise rates: defaults (%s)", pr ? "not all measured" : why);
-		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.gelem_per_s: documented defaults for what was not measured"));
+		add_assumption(as, "cpu.gelem_per_s: documented defaults for what was not measured");
 	}
-	if (pr && num(pr, "strided_gelem_per_s") > 0) {
-		cpu.strided_gelem = num(pr, "strided_gelem_per_s");
-		add_source(src, "cpu.strided_gelem_per_s",
-			   "four 1024 x 1536 matrices walked down their columns, all threads");
-	} else {
+	if (!take_measured(pr, "strided_gelem_per_s", &cpu.strided_gelem, src,
+			   "cpu.strided_gelem_per_s",
+			   "four 1024 x 1536 matrices walked down their columns, all threads")) {
 		note_add(note, notelen, "strided access rate: default (%s)", pr ? "not measured" : why);
-		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.strided_gelem_per_s: documented default (not measured)"));
+		add_assumption(as, "cpu.strided_gelem_per_s: documented default (not measured)");
 	}
 	if (nc > 0) {
 		cpu.ncaches = nc;
@@ -373,7 +381,7 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		add_source(src, "cpu.caches", "sysfs (/sys/devices/system/cpu/cpu0/cache)");
 	} else {
 		note_add(note, notelen, "caches: defaults (no cache data in sysfs)");
-		cJSON_AddItemToArray(as, cJSON_CreateString("cpu.caches: documented defaults (no cache data in sysfs)"));
+		add_assumption(as, "cpu.caches: documented defaults (no cache data in sysfs)");
 	}
 	cJSON_Delete(pr);
 	/* The JSON in the form the loader reads (target_to_json); the
