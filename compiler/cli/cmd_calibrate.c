@@ -15,7 +15,7 @@ static void usage(void)
 	printf("Usage: mambalaya calibrate [-o FILE] [--seconds S]\n"
 	       "\n"
 	       "Measures this machine and writes it as a CPU target (docs/target.md):\n"
-	       "threads and cache sizes (sysfs), and, from a probe built and run as\n"
+	       "threads and cache sizes (sysfs, else CPUID), and, from a probe built and run as\n"
 	       "generated kernels are (the same compiler, flags, OpenMP and BLAS), the\n"
 	       "BLAS's rate by product shape, DRAM bandwidth and the rate of every\n"
 	       "elementwise operation.  What cannot be measured falls back to\n"

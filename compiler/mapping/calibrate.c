@@ -10,6 +10,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define CAL_HAVE_CPUID 1
+#endif
 
 #include "base/fsio.h"
 #include "codegen/c/cgc.h"
@@ -124,6 +128,79 @@ static int read_caches(target_cache *c, int max)
 		c[n++] = k;
 	}
 	return n;
+}
+
+#ifdef CAL_HAVE_CPUID
+/* The deterministic cache parameters of CPUID leaf 4 (Intel) or
+ * 0x8000001D (AMD): data and unified caches, innermost first, each with
+ * the logical CPUs that share it (at most `online`).  0 when the leaf
+ * reports none (hypervisors often clear it). */
+static int cpuid_leaf_caches(unsigned leaf, long online, target_cache *c, int max)
+{
+	int n = 0;
+	for (unsigned i = 0; i < 16 && n < max; i++) {
+		unsigned a, b, cx, d;
+		if (!__get_cpuid_count(leaf, i, &a, &b, &cx, &d))
+			return 0;
+		unsigned type = a & 31;
+		if (type == 0)
+			break;
+		if (type == 2) /* instruction cache */
+			continue;
+		int64_t line = (b & 0xfff) + 1, parts = ((b >> 12) & 0x3ff) + 1,
+			ways = ((b >> 22) & 0x3ff) + 1, sets = (int64_t)cx + 1;
+		target_cache k = {(a >> 5) & 7, line * parts * ways * sets,
+				  ((a >> 14) & 0xfff) + 1};
+		if (online > 0 && k.shared_by > online)
+			k.shared_by = online;
+		if (k.level < 1 || (n && !target_cache_nests(&c[n - 1], &k)))
+			return 0;
+		c[n++] = k;
+	}
+	return n;
+}
+#endif
+
+/* The caches as the processor reports them (CPUID), where sysfs has
+ * none: the leaves with sharing first, else AMD's older leaves, which
+ * give each core's L1 data cache and L2 but no sharing for the L3 (a
+ * virtual machine reports the whole package's), so no L3.  *how says
+ * which.  MAMBALAYA_CPUID=0 turns this off (the tests' fallback). */
+static int read_caches_cpuid(target_cache *c, int max, const char **how)
+{
+	const char *off = getenv("MAMBALAYA_CPUID");
+	*how = "";
+	if (off && strcmp(off, "0") == 0)
+		return 0;
+#ifdef CAL_HAVE_CPUID
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned a, b, cx, d, maxext = __get_cpuid_max(0x80000000u, NULL);
+	int n = 0;
+	if (maxext >= 0x8000001Du && (n = cpuid_leaf_caches(0x8000001Du, online, c, max)) > 0) {
+		*how = "CPUID leaf 0x8000001D";
+		return n;
+	}
+	if ((n = cpuid_leaf_caches(4, online, c, max)) > 0) {
+		*how = "CPUID leaf 4";
+		return n;
+	}
+	if (maxext >= 0x80000006u && max >= 2) {
+		__cpuid(0x80000005u, a, b, cx, d);
+		int64_t l1 = (int64_t)(cx >> 24) << 10;
+		__cpuid(0x80000006u, a, b, cx, d);
+		int64_t l2 = (int64_t)(cx >> 16) << 10;
+		if (l1 > 0 && l2 > l1) {
+			c[0] = (target_cache){1, l1, 1};
+			c[1] = (target_cache){2, l2, 1};
+			*how = "CPUID leaves 0x80000005 and 0x80000006 (each core's L1 and L2; no L3: its sharing is not reported)";
+			return 2;
+		}
+	}
+#else
+	(void)c;
+	(void)max;
+#endif
+	return 0;
 }
 
 /* Writes the probe program into dir, builds it as kernels are built
@@ -287,7 +364,10 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 	}
 	/* The caches first: the probe measures the outermost one. */
 	target_cache caches[TARGET_MAX_CACHES];
+	const char *cache_src = "sysfs (/sys/devices/system/cpu/cpu0/cache)";
 	int nc = read_caches(caches, TARGET_MAX_CACHES);
+	if (nc == 0)
+		nc = read_caches_cpuid(caches, TARGET_MAX_CACHES, &cache_src);
 	double llc = 0;
 	if (nc > 0) {
 		long on = sysconf(_SC_NPROCESSORS_ONLN);
@@ -344,7 +424,7 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 	if (!take_measured(pr, "cache_gb_per_s", &cpu.cache_gb_per_s, src, "cpu.cache_gb_per_s",
 			   "the same parallel copy over half the outermost cache")) {
 		note_add(note, notelen, "cache bandwidth: not measured (%s)",
-			 !pr ? why : nc > 0 ? "no result" : "no cache data in sysfs");
+			 !pr ? why : nc > 0 ? "no result" : "no cache data in sysfs or CPUID");
 		add_assumption(as, "cpu.cache_gb_per_s: not measured; the model does not charge the outermost cache's traffic");
 	}
 	if (!take_measured(pr, "fork_ns", &cpu.fork_ns, src, "cpu.fork_ns",
@@ -378,10 +458,10 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 	if (nc > 0) {
 		cpu.ncaches = nc;
 		memcpy(cpu.caches, caches, sizeof(caches[0]) * (size_t)nc);
-		add_source(src, "cpu.caches", "sysfs (/sys/devices/system/cpu/cpu0/cache)");
+		add_source(src, "cpu.caches", cache_src);
 	} else {
-		note_add(note, notelen, "caches: defaults (no cache data in sysfs)");
-		add_assumption(as, "cpu.caches: documented defaults (no cache data in sysfs)");
+		note_add(note, notelen, "caches: defaults (no cache data in sysfs or CPUID)");
+		add_assumption(as, "cpu.caches: documented defaults (no cache data in sysfs or CPUID)");
 	}
 	cJSON_Delete(pr);
 	/* The JSON in the form the loader reads (target_to_json); the
