@@ -249,11 +249,13 @@ void cgl_plan_gemms(cg *k, int gi)
 			work *= es->vars[v].size;
 		if (work < 4096)
 			k->gemm[e].ok = 0;
-		/* The whole K range in each call (no reduced rank in the band,
-		 * every reduced rank collapsed): C is written, not updated. */
+		/* The whole K range in each call (no reduced rank cut into
+		 * several tiles by the band, every reduced rank collapsed): C
+		 * is written, not updated, and needs no zeroing first. */
 		int kband = 0;
-		for (int i = 0; i < g.nk; i++)
-			kband |= var_is_band(k, e, g.kk[i], NULL);
+		for (int i = 0, j; i < g.nk; i++)
+			kband |= var_is_band(k, e, g.kk[i], &j) &&
+				 gr->tile[j] < es->vars[g.kk[i]].size;
 		const ein_access *X = &es->reads[g.x], *Y = &es->reads[g.y];
 		int nc[3] = {g.nm, g.nn, g.nk};
 		filter_collapse(&g, nc);

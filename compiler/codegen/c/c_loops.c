@@ -367,6 +367,18 @@ static int emit_acc_loop(cgc *k, __isl_keep isl_ast_node *node, int depth)
 			sbuf_printf(s, "float acc = t_%s[", tn);
 			cgc_offset(s, k, es, &es->out);
 			sbuf_printf(s, "];\n");
+			/* The sum as the simd lanes' partial sums (the order of the
+			 * terms changes, as with the BLAS): a chain of dependent adds
+			 * takes the add's latency per term, four times the vector
+			 * throughput or more.  Not when a term reads the output. */
+			if (k->o->openmp && !ein_einsum_reads(es, es->out.tensor)) {
+				sbuf_printf(s, "#ifdef _OPENMP\n");
+				sbuf_indent(s, depth + 1);
+				sbuf_printf(s, "#pragma omp simd reduction(%s: acc)\n#endif\n",
+					    es->reduce_op == EIN_OP_MAX	  ? "max"
+					    : es->reduce_op == EIN_OP_MIN ? "min"
+									  : "+");
+			}
 			sbuf_indent(s, depth + 1);
 			for_header(k, node);
 			emit_var_defs(k, es, call, no, es->nvars, depth + 2);
