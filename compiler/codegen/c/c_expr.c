@@ -83,6 +83,11 @@ void cgc_number(sbuf *s, double x)
 
 void cgc_expr(sbuf *s, const cgc *k, const ein_einsum *es, const ein_expr *e)
 {
+	for (int i = 0; i < k->nhoist; i++)
+		if (k->hoist[i] == e) {
+			sbuf_printf(s, "hx%d", i);
+			return;
+		}
 	switch (e->kind) {
 	case EIN_X_NUM:
 		cgc_number(s, e->num);

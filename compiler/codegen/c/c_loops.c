@@ -324,6 +324,135 @@ static void emit_var_defs(cgc *k, const ein_einsum *es, __isl_keep isl_ast_expr 
 	}
 }
 
+/* The variables subexpression e uses (one bit each), and whether it is
+ * invariant in a loop that moves the variables of `moving`: no such
+ * variable, and no read of the statement's output or of a register. */
+static int expr_invariant(const cgc *k, const ein_einsum *es, const ein_expr *e,
+			  unsigned moving, unsigned *used)
+{
+	switch (e->kind) {
+	case EIN_X_NUM:
+	case EIN_X_PARAM:
+		return 1;
+	case EIN_X_VAR:
+		*used |= 1u << e->id;
+		return !((moving >> e->id) & 1);
+	case EIN_X_ACCESS: {
+		const ein_access *a = &es->reads[e->id];
+		if (a->tensor == es->out.tensor || k->buf[a->tensor].reg)
+			return 0;
+		int inv = 1;
+		for (int d = 0; d < a->nidx; d++)
+			for (int v = 0; v < es->nvars; v++)
+				if (a->idx[d].vc[v]) {
+					*used |= 1u << v;
+					inv &= !((moving >> v) & 1);
+				}
+		return inv;
+	}
+	case EIN_X_UNARY:
+		return expr_invariant(k, es, e->a, moving, used);
+	case EIN_X_BINARY: {
+		int a = expr_invariant(k, es, e->a, moving, used);
+		int b = expr_invariant(k, es, e->b, moving, used);
+		return a && b;
+	}
+	}
+	return 0;
+}
+
+/* Collects the largest loop-invariant subexpressions of e that compute
+ * something (a function or an operator, not a lone value) in k->hoist. */
+static void find_hoists(cgc *k, const ein_einsum *es, const ein_expr *e, unsigned moving,
+			unsigned *used)
+{
+	if (e->kind != EIN_X_UNARY && e->kind != EIN_X_BINARY)
+		return;
+	unsigned u = 0;
+	if (expr_invariant(k, es, e, moving, &u)) {
+		if (k->nhoist < (int)(sizeof(k->hoist) / sizeof(k->hoist[0]))) {
+			k->hoist[k->nhoist++] = e;
+			*used |= u;
+		}
+		return;
+	}
+	find_hoists(k, es, e->a, moving, used);
+	if (e->kind == EIN_X_BINARY)
+		find_hoists(k, es, e->b, moving, used);
+}
+
+/* Before a simd loop around one statement (not a reduction: its terms
+ * stay in the loop): opens a block that computes the statement's
+ * loop-invariant subexpressions once (hx<i>), with the variables they
+ * use.  Inside OpenMP's outlined functions the compiler cannot hoist a
+ * load itself (restrict is lost), and a call on it in the loop, such as
+ * RMSNorm's rsqrt of the row's sum, kept GCC from vectorising the loop:
+ * 1.4 ms for 1024 rows of 768 against 0.17 hoisted.  Returns 1 when it
+ * opened the block (the caller closes it). */
+static int hoist_begin(cgc *k, __isl_keep isl_ast_node *node, __isl_keep isl_ast_node *body,
+		       int depth)
+{
+	isl_ast_node *user = NULL;
+	if (isl_ast_node_get_type(body) == isl_ast_node_user) {
+		user = isl_ast_node_copy(body);
+	} else if (isl_ast_node_get_type(body) == isl_ast_node_block) {
+		isl_ast_node_list *l = isl_ast_node_block_get_children(body);
+		if (isl_ast_node_list_n_ast_node(l) == 1)
+			user = isl_ast_node_list_get_ast_node(l, 0);
+		isl_ast_node_list_free(l);
+		if (user && isl_ast_node_get_type(user) != isl_ast_node_user) {
+			isl_ast_node_free(user);
+			user = NULL;
+		}
+	}
+	if (!user)
+		return 0;
+	isl_ast_expr *call = isl_ast_node_user_get_expr(user);
+	isl_ast_expr *fn = isl_ast_expr_op_get_arg(call, 0);
+	isl_id *fid = isl_ast_expr_get_id(fn);
+	isl_ast_expr *it = isl_ast_node_for_get_iterator(node);
+	isl_id *iid = isl_ast_expr_get_id(it);
+	const char *name = isl_id_get_name(fid);
+	k->nhoist = 0;
+	if (name[0] == 'S' && !ein_einsum_reduces(&k->c->einsums[atoi(name + 1)])) {
+		const ein_einsum *es = &k->c->einsums[atoi(name + 1)];
+		unsigned moving = 0, used = 0;
+		for (int v = 0; v < es->nvars; v++) {
+			isl_ast_expr *a = isl_ast_expr_op_get_arg(call, v + 1);
+			if (expr_uses(a, iid))
+				moving |= 1u << v;
+			isl_ast_expr_free(a);
+		}
+		find_hoists(k, es, es->rhs, moving, &used);
+		if (k->nhoist) {
+			sbuf *s = &k->out;
+			sbuf_indent(s, depth);
+			sbuf_printf(s, "{\n");
+			for (int v = 0; v < es->nvars; v++)
+				if ((used >> v) & 1)
+					emit_var_defs(k, es, call, v, v + 1, depth + 1);
+			for (int i = 0; i < k->nhoist; i++) {
+				sbuf_indent(s, depth + 1);
+				sbuf_printf(s, "const float hx%d = ", i);
+				/* Print the subexpression itself, not its name. */
+				int n = k->nhoist;
+				k->nhoist = 0;
+				cgc_expr(s, k, es, k->hoist[i]);
+				k->nhoist = n;
+				sbuf_printf(s, ";\n");
+			}
+		}
+	}
+	isl_id_free(iid);
+	isl_ast_expr_free(it);
+	isl_id_free(fid);
+	isl_ast_expr_free(fn);
+	isl_ast_expr_free(call);
+	isl_ast_node_free(user);
+	return k->nhoist > 0;
+}
+
+
 /* A loop whose body is one instance of a reduction and which runs over its
  * reduced ranks only (the output element is the same in every iteration)
  * accumulates in a local: the compiler cannot keep the element in a
@@ -617,7 +746,7 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		return;
 	sbuf *s = &k->out;
 	isl_ast_node *body = isl_ast_node_for_get_body(node);
-	int pfor = 0;
+	int pfor = 0, hoisted = 0;
 	long long pfor_points = 0;
 	if (cg_is_parallel_mark(body)) {
 		isl_ast_node *inner = isl_ast_node_mark_get_node(body);
@@ -670,6 +799,8 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		sbuf_printf(s, "#pragma omp parallel for schedule(static)\n");
 		sbuf_printf(s, "#endif\n");
 	} else if (!region && k->o->openmp && simd_loop(k, node, body)) {
+		hoisted = hoist_begin(k, node, body, depth);
+		depth += hoisted;
 		sbuf_printf(s, "#ifdef _OPENMP\n");
 		sbuf_indent(s, depth);
 		sbuf_printf(s, "#pragma omp simd\n");
@@ -684,6 +815,12 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 	emit_node(k, body, depth + 1, 0);
 	sbuf_indent(s, depth);
 	sbuf_printf(s, "}\n");
+	if (hoisted) {
+		k->nhoist = 0;
+		depth--;
+		sbuf_indent(s, depth);
+		sbuf_printf(s, "}\n");
+	}
 	if (region) {
 		if (tiles)
 			emit_tile_frees(k, depth, k->cur);

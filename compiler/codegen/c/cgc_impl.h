@@ -42,6 +42,10 @@ typedef struct cgc {
 	/* Inside a fused loop: reductions that accumulate in acc<i>. */
 	int nacc;
 	int acc_e[16];
+	/* Inside a simd loop: the statement's loop-invariant subexpressions,
+	 * computed before the loop as hx<i> (cgc_expr prints the name). */
+	int nhoist;
+	const ein_expr *hoist[16];
 	sbuf out;
 	char *err;
 	size_t errlen;
