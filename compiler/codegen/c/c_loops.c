@@ -223,6 +223,46 @@ static void for_header(cgc *k, __isl_keep isl_ast_node *node)
 	isl_ast_expr_free(inc);
 }
 
+/* Reductions of at most this many terms are unrolled (emit_acc_loop). */
+#define CGC_UNROLL_MAX 8
+
+/* The integer value of e, or -1 when it is not a non-negative constant. */
+static long ast_const(__isl_keep isl_ast_expr *e)
+{
+	long v = -1;
+	if (isl_ast_expr_get_type(e) == isl_ast_expr_int) {
+		isl_val *x = isl_ast_expr_get_val(e);
+		if (isl_val_is_int(x) && isl_val_is_nonneg(x))
+			v = isl_val_get_num_si(x);
+		isl_val_free(x);
+	}
+	return v;
+}
+
+/* The iterations of a loop `for (it = A; it <= B; it += 1)` with
+ * constant A and B, or -1. */
+static long const_trips(__isl_keep isl_ast_node *node)
+{
+	isl_ast_expr *init = isl_ast_node_for_get_init(node);
+	isl_ast_expr *cond = isl_ast_node_for_get_cond(node);
+	isl_ast_expr *inc = isl_ast_node_for_get_inc(node);
+	long n = -1, a = ast_const(init);
+	if (a >= 0 && ast_const(inc) == 1 && isl_ast_expr_get_type(cond) == isl_ast_expr_op) {
+		enum isl_ast_expr_op_type op = isl_ast_expr_op_get_type(cond);
+		isl_ast_expr *hi = isl_ast_expr_op_get_arg(cond, 1);
+		long b = ast_const(hi);
+		if (b >= 0 && op == isl_ast_expr_op_le)
+			n = b - a + 1;
+		else if (b >= 0 && op == isl_ast_expr_op_lt)
+			n = b - a;
+		isl_ast_expr_free(hi);
+	}
+	isl_ast_expr_free(init);
+	isl_ast_expr_free(cond);
+	isl_ast_expr_free(inc);
+	return n;
+}
+
 /* Does expression e use identifier id? */
 static int expr_uses(__isl_keep isl_ast_expr *e, __isl_keep isl_id *id)
 {
@@ -499,8 +539,15 @@ static int emit_acc_loop(cgc *k, __isl_keep isl_ast_node *node, int depth)
 			/* The sum as the simd lanes' partial sums (the order of the
 			 * terms changes, as with the BLAS): a chain of dependent adds
 			 * takes the add's latency per term, four times the vector
-			 * throughput or more.  Not when a term reads the output. */
-			if (k->o->openmp && !ein_einsum_reads(es, es->out.tensor)) {
+			 * throughput or more.  Not when a term reads the output.  A
+			 * few terms (a convolution's taps) are unrolled instead, so
+			 * that the loop around vectorises: Mamba-1's 4-tap conv over
+			 * 1024 x 1536 took 4.1 ms as loops of 4, 1.0 unrolled. */
+			long trips = const_trips(node);
+			if (trips > 0 && trips <= CGC_UNROLL_MAX) {
+				sbuf_indent(s, depth + 1);
+				sbuf_printf(s, "#pragma GCC unroll %ld\n", trips);
+			} else if (k->o->openmp && !ein_einsum_reads(es, es->out.tensor)) {
 				sbuf_printf(s, "#ifdef _OPENMP\n");
 				sbuf_indent(s, depth + 1);
 				sbuf_printf(s, "#pragma omp simd reduction(%s: acc)\n#endif\n",
