@@ -401,12 +401,12 @@ static int expr_invariant(const cgc *k, const ein_einsum *es, const ein_expr *e,
 	return 0;
 }
 
-/* Collects the largest loop-invariant subexpressions of e that compute
- * something (a function or an operator, not a lone value) in k->hoist. */
+/* Collects the largest loop-invariant subexpressions of e that load or
+ * compute something (not a constant) in k->hoist. */
 static void find_hoists(cgc *k, const ein_einsum *es, const ein_expr *e, unsigned moving,
 			unsigned *used)
 {
-	if (e->kind != EIN_X_UNARY && e->kind != EIN_X_BINARY)
+	if (e->kind != EIN_X_UNARY && e->kind != EIN_X_BINARY && e->kind != EIN_X_ACCESS)
 		return;
 	unsigned u = 0;
 	if (expr_invariant(k, es, e, moving, &u)) {
@@ -416,6 +416,8 @@ static void find_hoists(cgc *k, const ein_einsum *es, const ein_expr *e, unsigne
 		}
 		return;
 	}
+	if (e->kind == EIN_X_ACCESS)
+		return;
 	find_hoists(k, es, e->a, moving, used);
 	if (e->kind == EIN_X_BINARY)
 		find_hoists(k, es, e->b, moving, used);
@@ -427,8 +429,10 @@ static void find_hoists(cgc *k, const ein_einsum *es, const ein_expr *e, unsigne
  * use.  Inside OpenMP's outlined functions the compiler cannot hoist a
  * load itself (restrict is lost), and a call on it in the loop, such as
  * RMSNorm's rsqrt of the row's sum, kept GCC from vectorising the loop:
- * 1.4 ms for 1024 rows of 768 against 0.17 hoisted.  Returns 1 when it
- * opened the block (the caller closes it). */
+ * 1.4 ms for 1024 rows of 768 against 0.17 hoisted; a lone load (the
+ * softmax's row maximum in exp(QK - GM)) costs a reload per element and
+ * halves the loop's speed.  Returns 1 when it opened the block (the
+ * caller closes it). */
 static int hoist_begin(cgc *k, __isl_keep isl_ast_node *node, __isl_keep isl_ast_node *body,
 		       int depth)
 {
