@@ -9,6 +9,10 @@
  *    "thread_dram_gb_per_s": G1,       the same copy on one thread
  *    "cache_gb_per_s": C,              the copy over half the outermost cache
  *                                      (when CACHE_BYTES is given)
+ *    "copy_gb_per_s": [[bytes, G], ...] the same copy over footprints of 4 to
+ *                                      256 MiB (when FOOTPRINTS is 1): where
+ *                                      it falls towards DRAM's is the size
+ *                                      of a cache nothing else reports
  *    "fork_ns": F,                     starting and joining the threads once
  *                                      (an empty parallel loop; 2+ threads)
  *    "gelem_per_s": {"exp": R, ...}}   elementwise rates, all threads, in cache
@@ -17,8 +21,9 @@
  * lines outside the markers make this file build on its own
  * (tests/unit/test_runtime.c).
  *
- * Usage: probe [SECONDS [CACHE_BYTES]]   rough time budget (default 3);
- * the outermost cache's size, all its instances (no cache probe without). 
+ * Usage: probe [SECONDS [CACHE_BYTES [FOOTPRINTS]]]   rough time budget
+ * (default 3); the outermost cache's size, all its instances (no cache
+ * probe without); 1 to measure the copy over growing footprints. 
  */
 #include "ml_base.h"
 #include "ml_math.h"
@@ -174,6 +179,27 @@ static void probe_cache(double budget, double bytes)
 	printf("\"cache_gb_per_s\": %.4g,\n", 2.0 * 4.0 * (double)n / best * 1e-9);
 	free(x);
 	free(y);
+}
+
+/* The parallel copy over footprints (both arrays) of 4 to 256 MiB, each
+ * brought in first: the bandwidth steps down where a footprint leaves a
+ * cache. */
+static void probe_footprints(double budget)
+{
+	printf("\"copy_gb_per_s\": [");
+	for (int k = 0; k < 7; k++) {
+		double bytes = (double)(4L << 20 << k);
+		long n = (long)(bytes / 8.0);
+		probe_dram_ctx g = probe_copy_arrays(n);
+		float *x = (float *)g.x, *y = g.y;
+		probe_dram_run(&g);
+		double best = probe_best(budget / 7.0, probe_dram_run, &g);
+		probe_sink = y[n / 3];
+		printf("%s[%.0f, %.4g]", k ? ", " : "", bytes, 2.0 * 4.0 * (double)n / best * 1e-9);
+		free(x);
+		free(y);
+	}
+	printf("],\n");
 }
 
 static void probe_dram(double budget)
@@ -349,6 +375,7 @@ int main(int argc, char **argv)
 	if (!(budget > 0))
 		budget = 3.0;
 	double cache = argc > 2 ? atof(argv[2]) : 0;
+	int footprints = argc > 3 && atoi(argv[3]) == 1;
 	ml_blas_init();
 	int threads = (int)ml_threads();
 	/* The vector width the kernels were compiled for. */
@@ -364,6 +391,8 @@ int main(int argc, char **argv)
 	probe_dram(budget * 0.15);
 	if (cache > 0)
 		probe_cache(budget * 0.05, cache);
+	if (footprints)
+		probe_footprints(budget * 0.15);
 	probe_fork(budget * 0.02, threads);
 	probe_elementwise(budget * 0.3, threads);
 	probe_strided(budget * 0.05);

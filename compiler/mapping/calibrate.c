@@ -192,7 +192,7 @@ static int read_caches_cpuid(target_cache *c, int max, const char **how)
 		if (l1 > 0 && l2 > l1) {
 			c[0] = (target_cache){1, l1, 1};
 			c[1] = (target_cache){2, l2, 1};
-			*how = "CPUID leaves 0x80000005 and 0x80000006 (each core's L1 and L2; no L3: its sharing is not reported)";
+			*how = "CPUID leaves 0x80000005 and 0x80000006 (each core's L1 and L2; their L3 has no sharing and is not taken)";
 			return 2;
 		}
 	}
@@ -206,8 +206,8 @@ static int read_caches_cpuid(target_cache *c, int max, const char **how)
 /* Writes the probe program into dir, builds it as kernels are built
  * ($CC, the kernels' default flags, OpenBLAS) and runs it.  Returns its
  * parsed output, or NULL with why in why. */
-static cJSON *run_probe(const char *dir, double seconds, double cache_bytes, char *why,
-			size_t whylen)
+static cJSON *run_probe(const char *dir, double seconds, double cache_bytes, int footprints,
+			char *why, size_t whylen)
 {
 	char src[CAL_PATH], exe[CAL_PATH], secs[32], cbytes[32], e[512];
 	char **cc = NULL, **argv = NULL, *log = malloc(65536);
@@ -250,7 +250,7 @@ static cJSON *run_probe(const char *dir, double seconds, double cache_bytes, cha
 	}
 	snprintf(secs, sizeof(secs), "%g", seconds);
 	snprintf(cbytes, sizeof(cbytes), "%.0f", cache_bytes);
-	char *run[] = {exe, secs, cbytes, NULL};
+	char *run[] = {exe, secs, cbytes, footprints ? "1" : "0", NULL};
 	st = fs_spawn(run, log, 65536, e, sizeof(e));
 	if (st != 0) {
 		snprintf(why, whylen, "the probe failed (%s)", st < 0 ? e : log);
@@ -311,6 +311,7 @@ static int fit_gemm(const cJSON *g, double *peak, double *half)
 
 static void add_source(cJSON *src, const char *field, const char *text)
 {
+	cJSON_DeleteItemFromObjectCaseSensitive(src, field); /* a later source replaces */
 	cJSON_AddStringToObject(src, field, text);
 }
 
@@ -349,6 +350,55 @@ static void cpu_model(char *buf, size_t len)
 		fclose(f);
 }
 
+/* An outer cache found by its bandwidth: the copy's rate over growing
+ * footprints (rows [bytes, GB/s]) stays on a plateau above DRAM's while
+ * the footprint fits, then falls.  Its plateau is the best rate beyond
+ * twice the known caches (inner, all instances); the cache is the largest
+ * footprint still within 80% of the plateau, when the plateau is at least
+ * 1.25 times DRAM and a larger footprint falls below it (on the edge,
+ * the footprint below: too small a cache costs less than too large a
+ * one).  Returns 1 with the cache (shared by all threads) and the rate
+ * at half its size. */
+static int outer_cache(const cJSON *rows, double inner, double dram, int64_t threads,
+		       target_cache *c, double *rate)
+{
+	int n = cJSON_GetArraySize(rows);
+	double plateau = 0, size = 0, half = 0;
+	if (!cJSON_IsArray(rows) || n < 3 || !(dram > 0))
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const cJSON *r = cJSON_GetArrayItem(rows, i);
+		double b = cJSON_GetNumberValue(cJSON_GetArrayItem(r, 0));
+		double g = cJSON_GetNumberValue(cJSON_GetArrayItem(r, 1));
+		if (b >= 2 * inner && g > plateau)
+			plateau = g;
+	}
+	if (!(plateau >= 1.25 * dram))
+		return 0;
+	double largest = 0;
+	for (int i = 0; i < n; i++) {
+		const cJSON *r = cJSON_GetArrayItem(rows, i);
+		double b = cJSON_GetNumberValue(cJSON_GetArrayItem(r, 0));
+		double g = cJSON_GetNumberValue(cJSON_GetArrayItem(r, 1));
+		if (b >= 2 * inner && g >= 0.8 * plateau && b > size)
+			size = b;
+		if (b > largest)
+			largest = b;
+	}
+	if (size >= largest) /* no fall seen: not a cache edge */
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const cJSON *r = cJSON_GetArrayItem(rows, i);
+		if (cJSON_GetNumberValue(cJSON_GetArrayItem(r, 0)) == size / 2)
+			half = cJSON_GetNumberValue(cJSON_GetArrayItem(r, 1));
+	}
+	if (!(size > 0))
+		return 0;
+	*c = (target_cache){3, (int64_t)size, threads > 0 ? threads : 1};
+	*rate = half > 0 ? half : plateau;
+	return 1;
+}
+
 cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, size_t errlen)
 {
 	char tmpl[CAL_PATH], why[1024] = "", e[512], model[256], desc[600];
@@ -365,6 +415,7 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 	/* The caches first: the probe measures the outermost one. */
 	target_cache caches[TARGET_MAX_CACHES];
 	const char *cache_src = "sysfs (/sys/devices/system/cpu/cpu0/cache)";
+	char cache_buf[512];
 	int nc = read_caches(caches, TARGET_MAX_CACHES);
 	if (nc == 0)
 		nc = read_caches_cpuid(caches, TARGET_MAX_CACHES, &cache_src);
@@ -375,7 +426,10 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		int64_t inst = on > c->shared_by ? (on + c->shared_by - 1) / c->shared_by : 1;
 		llc = (double)c->bytes * (double)inst;
 	}
-	cJSON *pr = run_probe(tmpl, seconds, llc, why, sizeof(why));
+	/* No outer cache known beyond each core's (AMD's older CPUID
+	 * leaves): the probe looks for one by its bandwidth. */
+	int look = nc > 0 && caches[nc - 1].level < 3;
+	cJSON *pr = run_probe(tmpl, seconds, llc, look, why, sizeof(why));
 	fs_remove_tree(tmpl, e, sizeof(e));
 	cJSON *src = cJSON_CreateObject(), *as = cJSON_CreateArray();
 	if (!src || !as) {
@@ -454,6 +508,18 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 			   "four 1024 x 1536 matrices walked down their columns, all threads")) {
 		note_add(note, notelen, "strided access rate: default (%s)", pr ? "not measured" : why);
 		add_assumption(as, "cpu.strided_gelem_per_s: documented default (not measured)");
+	}
+	if (look && pr && nc < TARGET_MAX_CACHES &&
+	    outer_cache(cJSON_GetObjectItemCaseSensitive(pr, "copy_gb_per_s"), llc, dram,
+			cpu.threads, &caches[nc], &cpu.cache_gb_per_s)) {
+		nc++;
+		snprintf(cache_buf, sizeof(cache_buf),
+			 "%s; L3: the largest footprint of 4 to 256 MiB where a parallel copy keeps 80%% of its in-cache rate, shared by all threads",
+			 cache_src);
+		cache_src = cache_buf;
+		add_source(src, "cpu.cache_gb_per_s", "the parallel copy over half that L3");
+	} else if (look && pr) {
+		add_assumption(as, "cpu.caches: no L3 (the copy over footprints of 4 to 256 MiB showed no cache edge)");
 	}
 	if (nc > 0) {
 		cpu.ncaches = nc;
