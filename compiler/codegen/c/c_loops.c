@@ -436,21 +436,14 @@ static void find_hoists(cgc *k, const ein_einsum *es, const ein_expr *e, unsigne
 static int hoist_begin(cgc *k, __isl_keep isl_ast_node *node, __isl_keep isl_ast_node *body,
 		       int depth)
 {
-	isl_ast_node *user = NULL;
-	if (isl_ast_node_get_type(body) == isl_ast_node_user) {
-		user = isl_ast_node_copy(body);
-	} else if (isl_ast_node_get_type(body) == isl_ast_node_block) {
+	/* simd_loop accepted the body: one statement, alone or in a block. */
+	isl_ast_node *user = isl_ast_node_copy(body);
+	if (isl_ast_node_get_type(body) == isl_ast_node_block) {
 		isl_ast_node_list *l = isl_ast_node_block_get_children(body);
-		if (isl_ast_node_list_n_ast_node(l) == 1)
-			user = isl_ast_node_list_get_ast_node(l, 0);
+		isl_ast_node_free(user);
+		user = isl_ast_node_list_get_ast_node(l, 0);
 		isl_ast_node_list_free(l);
-		if (user && isl_ast_node_get_type(user) != isl_ast_node_user) {
-			isl_ast_node_free(user);
-			user = NULL;
-		}
 	}
-	if (!user)
-		return 0;
 	isl_ast_expr *call = isl_ast_node_user_get_expr(user);
 	isl_ast_expr *fn = isl_ast_expr_op_get_arg(call, 0);
 	isl_id *fid = isl_ast_expr_get_id(fn);
