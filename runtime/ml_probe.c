@@ -163,41 +163,39 @@ static probe_dram_ctx probe_copy_arrays(long n)
 	return g;
 }
 
-/* The outermost cache's bandwidth: the same parallel copy over two
- * arrays that together fill half of it (bytes: all its instances), too
- * large for the caches inside it, repeated so that the lines stay in it. */
-static void probe_cache(double budget, double bytes)
+/* GB/s of the parallel copy over two arrays of n floats each, brought in
+ * first and repeated, so that what holds them is what is measured. */
+static double probe_copy_rate(double budget, long n)
 {
-	long n = (long)(bytes / 4.0 / 4.0); /* floats per array: a quarter */
-	if (n < 4096)
-		return;
 	probe_dram_ctx g = probe_copy_arrays(n);
 	float *x = (float *)g.x, *y = g.y;
 	probe_dram_run(&g); /* bring the arrays in */
 	double best = probe_best(budget, probe_dram_run, &g);
 	probe_sink = y[n / 3];
-	printf("\"cache_gb_per_s\": %.4g,\n", 2.0 * 4.0 * (double)n / best * 1e-9);
 	free(x);
 	free(y);
+	return 2.0 * 4.0 * (double)n / best * 1e-9;
 }
 
-/* The parallel copy over footprints (both arrays) of 4 to 256 MiB, each
- * brought in first: the bandwidth steps down where a footprint leaves a
- * cache. */
+/* The outermost cache's bandwidth: the copy over two arrays that together
+ * fill half of it (bytes: all its instances), too large for the caches
+ * inside it. */
+static void probe_cache(double budget, double bytes)
+{
+	long n = (long)(bytes / 4.0 / 4.0); /* floats per array: a quarter */
+	if (n < 4096)
+		return;
+	printf("\"cache_gb_per_s\": %.4g,\n", probe_copy_rate(budget, n));
+}
+
+/* The copy over footprints (both arrays) of 4 to 256 MiB: the bandwidth
+ * steps down where a footprint leaves a cache. */
 static void probe_footprints(double budget)
 {
 	printf("\"copy_gb_per_s\": [");
 	for (int k = 0; k < 7; k++) {
-		double bytes = (double)(4L << 20 << k);
-		long n = (long)(bytes / 8.0);
-		probe_dram_ctx g = probe_copy_arrays(n);
-		float *x = (float *)g.x, *y = g.y;
-		probe_dram_run(&g);
-		double best = probe_best(budget / 7.0, probe_dram_run, &g);
-		probe_sink = y[n / 3];
-		printf("%s[%.0f, %.4g]", k ? ", " : "", bytes, 2.0 * 4.0 * (double)n / best * 1e-9);
-		free(x);
-		free(y);
+		long bytes = 4L << 20 << k;
+		printf("%s[%ld, %.4g]", k ? ", " : "", bytes, probe_copy_rate(budget / 7.0, bytes / 8));
 	}
 	printf("],\n");
 }

@@ -362,40 +362,32 @@ static void cpu_model(char *buf, size_t len)
 static int outer_cache(const cJSON *rows, double inner, double dram, int64_t threads,
 		       target_cache *c, double *rate)
 {
-	int n = cJSON_GetArraySize(rows);
-	double plateau = 0, size = 0, half = 0;
-	if (!cJSON_IsArray(rows) || n < 3 || !(dram > 0))
+	double b[16], g[16], plateau = 0, size = 0, largest = 0;
+	int n = cJSON_IsArray(rows) ? cJSON_GetArraySize(rows) : 0;
+	if (n < 3 || n > 16 || !(dram > 0))
 		return 0;
 	for (int i = 0; i < n; i++) {
 		const cJSON *r = cJSON_GetArrayItem(rows, i);
-		double b = cJSON_GetNumberValue(cJSON_GetArrayItem(r, 0));
-		double g = cJSON_GetNumberValue(cJSON_GetArrayItem(r, 1));
-		if (b >= 2 * inner && g > plateau)
-			plateau = g;
+		b[i] = cJSON_GetNumberValue(cJSON_GetArrayItem(r, 0));
+		g[i] = cJSON_GetNumberValue(cJSON_GetArrayItem(r, 1));
+		if (b[i] >= 2 * inner && g[i] > plateau)
+			plateau = g[i];
+		if (b[i] > largest)
+			largest = b[i];
 	}
 	if (!(plateau >= 1.25 * dram))
 		return 0;
-	double largest = 0;
-	for (int i = 0; i < n; i++) {
-		const cJSON *r = cJSON_GetArrayItem(rows, i);
-		double b = cJSON_GetNumberValue(cJSON_GetArrayItem(r, 0));
-		double g = cJSON_GetNumberValue(cJSON_GetArrayItem(r, 1));
-		if (b >= 2 * inner && g >= 0.8 * plateau && b > size)
-			size = b;
-		if (b > largest)
-			largest = b;
-	}
+	/* The plateau's own row qualifies: size > 0 from here. */
+	for (int i = 0; i < n; i++)
+		if (b[i] >= 2 * inner && g[i] >= 0.8 * plateau && b[i] > size)
+			size = b[i];
 	if (size >= largest) /* no fall seen: not a cache edge */
 		return 0;
-	for (int i = 0; i < n; i++) {
-		const cJSON *r = cJSON_GetArrayItem(rows, i);
-		if (cJSON_GetNumberValue(cJSON_GetArrayItem(r, 0)) == size / 2)
-			half = cJSON_GetNumberValue(cJSON_GetArrayItem(r, 1));
-	}
-	if (!(size > 0))
-		return 0;
+	*rate = plateau;
+	for (int i = 0; i < n; i++)
+		if (b[i] == size / 2 && g[i] > 0)
+			*rate = g[i];
 	*c = (target_cache){3, (int64_t)size, threads > 0 ? threads : 1};
-	*rate = half > 0 ? half : plateau;
 	return 1;
 }
 
