@@ -63,6 +63,29 @@ static uint64_t strip_ranks(const cg *k, int gi, int e, char *members)
 	return m;
 }
 
+static int pure_var(const ein_cascade *c, const ein_einsum *es, const ein_aff *x);
+
+/* Accesses of statements first..last-1 whose last index, the one that
+ * runs along memory, is rank r's variable alone. */
+static int contiguous_accesses(const cg *k, const int *stmt_e, int first, int last, int r)
+{
+	int n = 0;
+	for (int i = first; i < last; i++) {
+		const ein_einsum *es = &k->c->einsums[stmt_e[i]];
+		int v = k->g->var_of[stmt_e[i]][r];
+		for (int j = -1; v >= 0 && j < es->nreads; j++) {
+			const ein_access *a = j < 0 ? &es->out : &es->reads[j];
+			n += a->nidx > 0 && pure_var(k->c, es, &a->idx[a->nidx - 1]) == v;
+		}
+	}
+	return n;
+}
+
+/* A strip's rank is its innermost loop, the one that vectorises: a rank
+ * along memory is preferred to a longer one that is not, from this
+ * extent in a tile (two strips of a 16-lane vector). */
+#define CGL_STRIP_CONTIG_MIN 32
+
 /* The strips of group gi (CPU back end with OpenMP, tile loops run
  * serially): each maximal run of members that are not matrix products and
  * that share a rank to strip along (strip_ranks) is cut into strips along
@@ -106,8 +129,11 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 		memset(members, 0, (size_t)c->neinsums);
 		for (int i = a; i < b; i++)
 			members[stmt_e[i]] = 1;
-		/* Candidate ranks, longest first. */
-		int cand[DEPS_MAX_RANKS], nc = 0;
+		/* Candidate ranks: those along memory in the most accesses
+		 * first (from CGL_STRIP_CONTIG_MIN long), then longest first:
+		 * the strip's loop is the innermost, and a loop down a
+		 * column neither vectorises nor uses its cache lines. */
+		int cand[DEPS_MAX_RANKS], nc = 0, ccon[DEPS_MAX_RANKS];
 		int64_t cext[DEPS_MAX_RANKS];
 		for (int r = 0; r < g->nranks; r++) {
 			int ok = 1;
@@ -119,14 +145,17 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 			int64_t ext = ok ? rank_extent(k, gi, members, r) : 0;
 			if (ext < 2)
 				continue;
+			int con = ext >= CGL_STRIP_CONTIG_MIN ? contiguous_accesses(k, stmt_e, a, b, r) : 0;
 			int at = nc++;
-			while (at > 0 && cext[at - 1] < ext) {
+			while (at > 0 && (ccon[at - 1] < con || (ccon[at - 1] == con && cext[at - 1] < ext))) {
 				cand[at] = cand[at - 1];
 				cext[at] = cext[at - 1];
+				ccon[at] = ccon[at - 1];
 				at--;
 			}
 			cand[at] = r;
 			cext[at] = ext;
+			ccon[at] = con;
 		}
 		for (int q = 0; q < nc; q++) {
 			fusion_req req = {0};
