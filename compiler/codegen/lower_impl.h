@@ -104,6 +104,12 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init, int 
 		    cg_strip *out, int max);
 void cgl_contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
 			 const int *stmt_e, int ns);
+/* The ranks that statement e (init: its initialisation) of group gi still
+ * loops along inside one point of strip sp (NULL: inside a tile), beyond
+ * those in `used` (one bit per rank): its ranks of extent 2 or more there,
+ * output ranks only for an initialisation. */
+uint64_t cgl_loop_ranks(const cg *k, int gi, const cg_strip *sp, int e, int init,
+			uint64_t used);
 /* The fused loops inside one point of strip sp (sp->nest). */
 void cgl_find_nests(cg *k, int gi, const int *stmt_e, const int *stmt_init, cg_strip *sp);
 /* Statement i of strip sp: its position among the children of each nest

@@ -330,6 +330,72 @@ static __isl_give isl_schedule_node *tile_band(cg *k, __isl_take isl_schedule_no
 	return node;
 }
 
+/* Statement `from` moves to position `to`; those between shift by one. */
+static void move_stmt(gstmts *st, int from, int to)
+{
+	int e = st->stmt_e[from], init = st->stmt_init[from];
+	isl_set *d = st->doms[from];
+	int step = to < from ? -1 : 1;
+	for (int j = from; j != to; j += step) {
+		st->stmt_e[j] = st->stmt_e[j + step];
+		st->stmt_init[j] = st->stmt_init[j + step];
+		st->doms[j] = st->doms[j + step];
+	}
+	st->stmt_e[to] = e;
+	st->stmt_init[to] = init;
+	st->doms[to] = d;
+}
+
+/* Whether Einsums a and b may not swap places: one writes a tensor the
+ * other touches. */
+static int stmt_conflict(const cg *k, int a, int b)
+{
+	const ein_einsum *ea = &k->c->einsums[a], *eb = &k->c->einsums[b];
+	return ein_einsum_touches(eb, ea->out.tensor) || ein_einsum_touches(ea, eb->out.tensor);
+}
+
+static uint64_t stmt_ranks(const cg *k, int gi, const gstmts *st, int i)
+{
+	return cgl_loop_ranks(k, gi, NULL, st->stmt_e[i], st->stmt_init[i] == 1, 0);
+}
+
+/* A statement that lacks a rank its neighbour loops along (a scan's
+ * initial state, h0, and its final one, HF, beside the steps along i)
+ * moves, where no dependence stands in the way, up to the first place
+ * whose predecessor loops along nothing it lacks, else down to the last
+ * such place: the statements along that rank then stand together, and a
+ * strip of them can go one point at a time along it (cgl_find_strips).
+ * Initialisations and products stay. */
+static void place_narrow(const cg *k, int gi, gstmts *st)
+{
+	for (int i = 1; i < st->ns; i++) {
+		uint64_t ri = stmt_ranks(k, gi, st, i);
+		if (st->stmt_init[i] != 0 || !(stmt_ranks(k, gi, st, i - 1) & ~ri))
+			continue;
+		int lo = i;
+		while (lo > 0 && !stmt_conflict(k, st->stmt_e[lo - 1], st->stmt_e[i]))
+			lo--;
+		for (int p = lo; p < i; p++)
+			if (p == 0 || !(stmt_ranks(k, gi, st, p - 1) & ~ri)) {
+				move_stmt(st, i, p);
+				break;
+			}
+	}
+	for (int i = st->ns - 2; i >= 0; i--) {
+		uint64_t ri = stmt_ranks(k, gi, st, i);
+		if (st->stmt_init[i] != 0 || !(stmt_ranks(k, gi, st, i + 1) & ~ri))
+			continue;
+		int hi = i;
+		while (hi < st->ns - 1 && !stmt_conflict(k, st->stmt_e[hi + 1], st->stmt_e[i]))
+			hi++;
+		for (int p = hi; p > i; p--)
+			if (p == st->ns - 1 || !(stmt_ranks(k, gi, st, p + 1) & ~ri)) {
+				move_stmt(st, i, p);
+				break;
+			}
+	}
+}
+
 /* Inside strip sp, each initialisation goes up to just after the last
  * statement before it that touches its tensor: the statements that
  * follow a reduction's initialisation and precede the reduction (the
@@ -345,16 +411,7 @@ static void hoist_inits(const cg *k, gstmts *st, const cg_strip *sp)
 				break;
 			to--;
 		}
-		int e = st->stmt_e[i], init = st->stmt_init[i];
-		isl_set *d = st->doms[i];
-		for (int j = i; j > to; j--) {
-			st->stmt_e[j] = st->stmt_e[j - 1];
-			st->stmt_init[j] = st->stmt_init[j - 1];
-			st->doms[j] = st->doms[j - 1];
-		}
-		st->stmt_e[to] = e;
-		st->stmt_init[to] = init;
-		st->doms[to] = d;
+		move_stmt(st, i, to);
 	}
 }
 
@@ -367,6 +424,8 @@ static __isl_give isl_ast_node *group_ast(cg *k, int gi)
 	gstmts st;
 	if (collect_stmts(k, gr, &st) < 0)
 		return NULL;
+	if (k->o->openmp && gr->nband > 0)
+		place_narrow(k, gi, &st);
 	cg_strip strips[MAX_STMTS];
 	int nstrips = cgl_find_strips(k, gi, st.stmt_e, st.stmt_init, st.ns, strips, MAX_STMTS);
 	for (int q = 0; q < nstrips; q++) {

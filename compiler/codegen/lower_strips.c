@@ -65,6 +65,30 @@ static uint64_t strip_ranks(const cg *k, int gi, int e, char *members)
 
 static int pure_var(const ein_cascade *c, const ein_einsum *es, const ein_aff *x);
 
+/* The ranks every statement of first..last-1 has, not reduced, 2 or more
+ * long in a tile: those a strip of them could go one point at a time
+ * along.  members is scratch space
+ * of c->neinsums bytes. */
+static uint64_t run_shared(const cg *k, int gi, const int *stmt_e,
+			   int first, int last, char *members)
+{
+	memset(members, 0, (size_t)k->c->neinsums);
+	for (int i = first; i < last; i++)
+		members[stmt_e[i]] = 1;
+	uint64_t m = 0;
+	for (int r = 0; r < k->g->nranks && r < 64; r++) {
+		int ok = 1;
+		for (int i = first; i < last && ok; i++) {
+			const ein_einsum *es = &k->c->einsums[stmt_e[i]];
+			int v = k->g->var_of[stmt_e[i]][r];
+			ok = v >= 0 && !es->vars[v].reduced;
+		}
+		if (ok && rank_extent(k, gi, members, r) >= 2)
+			m |= (uint64_t)1 << r;
+	}
+	return m;
+}
+
 /* Accesses of statements first..last-1 whose last index, the one that
  * runs along memory, is rank r's variable alone. */
 static int contiguous_accesses(const cg *k, const int *stmt_e, int first, int last, int r)
@@ -125,6 +149,17 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 		if (b == a) {
 			a++;
 			continue;
+		}
+		/* A statement at either end that lacks a rank all the others
+		 * share (a scan's initial state, its final one, beside the
+		 * steps along i) is a run of its own: the rest then go one
+		 * point at a time along that rank as well. */
+		if (b - a >= 2) {
+			uint64_t all = run_shared(k, gi, stmt_e, a, b, members);
+			if (run_shared(k, gi, stmt_e, a + 1, b, members) & ~all)
+				b = a + 1;
+			else if (run_shared(k, gi, stmt_e, a, b - 1, members) & ~all)
+				b--;
 		}
 		memset(members, 0, (size_t)c->neinsums);
 		for (int i = a; i < b; i++)
@@ -308,12 +343,9 @@ int64_t cgl_group_points(const cg *k, int gi)
 	return pts;
 }
 
-/* The ranks that statement e (init: its initialisation) of strip sp still
- * loops along inside one point, beyond those in `used` (one bit per
- * rank): its ranks of extent 2 or more there, output ranks only for an
- * initialisation. */
-static uint64_t loop_ranks(const cg *k, int gi, const cg_strip *sp, int e, int init,
-			   uint64_t used)
+
+uint64_t cgl_loop_ranks(const cg *k, int gi, const cg_strip *sp, int e, int init,
+			uint64_t used)
 {
 	const ein_einsum *es = &k->c->einsums[e];
 	const cg_group *gr = &k->p->groups[gi];
@@ -326,7 +358,7 @@ static uint64_t loop_ranks(const cg *k, int gi, const cg_strip *sp, int e, int i
 		for (int j = 0; j < gr->nband; j++)
 			if (gr->band[j] == r && gr->tile[j] < ext)
 				ext = gr->tile[j];
-		if (r == sp->rank && sp->size < ext)
+		if (sp && r == sp->rank && sp->size < ext)
 			ext = sp->size;
 		if (ext >= 2)
 			m |= (uint64_t)1 << r;
@@ -358,6 +390,51 @@ typedef struct nest_ctx {
  * those fuse in turn).  Legal by fusion_check on the strip's band, its
  * points, the enclosing nests' ranks and this one, a point at a time.
  * Returns the number of nests added. */
+/* The rank statements i..j-1 of the strip share a loop along, checked by
+ * fusion_check a point at a time, or -1. */
+static int run_rank(nest_ctx *x, int i, int j, uint64_t used)
+{
+	cg *k = x->k;
+	cg_strip *sp = x->sp;
+	uint64_t shared = ~(uint64_t)0;
+	for (int s = i; s < j; s++)
+		shared &= cgl_loop_ranks(k, x->gi, sp, x->stmt_e[s], x->stmt_init[s] == 1, used);
+	if (!shared || sp->nnest >= CG_MAX_NESTS || x->req.nband >= FUSION_MAX_BAND)
+		return -1;
+	/* The rank: the one whose variable comes first in the first
+	 * statement (the outer loop of its own order). */
+	int r = -1;
+	const ein_einsum *ei = &k->c->einsums[x->stmt_e[i]];
+	for (int v = 0; v < ei->nvars && r < 0; v++)
+		for (int q = 0; q < k->g->nranks && q < 64 && r < 0; q++)
+			if (((shared >> q) & 1) && k->g->var_of[x->stmt_e[i]][q] == v)
+				r = q;
+	if (r < 0)
+		return -1;
+	/* Initialisations stay before their reductions: both have the rank
+	 * as an output rank, and the sequence inside one point of it keeps
+	 * their order. */
+	memset(x->members, 0, (size_t)k->c->neinsums);
+	int nm = 0;
+	for (int s = i; s < j; s++)
+		if (x->stmt_init[s] != 1) {
+			x->members[x->stmt_e[s]] = 1;
+			nm++;
+		}
+	if (nm > 0) {
+		fusion_result res = {0};
+		char err[256];
+		x->req.band[x->req.nband] = r;
+		x->req.tile[x->req.nband++] = 1;
+		int ok = fusion_check(k->g, &x->req, 0, &res, err, sizeof(err)) == 0 && res.legal;
+		x->req.nband--;
+		fusion_result_clear(&res);
+		if (!ok)
+			return -1;
+	}
+	return r;
+}
+
 static int nest_range(nest_ctx *x, int a, int b, uint64_t used, int depth)
 {
 	cg *k = x->k;
@@ -366,48 +443,25 @@ static int nest_range(nest_ctx *x, int a, int b, uint64_t used, int depth)
 	if (depth >= CG_MAX_NEST)
 		return 0;
 	for (int i = a; i < b;) {
-		uint64_t ri = loop_ranks(k, x->gi, sp, x->stmt_e[i], x->stmt_init[i] == 1, used);
+		uint64_t ri = cgl_loop_ranks(k, x->gi, sp, x->stmt_e[i], x->stmt_init[i] == 1, used);
 		int leaf = popcount64(ri) == 1;
 		uint64_t shared = ri;
 		int j = i + 1;
 		while (ri && j < b) {
-			uint64_t rj = loop_ranks(k, x->gi, sp, x->stmt_e[j], x->stmt_init[j] == 1, used);
+			uint64_t rj = cgl_loop_ranks(k, x->gi, sp, x->stmt_e[j], x->stmt_init[j] == 1, used);
 			if (!(rj & shared) || (popcount64(rj) == 1) != leaf)
 				break;
 			shared &= rj;
 			j++;
 		}
-		int ok = j - i >= 2 && shared && sp->nnest < CG_MAX_NESTS &&
-			 x->req.nband < FUSION_MAX_BAND;
-		/* The rank: the one whose variable comes first in the first
-		 * statement (the outer loop of its own order). */
+		/* The longest legal run from i: a statement at its end that
+		 * may not share the loop (a read one step ahead along it)
+		 * leaves the ones before it fused. */
 		int r = -1;
-		const ein_einsum *ei = &k->c->einsums[x->stmt_e[i]];
-		for (int v = 0; ok && v < ei->nvars && r < 0; v++)
-			for (int q = 0; q < k->g->nranks && q < 64 && r < 0; q++)
-				if (((shared >> q) & 1) && k->g->var_of[x->stmt_e[i]][q] == v)
-					r = q;
-		ok = ok && r >= 0;
-		/* Initialisations stay before their reductions: both have
-		 * the rank as an output rank, and the sequence inside one
-		 * point of it keeps their order. */
-		memset(x->members, 0, (size_t)k->c->neinsums);
-		int nm = 0;
-		for (int s = i; s < j && ok; s++)
-			if (x->stmt_init[s] != 1) {
-				x->members[x->stmt_e[s]] = 1;
-				nm++;
-			}
-		if (ok && nm > 0) {
-			fusion_result res = {0};
-			char err[256];
-			x->req.band[x->req.nband] = r;
-			x->req.tile[x->req.nband++] = 1;
-			ok = fusion_check(k->g, &x->req, 0, &res, err, sizeof(err)) == 0 && res.legal;
-			x->req.nband--;
-			fusion_result_clear(&res);
-		}
-		if (!ok) {
+		for (; j - i >= 2 && r < 0; j--)
+			r = run_rank(x, i, j, used);
+		j++;
+		if (r < 0) {
 			i++;
 			continue;
 		}
