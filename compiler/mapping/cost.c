@@ -1739,8 +1739,8 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
  * more than one tile that no member carries (an output rank of every
  * member, not its generational one: code generation's parallel loop):
  * with n tiles over P threads the last round runs short, and the group
- * takes ceil(n / P) rounds of work for n / P.  A ragged last tile is not
- * counted short (docs/cost-model.md says why).  Returns that factor, or
+ * takes the busiest thread's tiles for a P-th of the work, where a
+ * ragged last tile counts as its part of a tile.  Returns that factor, or
  * 0 when no band member runs in parallel (the BLAS calls and strips then
  * share the threads inside each tile: cpu_serial). */
 static int cpu_par_slot(const cost_group *cg, const tile_shape *sh)
@@ -1767,7 +1767,13 @@ static double cpu_imbalance(const cost_group *cg, const tile_shape *sh, int64_t 
 	if (j < 0)
 		return 0;
 	int k = sh->order[j];
-	return ceil(sh->n[k] / (double)threads) / (sh->n[k] / (double)threads);
+	/* schedule(static): the first n % P threads take ceil(n / P) tiles,
+	 * the rest floor(n / P), the last thread the ragged tile. */
+	double n = sh->n[k], p = (double)threads;
+	double last = (double)(cg->ext[k] - (int64_t)(n - 1) * sh->s[k]) / (double)sh->s[k];
+	double q = floor(n / p);
+	double busiest = fmod(n, p) > 0 ? q + 1 : p > 1 ? q : q - 1 + last;
+	return busiest / ((n - 1 + last) / p);
 }
 
 /* The extents of member mb's variables in one full tile of the band. */
