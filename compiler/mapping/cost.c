@@ -162,8 +162,20 @@ static void analyse_ops(cost_einsum_info *in, const target *t,
 	}
 	if (in->nterms == 0)
 		add_term(in, all, t->op_cycles[TARGET_OP_COPY]);
+	/* The innermost loop on a CPU: a reduction's last reduced variable
+	 * (its simd loop), else the variable of the output's last index. */
+	in->inner = -1;
+	for (int v = 0; v < es->nvars; v++)
+		if (es->vars[v].reduced)
+			in->inner = v;
+	if (in->inner < 0 && es->out.nidx > 0) {
+		const ein_aff *x = &es->out.idx[es->out.nidx - 1];
+		for (int v = es->nvars - 1; v >= 0 && in->inner < 0; v--)
+			if (x->vc[v])
+				in->inner = v;
+	}
 	/* Distinct operand reads. */
-	int nr = 0;
+	int nr = 0, ninv = 0;
 	for (int r = 0; r < es->nreads; r++) {
 		const ein_access *a = &es->reads[r];
 		if (a->tensor == es->out.tensor)
@@ -173,8 +185,11 @@ static void analyse_ops(cost_einsum_info *in, const target *t,
 			dup = es->reads[q].tensor == a->tensor &&
 			      memcmp(es->reads[q].idx, a->idx, sizeof(ein_aff) * (size_t)a->nidx) == 0;
 		nr += !dup;
+		ninv += !dup && t->kind == TARGET_CPU && in->inner >= 0 &&
+			!((ein_access_vars(a) >> in->inner) & 1);
 	}
-	in->read_cycles = nr * t->op_cycles[TARGET_OP_READ];
+	in->read_cycles = (nr - ninv) * t->op_cycles[TARGET_OP_READ];
+	in->read_inner_cycles = ninv * t->op_cycles[TARGET_OP_READ];
 	in->nreads = nr;
 	in->outvars = all & ~red;
 }
@@ -423,6 +438,10 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 	} else {
 		rd = ceil(p / lanes) * in->read_cycles;
 	}
+	/* Reads the innermost loop does not move (a CPU's only): once per
+	 * run of that loop. */
+	if (in->read_inner_cycles > 0)
+		rd += ceil(p / (double)ext[in->inner] / lanes) * in->read_inner_cycles;
 	if (rd > cyc)
 		cyc = rd;
 	if (useful)

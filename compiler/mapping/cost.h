@@ -58,6 +58,12 @@ typedef struct cost_einsum_info {
 	 * operations and its reads. */
 	double read_cycles;
 	int nreads;	   /* distinct operand reads per point */
+	/* On a CPU: the innermost loop's variable (the last reduced one, else
+	 * the output's last index), and the cycles of the reads that stay the
+	 * same along it, which code generation loads once per loop
+	 * (read_inner_cycles; read_cycles keeps the others). */
+	int inner;
+	double read_inner_cycles;
 	uint32_t outvars;  /* variables of the output */
 } cost_einsum_info;
 
