@@ -188,7 +188,19 @@ static void analyse_ops(cost_einsum_info *in, const target *t,
 		ninv += !dup && t->kind == TARGET_CPU && in->inner >= 0 &&
 			!((ein_access_vars(a) >> in->inner) & 1);
 	}
-	in->read_cycles = (nr - ninv) * t->op_cycles[TARGET_OP_READ];
+	int moving = nr - ninv;
+	if (t->kind == TARGET_CPU) {
+		/* A CPU's op rates were measured reading two operands per
+		 * element (docs/target.md): an elementwise member's reads
+		 * beyond those cost `read` each; a reduction's chain into its
+		 * accumulator takes one `read` step per point, which is what
+		 * that probe measures (a sum). */
+		if (red)
+			moving = 1;
+		else
+			moving = moving > 2 ? moving - 2 : 0;
+	}
+	in->read_cycles = moving * t->op_cycles[TARGET_OP_READ];
 	in->read_inner_cycles = ninv * t->op_cycles[TARGET_OP_READ];
 	in->nreads = nr;
 	in->outvars = all & ~red;
