@@ -67,8 +67,7 @@ static int pure_var(const ein_cascade *c, const ein_einsum *es, const ein_aff *x
 
 /* The ranks every statement of first..last-1 has, not reduced, 2 or more
  * long in a tile: those a strip of them could go one point at a time
- * along.  members is scratch space
- * of c->neinsums bytes. */
+ * along.  members is scratch space of c->neinsums bytes. */
 static uint64_t run_shared(const cg *k, int gi, const int *stmt_e,
 			   int first, int last, char *members)
 {
@@ -343,7 +342,6 @@ int64_t cgl_group_points(const cg *k, int gi)
 	return pts;
 }
 
-
 uint64_t cgl_loop_ranks(const cg *k, int gi, const cg_strip *sp, int e, int init,
 			uint64_t used)
 {
@@ -383,13 +381,6 @@ typedef struct nest_ctx {
 	char *members;
 } nest_ctx;
 
-/* Nests at `depth` inside [a, b): maximal runs of two or more statements
- * that share a rank they loop along, all with that rank as their only
- * loop (a leaf: one loop whose body is their instances, which the C
- * compiler vectorises) or all with further loops inside (then only when
- * those fuse in turn).  Legal by fusion_check on the strip's band, its
- * points, the enclosing nests' ranks and this one, a point at a time.
- * Returns the number of nests added. */
 /* The rank statements i..j-1 of the strip share a loop along, checked by
  * fusion_check a point at a time, or -1. */
 static int run_rank(nest_ctx *x, int i, int j, uint64_t used)
@@ -435,6 +426,13 @@ static int run_rank(nest_ctx *x, int i, int j, uint64_t used)
 	return r;
 }
 
+/* Nests at `depth` inside [a, b): maximal runs of two or more statements
+ * that share a rank they loop along, all with that rank as their only
+ * loop (a leaf: one loop whose body is their instances, which the C
+ * compiler vectorises) or all with further loops inside (then only when
+ * those fuse in turn).  Legal by fusion_check on the strip's band, its
+ * points, the enclosing nests' ranks and this one, a point at a time.
+ * Returns the number of nests added. */
 static int nest_range(nest_ctx *x, int a, int b, uint64_t used, int depth)
 {
 	cg *k = x->k;
