@@ -5,7 +5,8 @@
 #   decode:  I = 1 through a stack of distinct layers (weights from DRAM)
 #   memory:  peak resident set of the driver, fused plan and unfused plan
 # Usage: bench/codegen.sh [BUILD_DIR] [ROUNDS] [PLAN_OPTIONS...]
-# PLAN_OPTIONS default to the mapper's plan (--policy full); any `compile`
+# PLAN_OPTIONS default to the mapper's plan for this CPU (--policy full,
+# compile's default --arch host); any `compile`
 # options (e.g. --group ...) may be given instead.  Runs are interleaved:
 # each round runs ours (--bench 5) then PyTorch (5 runs); medians of rounds.
 set -eu
@@ -61,9 +62,8 @@ echo "  unfused driver peak RSS $((rss / 1024)) MB"
 echo "== decode (I=1) through 24 distinct mamba-130m layers"
 # The plan under test and the unfused plan (on a CPU the best for one
 # token: every projection a lone matrix-vector product, split across the
-# threads or run as a team beside the small groups; `--retile cpu` makes
-# the mapper's decode plan into it), interleaved with a probe of the read
-# bandwidth available now.
+# threads or run as a team beside the small groups), interleaved with a
+# probe of the read bandwidth available now.
 cc -O3 -march=native -fopenmp -o "$WORK/bandwidth" bench/bandwidth.c
 CFLAGS_GEN=$(make -s -C "$WORK/mamba-130m/full" -p -n 2>/dev/null | sed -n 's/^CFLAGS = //p' | head -1)
 CFLAGS_GEN=${CFLAGS_GEN:-"-O3 -march=native -fopenmp"}

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The corpus side by side: for every cascade and size, the generated C
-# (the CPU plan: compile --retile cpu), the BLAS floor of its own matrix
+# (compile's default: the plan for this CPU, --arch host), the BLAS floor of its own matrix
 # products (bench/floor.py) and PyTorch on the same math and data
 # (bench/*_torch.py), in interleaved rounds; medians of the rounds.
 #
@@ -32,7 +32,7 @@ for c in $CASES; do
     dir=$WORK/$(echo "$c" | tr ':,=' '___')
     rm -rf "$dir"; mkdir -p "$dir"
     inputs "$f" "$dir/in" "$@"
-    "$BIN" compile "$f" "$@" --retile cpu -o "$dir/c" >/dev/null
+    "$BIN" compile "$f" "$@" -o "$dir/c" >/dev/null
     make -s -C "$dir/c" >/dev/null
     peer=bench/${name}_torch.py
     [ "$name" = mamba1 ] && peer=bench/mamba_torch.py

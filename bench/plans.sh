@@ -4,14 +4,15 @@
 # as shipped, then ROUNDS interleaved rounds of each binary's `--bench 5`
 # (medians of the rounds), and B / A.  Both binaries' outputs are compared
 # as well (the largest difference relative to the output's largest value).
-# docs/performance.md records `--retile cpu` against `--arch host`.
+# docs/performance.md records the accelerator's plan (`--arch mambalaya`)
+# against the CPU's (`--arch host`, compile's default).
 #
 # Usage: bench/plans.sh [BUILD_DIR] [ROUNDS] "OPTIONS_A" "OPTIONS_B" [CASE...]
 # CASE: NAME:DEFINES (examples/NAME.ein, DEFINES comma-separated, e.g.
 # mamba2:I=1024); default: the corpus at the sizes of docs/performance.md
 # and Mamba-1's decode step.  2 threads, fp32.
 set -eu
-BUILD=${1:-build}; ROUNDS=${2:-5}; A=${3:---retile cpu}; B=${4:---arch host}
+BUILD=${1:-build}; ROUNDS=${2:-5}; A=${3:---arch mambalaya}; B=${4:---arch host}
 shift 4 2>/dev/null || shift $#
 CASES=${*:-"mamba1:I=1024 mamba1:I=256 transformer:S=1024 transformer:S=256 mamba2:I=1024 mamba2:I=256 mamba1:I=1"}
 BIN=$(cd "$(dirname "$BUILD/mambalaya")" && pwd)/mambalaya

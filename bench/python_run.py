@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """Cascade.run() from Python against the standalone driver: the same
-kernel (the full plan retiled for this CPU: `run --retile cpu` and
-run(arch='host')), the same inputs, timed side by side in interleaved
+kernel (the plan for this CPU: `run` and run(arch='host')), the same inputs, timed side by side in interleaved
 rounds; medians.  The Python figure is a second-or-later call (the kernel
 is built and loaded once), and includes the hand-over of numpy arrays and
 the allocation of the outputs; the driver's is its --bench median (the
@@ -42,7 +41,7 @@ def parse_case(s):
 
 
 def driver_median(f, params, indir, runs, work):
-    args = [BIN, "run", f, "--in", indir, "--out", os.path.join(work, "out"), "--retile", "cpu",
+    args = [BIN, "run", f, "--in", indir, "--out", os.path.join(work, "out"),
             "--bench", str(runs), "--quiet"]
     for k, v in params.items():
         args += ["-D", "%s=%d" % (k, v)]

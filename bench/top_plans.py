@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The model's choice against its runners-up: for every case, the five
 best plans of the search for a CPU target (`plan --rank 1..5 --arch
-TARGET --json`) compiled as they are (no --retile) and timed in interleaved
+TARGET --json`) compiled as they are and timed in interleaved
 rounds (`--bench N`, medians of the rounds).  The model's pick (rank 1)
 should be within 10% of the fastest of the five when measured.
 

@@ -33,7 +33,7 @@ echo
 echo "== mambalaya eval $EX (reference evaluator, double precision)"
 "$BIN" eval "$EX" --in "$OUT/in" --out "$OUT/eval"
 echo
-echo "== mambalaya compile $EX -o $OUT/c (C kernels for the full plan)"
+echo "== mambalaya compile $EX -o $OUT/c (C kernels for the full plan on this CPU; the first use calibrates it)"
 "$BIN" compile "$EX" -o "$OUT/c"
 echo
 echo "== mambalaya run $EX --check (built with the system compiler, run, compared with the evaluator)"

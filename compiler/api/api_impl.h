@@ -59,9 +59,9 @@ target *api_target(const char *arch, int64_t buffer_bytes, int *status, char **e
  * target (the caller frees both).  NULL after api_fail, with *status. */
 plan *api_plan(mambalaya_cascade *c, const char *arch, const char *policy,
 	       int64_t buffer_bytes, target **t, int *status, char **err);
-/* The plan the back ends take: arch NULL or "host" for this CPU (the full
- * plan retiled for a CPU), else api_plan's.  *mplan (may be NULL) receives
- * the mapper's plan when there is one.  Returns a status. */
+/* The plan the back ends take: api_plan's for arch (NULL: host, this
+ * CPU) and policy.  *mplan (may be NULL) receives the mapper's plan.
+ * Returns a status. */
 int api_cg_plan(mambalaya_cascade *c, const char *arch, const char *policy, cg_plan *p,
 		plan **mplan, target **t, char **err);
 

@@ -8,7 +8,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "codegen/retile.h"
 #include "mapping/cost.h"
 #include "mapping/mapper.h"
 
@@ -65,24 +64,18 @@ plan *api_plan(mambalaya_cascade *c, const char *arch, const char *policy,
 int api_cg_plan(mambalaya_cascade *c, const char *arch, const char *policy, cg_plan *p,
 		plan **mplan, target **t, char **err)
 {
-	int host = !arch || !strcmp(arch, "host");
 	if (mplan)
 		*mplan = NULL;
 	int status;
-	plan *pl = api_plan(c, host ? "mambalaya" : arch, host ? "full" : policy, 0, t, &status,
-			    err);
+	plan *pl = api_plan(c, arch ? arch : "host", policy, 0, t, &status, err);
 	if (!pl)
 		return status;
 	char e[1024];
 	int rc = MAMBALAYA_OK;
-	if (cg_plan_from(pl, c->g, p, e, sizeof(e)) < 0)
+	if (cg_plan_from(pl, c->g, p, e, sizeof(e)) < 0) {
 		rc = api_fail(err, MAMBALAYA_EINTERNAL, "internal error: %s", e);
-	/* This CPU: the full plan with tiles for caches and BLAS calls (what
-	 * compile --retile cpu does). */
-	else if (host && cg_plan_retile_cpu(c->g, p, e, sizeof(e)) < 0)
-		rc = api_fail(err, MAMBALAYA_EINTERNAL, "internal error: retiling: %s", e);
-	if (rc)
 		cg_plan_clear(p);
+	}
 	if (mplan && !rc)
 		*mplan = pl;
 	else

@@ -91,9 +91,9 @@ MAMBALAYA_API char *mambalaya_report_html(mambalaya_cascade *c, const char *arch
 MAMBALAYA_API int mambalaya_eval(mambalaya_cascade *c, const mambalaya_tensor *in, int nin,
 		   mambalaya_tensor *out, int nout, char **err);
 
-/* A compiled kernel, loaded in this process.  arch NULL or "host": the
- * plan for this CPU; otherwise the mapper's plan for that target and
- * policy.  cflags: the C compiler's flags (NULL: the default, as
+/* A compiled kernel, loaded in this process: the mapper's plan for arch
+ * (NULL or "host": this CPU, as calibrated by `mambalaya calibrate`) and
+ * policy (NULL: full).  cflags: the C compiler's flags (NULL: the default, as
  * compile's); cache_dir: where built kernels are kept, one directory per
  * hash of the source, the parameters, the plan, the flags and this
  * library's version, written atomically and checked before use (a

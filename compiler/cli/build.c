@@ -13,7 +13,6 @@
 #include "base/fsio.h"
 #include "base/units.h"
 #include "codegen/c/cgc.h"
-#include "codegen/retile.h"
 #include "mapping/cost.h"
 #include "mapping/mapper.h"
 #include "mapping/plan.h"
@@ -23,17 +22,14 @@ const char build_options_help[] =
 	"  --policy P        the mapper's plan for policy P: full (default),\n"
 	"                    ssm-ri or unfused (see `mambalaya plan`)\n"
 	"  --plan FILE       use a plan saved by `mambalaya plan --json`\n"
-	"  --arch NAME|FILE  the target the mapper plans for (default mambalaya)\n"
+	"  --arch NAME|FILE  the target the mapper plans for: default host (this\n"
+	"                    CPU, calibrated once: `mambalaya calibrate`) for C,\n"
+	"                    mambalaya when an instruction stream is emitted\n"
 	"  --group SPEC      fuse a group: E1,E2,...:R1=T1,R2=T2 (Einsums, then the\n"
 	"                    fused ranks with their tile sizes, outermost first);\n"
 	"                    repeatable; the other Einsums keep the policy's plan\n"
 	"  --name NAME       C name of the kernel and its files (default: the\n"
 	"                    source file's base name)\n"
-	"  --retile cpu      retile the plan's groups for a CPU: a lone GEMM\n"
-	"                    untiled, a GEMM's reduction rank whole, other tiles\n"
-	"                    raised to 128, where still legal; a group left as\n"
-	"                    one tile with at most 1 MiB inside (decoding) split\n"
-	"                    into one group per Einsum (C only; docs/codegen.md)\n"
 	"  --no-blas         never call a BLAS (portable loops only)\n"
 	"  --no-openmp       no OpenMP pragmas\n"
 	"  --cflags FLAGS    C compiler flags, recorded in the generated Makefile\n"
@@ -239,6 +235,13 @@ int build_plan(const build_opts *o, const deps_graph *g, cg_plan *p)
 	return build_plan_keep(o, g, p, NULL);
 }
 
+const char *build_arch(const build_opts *o)
+{
+	if (o->arch)
+		return o->arch;
+	return o->emit && strstr(o->emit, "stream") ? "mambalaya" : "host";
+}
+
 int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan **kept)
 {
 	char err[1024];
@@ -246,13 +249,9 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan *
 	target *t = NULL;
 	cost_model *m = NULL;
 	int status = CLI_EXIT_INTERNAL;
-	if (o->retile && strcmp(o->retile, "cpu") != 0) {
-		cli_usage_error("compile", "unknown --retile '%s' (the only one is cpu)", o->retile);
-		return CLI_EXIT_USAGE;
-	}
-	if (o->retile && o->emit && strstr(o->emit, "stream")) {
-		cli_usage_error("compile", "--retile cpu changes the tiles of the C kernels only; "
-					   "the accelerator stream follows the plan as made");
+	if (o->retile) {
+		cli_usage_error("compile", "--retile is gone: C is planned for this CPU by default "
+					"(--arch host); see docs/codegen.md");
 		return CLI_EXIT_USAGE;
 	}
 	if (o->plan_file) {
@@ -278,7 +277,7 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan *
 			goto groups;
 		}
 		int st = CLI_EXIT_OK;
-		t = cli_target("compile", o->arch ? o->arch : "mambalaya", &st);
+		t = cli_target("compile", build_arch(o), &st);
 		if (!t)
 			return st;
 		m = cost_model_new(g, t, err, sizeof(err));
@@ -292,11 +291,6 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan *
 	if (cg_plan_from(pl, g, p, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mambalaya compile: error: %s\n", err);
 		status = CLI_EXIT_USER;
-		cg_plan_clear(p);
-		goto done;
-	}
-	if (o->retile && cg_plan_retile_cpu(g, p, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mambalaya: internal error: retiling: %s\n", err);
 		cg_plan_clear(p);
 		goto done;
 	}

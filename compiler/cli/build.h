@@ -25,7 +25,7 @@ typedef struct build_opts {
 	char **cflagv;	    /* and split into words (build_check_options) */
 	int ncflags;
 	int force;	    /* --force: replace files the tool did not write */
-	const char *retile; /* --retile: "cpu" or NULL */
+	const char *retile; /* --retile, taken only to say it is gone */
 	const char *emit;   /* --emit: "c", "stream" or "c,stream" (compile) */
 } build_opts;
 
@@ -47,6 +47,10 @@ int build_kernel_name(const char *cmd, const build_opts *o, char *buf, size_t le
 
 /* Text for --help describing those options. */
 extern const char build_options_help[];
+
+/* The target the mapper plans for: --arch, else "mambalaya" when an
+ * instruction stream is emitted, else "host" (this CPU). */
+const char *build_arch(const build_opts *o);
 
 /* Builds the plan the options ask for.  Returns 0, or a CLI exit status
  * after printing the error. */

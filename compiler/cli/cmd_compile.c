@@ -64,7 +64,7 @@ static int parse_emit(const char *v, int *c, int *stream)
 }
 
 /* The target of the stream: the plan's own when it came from a file
- * without --arch; else --arch (default mambalaya).  NULL after printing
+ * without --arch; else build_arch's (mambalaya unless --arch).  NULL after printing
  * why. */
 static target *stream_target_of(const build_opts *o, const struct plan *mplan, int *status)
 {
@@ -78,7 +78,7 @@ static target *stream_target_of(const build_opts *o, const struct plan *mplan, i
 		}
 		return t;
 	}
-	return cli_target("compile", o->arch ? o->arch : "mambalaya", status);
+	return cli_target("compile", build_arch(o), status);
 }
 
 /* An error of a back end: -2 the user's (printed as compile's), -1 ours. */

@@ -271,9 +271,9 @@ class Cascade:
 
     def run(self, inputs, arch="host", policy=None, cflags=None, cache_dir=None):
         """Compiled C kernels, loaded in this process: a dict of every input
-        and weight to a dict of the outputs.  arch "host": the plan for this
-        CPU (compile --retile cpu); another target: its mapper's plan with
-        policy.  The kernel is built once per cascade, parameters, plan and
+        and weight to a dict of the outputs: the mapper's plan for arch
+        ("host": this CPU, as `mambalaya calibrate` measured it) and
+        policy (None: full).  The kernel is built once per cascade, parameters, plan and
         flags, and kept in cache_dir (default: ~/.cache/mambalaya/kernels,
         or $XDG_CACHE_HOME/mambalaya/kernels)."""
         k = self._kernel(arch, policy, cflags, cache_dir)

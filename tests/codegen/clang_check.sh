@@ -27,9 +27,9 @@ check() { # NAME FILE OPTIONS...
         done
     done
 }
-check decode examples/mamba1.ein -D I=1 --policy full --retile cpu
-check prefill examples/mamba1.ein -D I=300 --policy full --retile cpu
-check mapper examples/mamba1.ein -D I=64 --policy full
+check decode examples/mamba1.ein -D I=1 --policy full
+check prefill examples/mamba1.ein -D I=300 --policy full
+check mapper examples/mamba1.ein -D I=64 --policy full --arch mambalaya
 check unfused examples/mamba1.ein -D I=5 --policy unfused
 check team tests/codegen/gemv_team.ein --policy unfused
 check attention examples/attention.ein --policy full
