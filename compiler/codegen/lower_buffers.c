@@ -18,6 +18,23 @@ static int64_t next_pow2(int64_t x)
 	return p;
 }
 
+/* Is tensor t an operand or the result of a member of group gi that may
+ * become a BLAS call? */
+static int product_tensor(const cg *k, int gi, int t)
+{
+	const ein_cascade *c = k->c;
+	for (int e = 0; e < c->neinsums && k->o->blas; e++) {
+		if (!k->p->groups[gi].members[e])
+			continue;
+		const ein_einsum *es = &c->einsums[e];
+		cg_gemm m = cg_gemm_match(c, es, k->o->masked_gemm);
+		if (m.ok && (es->out.tensor == t || es->reads[m.x].tensor == t ||
+			     es->reads[m.y].tensor == t))
+			return 1;
+	}
+	return 0;
+}
+
 fusion_req cgl_group_req(const cg *k, int gi)
 {
 	const cg_group *gr = &k->p->groups[gi];
@@ -179,6 +196,13 @@ int cgl_plan_buffers(cg *k)
 				if (cgl_carried_along(k, gi, t, j0))
 					full = 1;
 			int64_t e = next_pow2(ext[d]);
+			/* A tile that does not divide its modular extent wraps
+			 * around the buffer: a product's operand would be cut
+			 * into one call per element (collapsible in
+			 * lower_gemm.c; Mamba-1's `Z G LO` at d = 768: 52 ms
+			 * against 4.4), so it keeps the whole dimension. */
+			if (!full && j >= 0 && e % gr->tile[j] != 0 && product_tensor(k, gi, t))
+				full = 1;
 			if (full || e >= tt->dims[d].size) {
 				b->ext[d] = tt->dims[d].size;
 				b->mod[d] = 0;
@@ -188,7 +212,6 @@ int cgl_plan_buffers(cg *k)
 			}
 			b->size *= b->ext[d];
 		}
-		(void)gr;
 	}
 	return 0;
 }
