@@ -104,6 +104,17 @@ static void emit_user(cgc *k, __isl_keep isl_ast_node *node, int depth)
 	const ein_einsum *es = &k->c->einsums[e];
 	int nargs = (int)isl_ast_expr_op_get_n_arg(call) - 1;
 	sbuf *s = &k->out;
+	k->vec_var = -1;
+	for (int v = 0; k->vec_it && v < nargs; v++) {
+		isl_ast_expr *a = isl_ast_expr_op_get_arg(call, v + 1);
+		if (isl_ast_expr_get_type(a) == isl_ast_expr_id) {
+			isl_id *x = isl_ast_expr_get_id(a);
+			if (x == k->vec_it)
+				k->vec_var = v;
+			isl_id_free(x);
+		}
+		isl_ast_expr_free(a);
+	}
 	if (name[0] == 'G') {
 		sbuf_indent(s, depth);
 		sbuf_printf(s, "{\n");
@@ -221,6 +232,21 @@ static void for_header(cgc *k, __isl_keep isl_ast_node *node)
 	isl_ast_expr_free(init);
 	isl_ast_expr_free(cond);
 	isl_ast_expr_free(inc);
+}
+
+/* Printing the body of simd loop `node` (cgc.vec_it), or no longer. */
+static void vec_begin(cgc *k, __isl_keep isl_ast_node *node)
+{
+	isl_ast_expr *it = isl_ast_node_for_get_iterator(node);
+	k->vec_it = isl_ast_expr_get_id(it);
+	k->vec_init = isl_ast_node_for_get_init(node);
+	isl_ast_expr_free(it);
+}
+
+static void vec_end(cgc *k)
+{
+	k->vec_it = isl_id_free(k->vec_it);
+	k->vec_init = isl_ast_expr_free(k->vec_init);
 }
 
 /* Reductions of at most this many terms are unrolled (emit_acc_loop). */
@@ -755,11 +781,14 @@ static int emit_fused_loop(cgc *k, __isl_keep isl_ast_node *node, int depth)
 				sbuf_printf(s, "float r_%s;\n", c->tensors[t].name);
 			}
 		}
+		if (simd)
+			vec_begin(k, node);
 		for (int i = 0; i < n; i++) {
 			isl_ast_node *ch = isl_ast_node_list_get_ast_node(l, i);
 			emit_user(k, ch, d + 1);
 			isl_ast_node_free(ch);
 		}
+		vec_end(k);
 		sbuf_indent(s, d);
 		sbuf_printf(s, "}\n");
 		for (int i = 0, a = 0; i < n && k->nacc; i++) {
@@ -790,7 +819,7 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		return;
 	sbuf *s = &k->out;
 	isl_ast_node *body = isl_ast_node_for_get_body(node);
-	int pfor = 0, hoisted = 0;
+	int pfor = 0, hoisted = 0, vec = 0;
 	long long pfor_points = 0;
 	if (cg_is_parallel_mark(body)) {
 		isl_ast_node *inner = isl_ast_node_mark_get_node(body);
@@ -849,6 +878,7 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		sbuf_indent(s, depth);
 		sbuf_printf(s, "#pragma omp simd\n");
 		sbuf_printf(s, "#endif\n");
+		vec = 1;
 	}
 	sbuf_indent(s, depth);
 	for_header(k, node);
@@ -856,7 +886,10 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		sbuf_indent(s, depth + 1);
 		sbuf_printf(s, "if (!ok) continue;\n");
 	}
+	if (vec)
+		vec_begin(k, node);
 	emit_node(k, body, depth + 1, 0);
+	vec_end(k);
 	sbuf_indent(s, depth);
 	sbuf_printf(s, "}\n");
 	if (hoisted) {

@@ -46,6 +46,12 @@ typedef struct cgc {
 	 * computed before the loop as hx<i> (cgc_expr prints the name). */
 	int nhoist;
 	const ein_expr *hoist[16];
+	/* Inside a simd loop: its iterator and start, and the variable of
+	 * the statement being printed that is that iterator (or -1), so that
+	 * an offset in a cyclic dimension stays affine (cgc_offset). */
+	isl_id *vec_it;
+	isl_ast_expr *vec_init;
+	int vec_var;
 	sbuf out;
 	char *err;
 	size_t errlen;
