@@ -96,7 +96,7 @@ static int build_entry(mambalaya_cascade *mc, const cg_plan *p, char **flagv, in
 		       char **ccv, int ncc, const char *dir, char **err)
 {
 	char e[2048];
-	cg_options co = {KNAME, 1, 1, (const char *const *)flagv, nflags, 0};
+	cg_options co = {KNAME, 1, 1, (const char *const *)flagv, nflags, 0, 0};
 	outset *out = outset_new(dir);
 	int r = out ? cgc_emit(mc->g, p, &co, out, e, sizeof(e)) : -1;
 	if (r == 0)

@@ -328,7 +328,7 @@ int build_program(const char *dir, const char *name, const build_opts *o)
 		return CLI_EXIT_USER;
 	}
 	cg_options co = {name, !o->no_blas, !o->no_openmp, (const char *const *)o->cflagv,
-			 o->ncflags, 0};
+			 o->ncflags, 0, 0};
 	argv = cgc_build_argv(dir, name, &co, (const char *const *)cc, ncc, 0);
 	fs_words_free(cc);
 	if (!argv) {

@@ -100,7 +100,7 @@ static int generate(const build_opts *o, const char *name, int emit_c, int emit_
 	char err[1024];
 	if (emit_c) {
 		cg_options co = {name, !o->no_blas, !o->no_openmp,
-				 (const char *const *)o->cflagv, o->ncflags, 0};
+				 (const char *const *)o->cflagv, o->ncflags, 0, 0};
 		int r = cgc_emit(g, plan, &co, out, err, sizeof(err));
 		if (r < 0)
 			return backend_status(r, "code generation", err);

@@ -189,7 +189,7 @@ static int generate(run_args *a, const deps_graph *g, const cg_plan *plan,
 {
 	char err[2048];
 	cg_options co = {a->name, !a->o.no_blas, !a->o.no_openmp,
-			 (const char *const *)a->o.cflagv, a->o.ncflags, 0};
+			 (const char *const *)a->o.cflagv, a->o.ncflags, 0, 0};
 	outset *out = outset_new(dir);
 	int r = out ? cgc_emit(g, plan, &co, out, err, sizeof(err)) : -1;
 	if (r == 0 && a->seed_s)

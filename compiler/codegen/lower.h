@@ -49,6 +49,11 @@ typedef struct cg_options {
 	/* Products with a filter u <= v + c as masked calls (ml_sgemm_tri):
 	 * the C back end sets it; the stream has no masked product. */
 	int masked_gemm;
+	/* Loop orders and storage orders for a CPU's vectors (the C back
+	 * end): a strip's rank stays the innermost loop of its nests, and an
+	 * intermediate read across its rows there is stored transposed
+	 * (cg_buffer.order). */
+	int layouts;
 } cg_options;
 
 typedef enum cg_buf_kind {
@@ -69,6 +74,11 @@ typedef struct cg_buffer {
 	/* CG_BUF_TILE written and read in one iteration of a fused loop
 	 * only (lower_strips.c): a local of that loop's body, no memory. */
 	int reg;
+	/* Stored with dimension `last` innermost, the others in order
+	 * (cg_options.layouts): a strip's vector loop runs along it.  copy:
+	 * an input or weight that the kernel copies so into its workspace
+	 * at the start of every call. */
+	int transposed, last, copy;
 } cg_buffer;
 
 /* A GEMM-shaped Einsum C = sum_K X * Y: X = reads[x], Y = reads[y]; the

@@ -122,6 +122,11 @@ int cgl_nest_path(const cg_strip *sp, int i, int *pos, int *rank);
 void cgl_find_regs(cg *k, int gi, const cg_strip *strips, int nstrips, const int *stmt_e,
 		   const int *stmt_init, int ns);
 
+/* Buffers that group gi's leaf nests read across their rows, stored
+ * transposed where nothing else wants them otherwise (cg_buffer.last). */
+void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const int *stmt_e,
+		      const int *stmt_init, int ns);
+
 /* lower_sched.c */
 /* The domain of statement S<e> (init 1: Z<e>, the output points of a
  * reduction; 2: G<e>, one point per tile), without parameters. */

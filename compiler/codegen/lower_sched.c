@@ -434,6 +434,8 @@ static __isl_give isl_ast_node *group_ast(cg *k, int gi)
 	}
 	cgl_contract_points(k, gi, strips, nstrips, st.stmt_e, st.ns);
 	cgl_find_regs(k, gi, strips, nstrips, st.stmt_e, st.stmt_init, st.ns);
+	if (k->o->layouts)
+		cgl_find_layouts(k, gi, strips, nstrips, st.stmt_e, st.stmt_init, st.ns);
 	if (record_strips(k, &st, strips, nstrips) < 0) {
 		gstmts_free(&st);
 		return NULL;

@@ -383,6 +383,34 @@ typedef struct nest_ctx {
 
 /* The rank statements i..j-1 of the strip share a loop along, checked by
  * fusion_check a point at a time, or -1. */
+static int any_product(const cg *k, int t);
+static int rank_dim(const cg *k, int e, const ein_access *a, int r);
+
+/* Can every tensor that statements i..j-1 access across rank r be stored
+ * along r (cgl_find_layouts)?  Not a product's operand or result, nor a
+ * tensor the caller writes. */
+static int strip_rank_storable(const cg *k, const int *stmt_e, int i, int j, int r)
+{
+	for (int s = i; s < j; s++) {
+		const ein_einsum *es = &k->c->einsums[stmt_e[s]];
+		for (int q = -1; q < es->nreads; q++) {
+			const ein_access *a = q < 0 ? &es->out : &es->reads[q];
+			int d = rank_dim(k, stmt_e[s], a, r);
+			if (d < 0 || d == a->nidx - 1 || k->buf[a->tensor].reg)
+				continue;
+			const ein_tensor *tt = &k->c->tensors[a->tensor];
+			if (any_product(k, a->tensor) || tt->role == EIN_ROLE_OUTPUT ||
+			    (tt->role != EIN_ROLE_TEMP && tt->nwriters > 0))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* A strip's rank goes innermost in its nests, and buffers are stored
+ * along it, from this many elements in a strip (a vector of floats). */
+#define CGL_VECTOR_MIN 16
+
 static int run_rank(nest_ctx *x, int i, int j, uint64_t used)
 {
 	cg *k = x->k;
@@ -393,12 +421,20 @@ static int run_rank(nest_ctx *x, int i, int j, uint64_t used)
 	if (!shared || sp->nnest >= CG_MAX_NESTS || x->req.nband >= FUSION_MAX_BAND)
 		return -1;
 	/* The rank: the one whose variable comes first in the first
-	 * statement (the outer loop of its own order). */
+	 * statement (the outer loop of its own order), but not the strip's
+	 * rank while another is shared: the strip's rank was chosen as the
+	 * vector loop, and a loop nested inside it would run along a short
+	 * rank (a scan step's 16 states, summed across the vector for every
+	 * token and channel). */
 	int r = -1;
 	const ein_einsum *ei = &k->c->einsums[x->stmt_e[i]];
+	uint64_t pick = shared;
+	if (k->o->layouts && sp->size >= CGL_VECTOR_MIN && (pick & ~((uint64_t)1 << sp->rank)) &&
+	    strip_rank_storable(k, x->stmt_e, i, j, sp->rank))
+		pick &= ~((uint64_t)1 << sp->rank);
 	for (int v = 0; v < ei->nvars && r < 0; v++)
 		for (int q = 0; q < k->g->nranks && q < 64 && r < 0; q++)
-			if (((shared >> q) & 1) && k->g->var_of[x->stmt_e[i]][q] == v)
+			if (((pick >> q) & 1) && k->g->var_of[x->stmt_e[i]][q] == v)
 				r = q;
 	if (r < 0)
 		return -1;
@@ -591,5 +627,118 @@ void cgl_find_regs(cg *k, int gi, const cg_strip *strips, int nstrips, const int
 		}
 		if (ok)
 			b->reg = 1;
+	}
+}
+
+/* Is tensor t an operand or the result of a matrix product anywhere?
+ * (The BLAS calls take row-major buffers.) */
+static int any_product(const cg *k, int t)
+{
+	const ein_cascade *c = k->c;
+	for (int e = 0; e < c->neinsums && k->o->blas; e++) {
+		const ein_einsum *es = &c->einsums[e];
+		cg_gemm m = cg_gemm_match(c, es, k->o->masked_gemm);
+		if (m.ok && (es->out.tensor == t || es->reads[m.x].tensor == t ||
+			     es->reads[m.y].tensor == t))
+			return 1;
+	}
+	return 0;
+}
+
+/* The dimension of access a that rank r's variable indexes alone (no
+ * other dimension involves it), or -1. */
+static int rank_dim(const cg *k, int e, const ein_access *a, int r)
+{
+	const ein_einsum *es = &k->c->einsums[e];
+	int v = k->g->var_of[e][r], q = -1;
+	for (int d = 0; v >= 0 && d < a->nidx; d++) {
+		if (!a->idx[d].vc[v])
+			continue;
+		if (q >= 0 || pure_var(k->c, es, &a->idx[d]) != v)
+			return -1;
+		q = d;
+	}
+	return q;
+}
+
+/* Copying a weight pays off when the nest reads each element this many
+ * times or more per call. */
+#define CGL_COPY_READS 8
+
+void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const int *stmt_e,
+		      const int *stmt_init, int ns)
+{
+	const ein_cascade *c = k->c;
+	for (int t = 0; t < c->ntensors; t++) {
+		cg_buffer *b = &k->buf[t];
+		const ein_tensor *tt = &c->tensors[t];
+		if (b->reg || b->transposed || b->ndims < 2 || any_product(k, t))
+			continue;
+		int user = b->kind == CG_BUF_USER;
+		if (user && (tt->nwriters > 0 || tt->role == EIN_ROLE_OUTPUT))
+			continue;
+		/* Every access to t in a leaf nest of this group: want the
+		 * dimension of the nest's rank last, the same one in all. */
+		int want = -1, ok = 1, written = 0;
+		int64_t reads = 0;
+		for (int q = 0; q < nstrips && ok; q++)
+			for (int m = 0; m < strips[q].nnest && ok; m++) {
+				const cg_nest *n = &strips[q].nest[m];
+				if (!n->leaf || n->rank != strips[q].rank ||
+				    strips[q].size < CGL_VECTOR_MIN)
+					continue;
+				for (int i = n->first; i < n->last && ok; i++) {
+					int e = stmt_e[i];
+					const ein_einsum *es = &c->einsums[e];
+					for (int r = -1; r < es->nreads && ok; r++) {
+						const ein_access *a = r < 0 ? &es->out : &es->reads[r];
+						if (a->tensor != t)
+							continue;
+						int d = rank_dim(k, e, a, n->rank);
+						ok = d >= 0 && (want < 0 || want == d);
+						want = d;
+						written |= r < 0;
+						if (r >= 0)
+							reads += cgl_stmt_points(k, gi, stmt_e, stmt_init, i,
+										 i + 1, 0);
+					}
+				}
+			}
+		if (!ok || want < 0 || want == b->ndims - 1)
+			continue;
+		/* And every other statement touching t, in this group or
+		 * another, runs a small fraction of those (a scan's initial
+		 * and final states beside its steps): elsewhere its rows stay
+		 * the ones that are read (LayerNorm's centred rows, summed
+		 * along them). */
+		int64_t other = 0, inside = 0;
+		for (int i = 0; i < ns; i++) {
+			if (!ein_einsum_touches(&c->einsums[stmt_e[i]], t))
+				continue;
+			int in = 0;
+			for (int q = 0; q < nstrips; q++)
+				for (int m = 0; m < strips[q].nnest; m++) {
+					const cg_nest *n = &strips[q].nest[m];
+					in |= n->leaf && n->rank == strips[q].rank &&
+					      strips[q].size >= CGL_VECTOR_MIN && i >= n->first && i < n->last;
+				}
+			int64_t pts = cgl_stmt_points(k, gi, stmt_e, stmt_init, i, i + 1, 0);
+			if (in)
+				inside += pts;
+			else
+				other += pts;
+		}
+		for (int e = 0; e < c->neinsums; e++)
+			if (!k->p->groups[gi].members[e] && ein_einsum_touches(&c->einsums[e], t)) {
+				int init = 0;
+				other += cgl_stmt_points(k, k->group_of[e], &e, &init, 0, 1, 0);
+			}
+		if (other * CGL_COPY_READS > inside)
+			continue;
+		if (user && (written || reads < CGL_COPY_READS * tt->nelems))
+			continue;
+		b->transposed = 1;
+		b->last = want;
+		b->copy = user;
 	}
 }

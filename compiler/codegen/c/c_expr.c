@@ -32,6 +32,21 @@ static void aff_c(sbuf *s, const ein_cascade *c, const ein_einsum *es,
 		sbuf_printf(s, " %c %" PRId64, cst < 0 ? '-' : '+', cst < 0 ? -cst : cst);
 }
 
+void cgc_strides(const cg_buffer *b, int64_t *strides)
+{
+	int64_t stride = 1;
+	if (b->transposed) {
+		strides[b->last] = 1;
+		stride = b->ext[b->last];
+	}
+	for (int d = b->ndims - 1; d >= 0; d--) {
+		if (b->transposed && d == b->last)
+			continue;
+		strides[d] = stride;
+		stride *= b->ext[d];
+	}
+}
+
 /* Is dimension d of access a, cyclic in its buffer, indexed by the
  * variable that the enclosing simd loop moves, alone, in a buffer whose
  * period is a multiple of that rank's tile in the group?  Then the loop,
@@ -65,12 +80,8 @@ void cgc_offset(sbuf *s, const cgc *k, const ein_einsum *es,
 		sbuf_printf(s, "0");
 		return;
 	}
-	int64_t stride = 1;
 	int64_t strides[EIN_MAX_DIMS];
-	for (int d = a->nidx - 1; d >= 0; d--) {
-		strides[d] = stride;
-		stride *= b->ext[d];
-	}
+	cgc_strides(b, strides);
 	for (int d = 0; d < a->nidx; d++) {
 		if (d)
 			sbuf_printf(s, " + ");

@@ -112,6 +112,29 @@ static void emit_header(cgc *k, sbuf *h)
 		    n, n, n, n, n);
 }
 
+/* t_<name>: the caller's array t copied into the workspace at off in its
+ * buffer's storage order (cg_buffer.copy), by rows of the caller's array. */
+static void emit_copy(cgc *k, int t, int64_t off)
+{
+	sbuf *s = &k->out;
+	const cg_buffer *b = &k->buf[t];
+	const char *n = k->c->tensors[t].name;
+	int64_t st[EIN_MAX_DIMS];
+	cgc_strides(b, st);
+	sbuf_printf(s, "\tfloat *restrict t_%s = (float *)(ws + %" PRId64 "); /* a copy, dim %d innermost */\n",
+		    n, off, b->last);
+	sbuf_printf(s, "\t{\n\t\tconst float *restrict src = a->%s;\n\t\tlong at = 0;\n", n);
+	for (int d = 0; d < b->ndims; d++) {
+		sbuf_indent(s, 2 + d);
+		sbuf_printf(s, "for (long x%d = 0; x%d < %" PRId64 "; x%d++)\n", d, d, b->ext[d], d);
+	}
+	sbuf_indent(s, 2 + b->ndims);
+	sbuf_printf(s, "t_%s[", n);
+	for (int d = 0; d < b->ndims; d++)
+		sbuf_printf(s, "%sx%d * %" PRId64, d ? " + " : "", d, st[d]);
+	sbuf_printf(s, "] = src[at++];\n\t}\n");
+}
+
 static void emit_kernel(cgc *k)
 {
 	const ein_cascade *c = k->c;
@@ -160,7 +183,10 @@ static void emit_kernel(cgc *k)
 	int64_t off = 0;
 	for (int t = 0; t < c->ntensors; t++) {
 		const ein_tensor *tt = &c->tensors[t];
-		if (k->buf[t].kind == CG_BUF_USER)
+		if (k->buf[t].kind == CG_BUF_USER && k->buf[t].copy) {
+			emit_copy(k, t, off);
+			off += cgc_buf_bytes(&k->buf[t]);
+		} else if (k->buf[t].kind == CG_BUF_USER)
 			sbuf_printf(s, "\tfloat *restrict t_%s = (float *)a->%s;\n", tt->name,
 				    tt->name);
 		else if (k->buf[t].kind == CG_BUF_FULL) {
@@ -180,7 +206,7 @@ static void plan_workspace(cgc *k, int *team, int64_t *elems)
 	const cg_glow *gls = k->l->groups;
 	k->ws_full = 0;
 	for (int t = 0; t < c->ntensors; t++)
-		if (k->buf[t].kind == CG_BUF_FULL)
+		if (k->buf[t].kind == CG_BUF_FULL || k->buf[t].copy)
 			k->ws_full += cgc_buf_bytes(&k->buf[t]);
 	k->ws_tiles = 0;
 	k->ws_thread = 0;
@@ -642,6 +668,7 @@ int cgc_emit(const deps_graph *g, const cg_plan *plan, const cg_options *opts, o
 	/* C has masked products (ml_sgemm_tri): filtered ones are calls too. */
 	cg_options copy = *opts, *o = &copy;
 	o->masked_gemm = 1;
+	o->layouts = 1;
 	const char *why = cgc_name_problem(o->name);
 	if (why) {
 		snprintf(err, errlen, "the kernel's name '%s' %s; give another with --name", o->name,

@@ -59,6 +59,8 @@ typedef struct cgc {
 
 /* c_expr.c */
 void cgc_offset(sbuf *s, const cgc *k, const ein_einsum *es, const ein_access *a);
+/* Element strides of each dimension of b (its storage order). */
+void cgc_strides(const cg_buffer *b, int64_t *strides);
 void cgc_number(sbuf *s, double x);
 void cgc_expr(sbuf *s, const cgc *k, const ein_einsum *es, const ein_expr *e);
 

@@ -141,7 +141,7 @@ int stream_build(const deps_graph *g, const cg_plan *p, const target *t,
 	s->choices = choices;
 	s->err = err;
 	s->errlen = errlen;
-	cg_options co = {o->name, o->blas, 0, NULL, 0, 0}; /* no masked products */
+	cg_options co = {o->name, o->blas, 0, NULL, 0, 0, 0}; /* no masked products, no CPU layouts */
 	cg_lowered *l = NULL;
 	int rc = cg_lower(g, p, &co, &l, err, errlen);
 	if (rc < 0) {
