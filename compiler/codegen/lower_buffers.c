@@ -18,13 +18,11 @@ static int64_t next_pow2(int64_t x)
 	return p;
 }
 
-/* Is tensor t an operand or the result of a member of group gi that may
- * become a BLAS call? */
-static int product_tensor(const cg *k, int gi, int t)
+int cgl_product_tensor(const cg *k, int gi, int t)
 {
 	const ein_cascade *c = k->c;
 	for (int e = 0; e < c->neinsums && k->o->blas; e++) {
-		if (!k->p->groups[gi].members[e])
+		if (gi >= 0 && !k->p->groups[gi].members[e])
 			continue;
 		const ein_einsum *es = &c->einsums[e];
 		cg_gemm m = cg_gemm_match(c, es, k->o->masked_gemm);
@@ -201,7 +199,7 @@ int cgl_plan_buffers(cg *k)
 			 * into one call per element (collapsible in
 			 * lower_gemm.c; Mamba-1's `Z G LO` at d = 768: 52 ms
 			 * against 4.4), so it keeps the whole dimension. */
-			if (!full && j >= 0 && e % gr->tile[j] != 0 && product_tensor(k, gi, t))
+			if (!full && j >= 0 && e % gr->tile[j] != 0 && cgl_product_tensor(k, gi, t))
 				full = 1;
 			if (full || e >= tt->dims[d].size) {
 				b->ext[d] = tt->dims[d].size;

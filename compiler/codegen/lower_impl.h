@@ -87,6 +87,9 @@ fusion_req cgl_group_req(const cg *k, int gi);
 /* Is tensor t carried (a dependence between members crosses tiles) along
  * band member j of group gi? */
 int cgl_carried_along(const cg *k, int gi, int t, int j);
+/* Is tensor t an operand or the result of a member of group gi (any
+ * group when gi < 0) that may become a BLAS call? */
+int cgl_product_tensor(const cg *k, int gi, int t);
 /* Fills k->buf: the caller's arrays, full arrays, tile buffers. */
 int cgl_plan_buffers(cg *k);
 

@@ -383,7 +383,6 @@ typedef struct nest_ctx {
 
 /* The rank statements i..j-1 of the strip share a loop along, checked by
  * fusion_check a point at a time, or -1. */
-static int any_product(const cg *k, int t);
 static int rank_dim(const cg *k, int e, const ein_access *a, int r);
 
 /* Can every tensor that statements i..j-1 access across rank r be stored
@@ -399,7 +398,7 @@ static int strip_rank_storable(const cg *k, const int *stmt_e, int i, int j, int
 			if (d < 0 || d == a->nidx - 1 || k->buf[a->tensor].reg)
 				continue;
 			const ein_tensor *tt = &k->c->tensors[a->tensor];
-			if (any_product(k, a->tensor) || tt->role == EIN_ROLE_OUTPUT ||
+			if (cgl_product_tensor(k, -1, a->tensor) || tt->role == EIN_ROLE_OUTPUT ||
 			    (tt->role != EIN_ROLE_TEMP && tt->nwriters > 0))
 				return 0;
 		}
@@ -630,21 +629,6 @@ void cgl_find_regs(cg *k, int gi, const cg_strip *strips, int nstrips, const int
 	}
 }
 
-/* Is tensor t an operand or the result of a matrix product anywhere?
- * (The BLAS calls take row-major buffers.) */
-static int any_product(const cg *k, int t)
-{
-	const ein_cascade *c = k->c;
-	for (int e = 0; e < c->neinsums && k->o->blas; e++) {
-		const ein_einsum *es = &c->einsums[e];
-		cg_gemm m = cg_gemm_match(c, es, k->o->masked_gemm);
-		if (m.ok && (es->out.tensor == t || es->reads[m.x].tensor == t ||
-			     es->reads[m.y].tensor == t))
-			return 1;
-	}
-	return 0;
-}
-
 /* The dimension of access a that rank r's variable indexes alone (no
  * other dimension involves it), or -1. */
 static int rank_dim(const cg *k, int e, const ein_access *a, int r)
@@ -672,7 +656,7 @@ void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const 
 	for (int t = 0; t < c->ntensors; t++) {
 		cg_buffer *b = &k->buf[t];
 		const ein_tensor *tt = &c->tensors[t];
-		if (b->reg || b->transposed || b->ndims < 2 || any_product(k, t))
+		if (b->reg || b->transposed || b->ndims < 2 || cgl_product_tensor(k, -1, t))
 			continue;
 		int user = b->kind == CG_BUF_USER;
 		if (user && (tt->nwriters > 0 || tt->role == EIN_ROLE_OUTPUT))
