@@ -63,8 +63,6 @@ static uint64_t strip_ranks(const cg *k, int gi, int e, char *members)
 	return m;
 }
 
-static int pure_var(const ein_cascade *c, const ein_einsum *es, const ein_aff *x);
-
 /* The ranks every statement of first..last-1 has, not reduced, 2 or more
  * long in a tile: those a strip of them could go one point at a time
  * along.  members is scratch space of c->neinsums bytes. */
@@ -98,7 +96,7 @@ static int contiguous_accesses(const cg *k, const int *stmt_e, int first, int la
 		int v = k->g->var_of[stmt_e[i]][r];
 		for (int j = -1; v >= 0 && j < es->nreads; j++) {
 			const ein_access *a = j < 0 ? &es->out : &es->reads[j];
-			n += a->nidx > 0 && pure_var(k->c, es, &a->idx[a->nidx - 1]) == v;
+			n += a->nidx > 0 && cg_pure_var(k->c, es, &a->idx[a->nidx - 1]) == v;
 		}
 	}
 	return n;
@@ -253,9 +251,7 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 	return nout;
 }
 
-/* The variable that index form x is, alone, with coefficient 1 (no
- * parameter, no constant), or -1. */
-static int pure_var(const ein_cascade *c, const ein_einsum *es, const ein_aff *x)
+int cg_pure_var(const ein_cascade *c, const ein_einsum *es, const ein_aff *x)
 {
 	int v = -1, n = 0;
 	for (int w = 0; w < es->nvars; w++)
@@ -307,7 +303,7 @@ void cgl_contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
 					if (a->tensor != t)
 						continue;
 					/* idx[q] must be one variable, coefficient 1. */
-					int v = pure_var(c, es, &a->idx[q]);
+					int v = cg_pure_var(c, es, &a->idx[q]);
 					pure &= v >= 0;
 					int rk = -1;
 					for (int j = 0; j < st->npoint && pure; j++)
@@ -381,13 +377,21 @@ typedef struct nest_ctx {
 	char *members;
 } nest_ctx;
 
-/* The rank statements i..j-1 of the strip share a loop along, checked by
- * fusion_check a point at a time, or -1. */
 static int rank_dim(const cg *k, int e, const ein_access *a, int r);
 
+/* May tensor t be stored in another dimension order (cgl_find_layouts)?
+ * Not a product's operand or result (the BLAS takes row-major buffers),
+ * nor a tensor the caller gets back or the cascade writes into the
+ * caller's array. */
+static int reorderable(const cg *k, int t)
+{
+	const ein_tensor *tt = &k->c->tensors[t];
+	return !cgl_product_tensor(k, -1, t) && tt->role != EIN_ROLE_OUTPUT &&
+	       (tt->role == EIN_ROLE_TEMP || tt->nwriters == 0);
+}
+
 /* Can every tensor that statements i..j-1 access across rank r be stored
- * along r (cgl_find_layouts)?  Not a product's operand or result, nor a
- * tensor the caller writes. */
+ * along r? */
 static int strip_rank_storable(const cg *k, const int *stmt_e, int i, int j, int r)
 {
 	for (int s = i; s < j; s++) {
@@ -395,11 +399,8 @@ static int strip_rank_storable(const cg *k, const int *stmt_e, int i, int j, int
 		for (int q = -1; q < es->nreads; q++) {
 			const ein_access *a = q < 0 ? &es->out : &es->reads[q];
 			int d = rank_dim(k, stmt_e[s], a, r);
-			if (d < 0 || d == a->nidx - 1 || k->buf[a->tensor].reg)
-				continue;
-			const ein_tensor *tt = &k->c->tensors[a->tensor];
-			if (cgl_product_tensor(k, -1, a->tensor) || tt->role == EIN_ROLE_OUTPUT ||
-			    (tt->role != EIN_ROLE_TEMP && tt->nwriters > 0))
+			if (d >= 0 && d != a->nidx - 1 && !k->buf[a->tensor].reg &&
+			    !reorderable(k, a->tensor))
 				return 0;
 		}
 	}
@@ -410,6 +411,8 @@ static int strip_rank_storable(const cg *k, const int *stmt_e, int i, int j, int
  * along it, from this many elements in a strip (a vector of floats). */
 #define CGL_VECTOR_MIN 16
 
+/* The rank statements i..j-1 of the strip share a loop along, checked by
+ * fusion_check a point at a time, or -1. */
 static int run_rank(nest_ctx *x, int i, int j, uint64_t used)
 {
 	cg *k = x->k;
@@ -617,7 +620,7 @@ void cgl_find_regs(cg *k, int gi, const cg_strip *strips, int nstrips, const int
 				if (a->tensor != t)
 					continue;
 				for (int q = 0; q < a->nidx && ok; q++) {
-					int v = pure_var(c, es, &a->idx[q]);
+					int v = cg_pure_var(c, es, &a->idx[q]);
 					int rk = v >= 0 ? rank_of_var(k, stmt_e[i], v) : -1;
 					ok = ok && rk >= 0 && (rank[q] == -2 || rank[q] == rk);
 					rank[q] = rk;
@@ -638,11 +641,18 @@ static int rank_dim(const cg *k, int e, const ein_access *a, int r)
 	for (int d = 0; v >= 0 && d < a->nidx; d++) {
 		if (!a->idx[d].vc[v])
 			continue;
-		if (q >= 0 || pure_var(k->c, es, &a->idx[d]) != v)
+		if (q >= 0 || cg_pure_var(k->c, es, &a->idx[d]) != v)
 			return -1;
 		q = d;
 	}
 	return q;
+}
+
+/* Is nest n of strip sp a leaf along the strip's rank, long enough to be
+ * the vector loop (the loops cgl_find_layouts stores buffers for)? */
+static int vector_nest(const cg_strip *sp, const cg_nest *n)
+{
+	return n->leaf && n->rank == sp->rank && sp->size >= CGL_VECTOR_MIN;
 }
 
 /* Copying a weight pays off when the nest reads each element this many
@@ -656,20 +666,17 @@ void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const 
 	for (int t = 0; t < c->ntensors; t++) {
 		cg_buffer *b = &k->buf[t];
 		const ein_tensor *tt = &c->tensors[t];
-		if (b->reg || b->transposed || b->ndims < 2 || cgl_product_tensor(k, -1, t))
+		if (b->reg || b->transposed || b->ndims < 2 || !reorderable(k, t))
 			continue;
 		int user = b->kind == CG_BUF_USER;
-		if (user && (tt->nwriters > 0 || tt->role == EIN_ROLE_OUTPUT))
-			continue;
 		/* Every access to t in a leaf nest of this group: want the
 		 * dimension of the nest's rank last, the same one in all. */
-		int want = -1, ok = 1, written = 0;
+		int want = -1, ok = 1;
 		int64_t reads = 0;
 		for (int q = 0; q < nstrips && ok; q++)
 			for (int m = 0; m < strips[q].nnest && ok; m++) {
 				const cg_nest *n = &strips[q].nest[m];
-				if (!n->leaf || n->rank != strips[q].rank ||
-				    strips[q].size < CGL_VECTOR_MIN)
+				if (!vector_nest(&strips[q], n))
 					continue;
 				for (int i = n->first; i < n->last && ok; i++) {
 					int e = stmt_e[i];
@@ -681,7 +688,6 @@ void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const 
 						int d = rank_dim(k, e, a, n->rank);
 						ok = d >= 0 && (want < 0 || want == d);
 						want = d;
-						written |= r < 0;
 						if (r >= 0)
 							reads += cgl_stmt_points(k, gi, stmt_e, stmt_init, i,
 										 i + 1, 0);
@@ -703,8 +709,7 @@ void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const 
 			for (int q = 0; q < nstrips; q++)
 				for (int m = 0; m < strips[q].nnest; m++) {
 					const cg_nest *n = &strips[q].nest[m];
-					in |= n->leaf && n->rank == strips[q].rank &&
-					      strips[q].size >= CGL_VECTOR_MIN && i >= n->first && i < n->last;
+					in |= vector_nest(&strips[q], n) && i >= n->first && i < n->last;
 				}
 			int64_t pts = cgl_stmt_points(k, gi, stmt_e, stmt_init, i, i + 1, 0);
 			if (in)
@@ -719,7 +724,7 @@ void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const 
 			}
 		if (other * CGL_COPY_READS > inside)
 			continue;
-		if (user && (written || reads < CGL_COPY_READS * tt->nelems))
+		if (user && reads < CGL_COPY_READS * tt->nelems)
 			continue;
 		b->transposed = 1;
 		b->last = want;

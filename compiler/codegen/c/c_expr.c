@@ -56,14 +56,8 @@ static int in_period(const cgc *k, const ein_einsum *es, const ein_access *a, in
 {
 	const cg_buffer *b = &k->buf[a->tensor];
 	int v = k->vec_var;
-	if (!k->vec_it || v < 0 || b->ext[d] <= 1 || a->idx[d].vc[v] != 1 || a->idx[d].c)
+	if (!k->vec_it || v < 0 || b->ext[d] <= 1 || cg_pure_var(k->c, es, &a->idx[d]) != v)
 		return 0;
-	for (int w = 0; w < es->nvars; w++)
-		if (w != v && a->idx[d].vc[w])
-			return 0;
-	for (int p = 0; p < k->c->nparams; p++)
-		if (a->idx[d].pc[p])
-			return 0;
 	const cg_group *gr = &k->p->groups[k->cur];
 	int j = cg_band_slot(k->g, gr, (int)(es - k->c->einsums), v);
 	/* A tile of 1 has no loop of its own: a loop along v is the tile
