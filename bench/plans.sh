@@ -5,22 +5,27 @@
 # (medians of the rounds), and B / A.  Both binaries' outputs are compared
 # as well (the largest difference relative to the output's largest value).
 # docs/performance.md records the accelerator's plan (`--arch mambalaya`)
-# against the CPU's (`--arch host`, compile's default).
+# against the CPU's (`--arch host`, compile's default).  BIN_A=PATH
+# compiles side A with another build of mambalaya (a build of an older
+# commit, say), so that two versions of the compiler go side by side:
+#   BIN_A=OLD/build/mambalaya sh bench/plans.sh build 5 "" ""
+# (empty options: compile's defaults on both sides).
 #
 # Usage: bench/plans.sh [BUILD_DIR] [ROUNDS] "OPTIONS_A" "OPTIONS_B" [CASE...]
 # CASE: NAME:DEFINES (examples/NAME.ein, DEFINES comma-separated, e.g.
 # mamba2:I=1024); default: the corpus at the sizes of docs/performance.md
 # and Mamba-1's decode step.  2 threads, fp32.
 set -eu
-BUILD=${1:-build}; ROUNDS=${2:-5}; A=${3:---arch mambalaya}; B=${4:---arch host}
+BUILD=${1:-build}; ROUNDS=${2:-5}; A=${3---arch mambalaya}; B=${4---arch host}
 shift 4 2>/dev/null || shift $#
 CASES=${*:-"mamba1:I=1024 mamba1:I=256 transformer:S=1024 transformer:S=256 mamba2:I=1024 mamba2:I=256 mamba1:I=1"}
 BIN=$(cd "$(dirname "$BUILD/mambalaya")" && pwd)/mambalaya
+BIN_A=${BIN_A:-$BIN}
 WORK=${BENCH_WORK:-$BUILD/bench-plans}
 PY=/usr/bin/python3
 . bench/cpu_env.sh
 mkdir -p "$WORK"
-printf '# A: %s\n# B: %s\n' "$A" "$B"
+printf '# A: %s %s\n# B: %s %s\n' "$BIN_A" "$A" "$BIN" "$B"
 printf '%-22s %10s %10s %6s %10s\n' case a_ms b_ms b/a max_rel_diff
 for c in $CASES; do
     name=${c%%:*}; defs=${c#*:}; [ "$defs" = "$c" ] && defs=""
@@ -32,7 +37,7 @@ for c in $CASES; do
     $PY bench/inputs.py "$BIN" "$f" "$dir/in" "$@" >/dev/null
     # The options are words as the shell splits them.
     # shellcheck disable=SC2086
-    "$BIN" compile "$f" "$@" $A -o "$dir/a" >/dev/null
+    "$BIN_A" compile "$f" "$@" $A -o "$dir/a" >/dev/null
     # shellcheck disable=SC2086
     "$BIN" compile "$f" "$@" $B -o "$dir/b" >/dev/null
     make -s -C "$dir/a" >/dev/null
