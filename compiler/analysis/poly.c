@@ -8,6 +8,7 @@
 #include <isl/local_space.h>
 #include <isl/options.h>
 #include <isl/point.h>
+#include <isl/constraint.h>
 #include <isl/ilp.h>
 #include <isl/val.h>
 
@@ -196,58 +197,300 @@ typedef struct count_acc {
 	int64_t n;
 	int exact;
 	int failed;
+	long slices; /* isl slices left for the coupled parts (count_coupled) */
 } count_acc;
 
-/* Adds the size of one basic set: its bounding box when it is a box,
- * else an enumeration when small, else the box as an upper bound. */
+/* Bounding box of s: lo[d], ext[d] per set dimension, and their product
+ * in *prod (*overflow when it does not fit).  Returns -1 on an isl error
+ * or an unbounded dimension. */
+static int bounds(__isl_keep isl_set *s, int nd, int64_t *lo, int64_t *ext, int64_t *prod,
+		  int *overflow)
+{
+	*prod = 1;
+	*overflow = 0;
+	for (int d = 0; d < nd; d++) {
+		isl_val *l = isl_set_dim_min_val(isl_set_copy(s), d);
+		isl_val *h = isl_set_dim_max_val(isl_set_copy(s), d);
+		int ok = l && h && isl_val_is_int(l) && isl_val_is_int(h);
+		if (ok) {
+			lo[d] = isl_val_get_num_si(l);
+			ext[d] = isl_val_get_num_si(h) - lo[d] + 1;
+			if (ext[d] < 0)
+				ext[d] = 0;
+			if (__builtin_mul_overflow(*prod, ext[d], prod))
+				*overflow = 1;
+		}
+		isl_val_free(l);
+		isl_val_free(h);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
+typedef struct sum_acc {
+	int64_t n;
+	int ok;
+} sum_acc;
+
+/* Adds sum over c in [a, b] of f(c), for one piece of a fiber length f
+ * that is affine in c with integer coefficients on an interval; clears
+ * ok for any other piece (a stride, a rational coefficient). */
+static isl_stat sum_piece(__isl_take isl_set *dom, __isl_take isl_aff *f, void *user)
+{
+	sum_acc *sa = user;
+	int64_t lo[1], ext[1], prod = 0;
+	int overflow = 0;
+	isl_val *k1 = NULL, *k0 = NULL;
+	isl_bool box = isl_set_is_box(dom);
+	if (!sa->ok || box != isl_bool_true ||
+	    isl_aff_dim(f, isl_dim_div) != 0 ||
+	    isl_aff_involves_dims(f, isl_dim_param, 0,
+				  (unsigned)isl_aff_dim(f, isl_dim_param)) != isl_bool_false ||
+	    bounds(dom, 1, lo, ext, &prod, &overflow) < 0 || overflow)
+		goto bad;
+	k1 = isl_aff_get_coefficient_val(f, isl_dim_in, 0);
+	k0 = isl_aff_get_constant_val(f);
+	if (!k1 || !k0 || !isl_val_is_int(k1) || !isl_val_is_int(k0))
+		goto bad;
+	{
+		/* sum_{c=a}^{b} (k1 c + k0), n = b - a + 1 terms. */
+		int64_t a = lo[0], n = ext[0];
+		int64_t c1 = isl_val_get_num_si(k1), c0 = isl_val_get_num_si(k0);
+		sa->n += c1 * (a * n + n * (n - 1) / 2) + c0 * n;
+	}
+	isl_val_free(k1);
+	isl_val_free(k0);
+	isl_set_free(dom);
+	isl_aff_free(f);
+	return isl_stat_ok;
+bad:
+	sa->ok = 0;
+	isl_val_free(k1);
+	isl_val_free(k0);
+	isl_set_free(dom);
+	isl_aff_free(f);
+	return isl_stat_ok;
+}
+
+/* Points of a set of two coupled dimensions with no local variables, in
+ * closed form: the second dimension's extent as a piecewise affine
+ * function of the first, summed over each piece.  Returns 1 when counted,
+ * 0 when a piece has no closed form, -1 on an isl error.  Keeps s. */
+static int count_pair(__isl_keep isl_set *s, int64_t *n)
+{
+	if (isl_set_dim(s, isl_dim_set) != 2 || isl_set_dim(s, isl_dim_param) != 0 ||
+	    isl_set_n_basic_set(s) != 1)
+		return 0;
+	isl_map *m = isl_map_from_range(isl_set_copy(s));
+	m = isl_map_move_dims(m, isl_dim_in, 0, isl_dim_out, 0, 1);
+	isl_pw_aff *hi = isl_map_dim_max(isl_map_copy(m), 0);
+	isl_pw_aff *lo = isl_map_dim_min(m, 0);
+	isl_pw_aff *len = isl_pw_aff_sub(hi, lo);
+	if (!len)
+		return -1;
+	sum_acc sa = {0, 1};
+	isl_stat st = isl_pw_aff_foreach_piece(len, sum_piece, &sa);
+	/* len is the extent minus one: add one per nonempty fiber, the
+	 * points of len's domain (an interval when the set is convex). */
+	int64_t fibers = 0;
+	int r = st < 0 ? -1 : 0;
+	if (r == 0 && sa.ok) {
+		isl_set *d = isl_pw_aff_domain(isl_pw_aff_copy(len));
+		int64_t l[1], e[1], p = 0;
+		int ov = 0;
+		isl_bool box = isl_set_is_box(d);
+		if (box < 0 || (box && (bounds(d, 1, l, e, &p, &ov) < 0 || ov)))
+			r = -1;
+		else if (box)
+			fibers = e[0], r = 1;
+		isl_set_free(d);
+	}
+	isl_pw_aff_free(len);
+	if (r == 1)
+		*n = sa.n + fibers;
+	return r;
+}
+
+/* Points of a set whose dimensions are all bound together: a box is its
+ * product, a small set is enumerated, a larger one is cut into slices
+ * along its shortest dimension and each slice counted the same way (a
+ * triangle t <= s becomes one box per s).  Returns 1 when counted, 0 when
+ * the slice budget ran out, -1 on an isl error.  Takes s. */
+static int count_coupled(__isl_take isl_set *s, count_acc *acc, int64_t *n)
+{
+	int nd = (int)isl_set_dim(s, isl_dim_set);
+	int64_t lo[64], ext[64], prod = 1;
+	int overflow = 0, r = -1;
+	*n = 0;
+	isl_bool empty = isl_set_is_empty(s);
+	if (empty != isl_bool_false) {
+		r = empty == isl_bool_true ? 1 : -1;
+		goto out;
+	}
+	if (nd > 64 || bounds(s, nd, lo, ext, &prod, &overflow) < 0)
+		goto out;
+	isl_bool box = isl_set_is_box(s);
+	if (box < 0)
+		goto out;
+	if (box && !overflow) {
+		*n = prod;
+		r = 1;
+		goto out;
+	}
+	if (!overflow && prod <= 4096) {
+		/* small enough to enumerate */
+		isl_val *v = isl_set_count_val(isl_set_copy(s));
+		if (v)
+			*n = isl_val_get_num_si(v);
+		isl_val_free(v);
+		r = v ? 1 : -1;
+		goto out;
+	}
+	r = count_pair(s, n);
+	if (r != 0)
+		goto out;
+	int cut = -1;
+	for (int d = 0; d < nd; d++)
+		if (ext[d] > 1 && (cut < 0 || ext[d] < ext[cut]))
+			cut = d;
+	if (cut < 0 || ext[cut] > acc->slices) {
+		r = 0;
+		goto out;
+	}
+	acc->slices -= ext[cut];
+	r = 1;
+	for (int64_t v = 0; v < ext[cut] && r == 1; v++) {
+		int64_t k = 0;
+		r = count_coupled(isl_set_fix_si(isl_set_copy(s), isl_dim_set, (unsigned)cut,
+						 (int)(lo[cut] + v)),
+				  acc, &k);
+		*n += k;
+	}
+out:
+	isl_set_free(s);
+	return r;
+}
+
+static int find_root(int *parent, int d)
+{
+	while (parent[d] != d)
+		d = parent[d] = parent[parent[d]];
+	return d;
+}
+
+typedef struct link_acc {
+	int nd;
+	int *parent;
+} link_acc;
+
+/* Joins the set dimensions one constraint involves (all of them when it
+ * involves a local variable, which may stand for any of them). */
+static isl_stat link_dims(__isl_take isl_constraint *c, void *user)
+{
+	link_acc *la = user;
+	int first = -1;
+	int all = isl_constraint_involves_dims(c, isl_dim_div, 0,
+					       (unsigned)isl_constraint_dim(c, isl_dim_div)) ==
+		  isl_bool_true;
+	for (int d = 0; d < la->nd; d++) {
+		if (!all && isl_constraint_involves_dims(c, isl_dim_set, (unsigned)d, 1) !=
+				    isl_bool_true)
+			continue;
+		if (first < 0)
+			first = d;
+		else
+			la->parent[find_root(la->parent, d)] = find_root(la->parent, first);
+	}
+	isl_constraint_free(c);
+	return isl_stat_ok;
+}
+
+/* Adds the size of one basic set.  Its dimensions split into groups that
+ * no constraint joins; the set is the product of its projections on the
+ * groups, each a box (its extent) or counted by count_coupled.  When a
+ * coupled part is too large to count, its bounding box is an upper bound
+ * and the count is not exact. */
 static isl_stat count_piece(__isl_take isl_basic_set *bs, void *user)
 {
 	count_acc *acc = user;
-	isl_set *s = isl_set_from_basic_set(bs);
-	isl_size nd = isl_set_dim(s, isl_dim_set);
-	int64_t prod = 1;
-	int overflow = 0;
-	for (int d = 0; d < nd; d++) {
-		isl_val *lo = isl_set_dim_min_val(isl_set_copy(s), d);
-		isl_val *hi = isl_set_dim_max_val(isl_set_copy(s), d);
-		if (!lo || !hi || !isl_val_is_int(lo) || !isl_val_is_int(hi)) {
-			isl_val_free(lo);
-			isl_val_free(hi);
-			isl_set_free(s);
-			acc->failed = 1;
-			return isl_stat_error;
+	int nd = (int)isl_basic_set_dim(bs, isl_dim_set);
+	int parent[64];
+	int64_t lo[64], ext[64], prod = 1, total = 1;
+	int overflow = 0, exact = 1;
+	isl_set *s = NULL;
+	if (nd < 0 || nd > 64)
+		goto fail;
+	for (int d = 0; d < nd; d++)
+		parent[d] = d;
+	link_acc la = {nd, parent};
+	if (isl_basic_set_foreach_constraint(bs, link_dims, &la) < 0)
+		goto fail;
+	s = isl_set_from_basic_set(bs);
+	bs = NULL;
+	if (bounds(s, nd, lo, ext, &prod, &overflow) < 0)
+		goto fail;
+	for (int root = 0; root < nd && total > 0; root++) {
+		if (find_root(parent, root) != root)
+			continue;
+		int64_t part = 1;
+		int members = 0, pov = 0;
+		for (int d = 0; d < nd; d++)
+			if (find_root(parent, d) == root) {
+				members++;
+				if (__builtin_mul_overflow(part, ext[d], &part))
+					pov = 1;
+			}
+		if (members > 1) {
+			/* The projection on this group: project the others out,
+			 * from the last so that indices stay valid. */
+			isl_set *g = isl_set_copy(s);
+			for (int d = nd - 1; d >= 0; d--)
+				if (find_root(parent, d) != root)
+					g = isl_set_project_out(g, isl_dim_set, (unsigned)d, 1);
+			int64_t k = 0;
+			int r = count_coupled(g, acc, &k);
+			if (r < 0)
+				goto fail;
+			if (r == 1) {
+				part = k;
+				pov = 0;
+			} else {
+				exact = 0;
+			}
 		}
-		int64_t ext = isl_val_get_num_si(hi) - isl_val_get_num_si(lo) + 1;
-		isl_val_free(lo);
-		isl_val_free(hi);
-		if (ext < 0)
-			ext = 0;
-		if (__builtin_mul_overflow(prod, ext, &prod))
-			overflow = 1;
+		if (pov || __builtin_mul_overflow(total, part, &total)) {
+			total = INT64_MAX / 4;
+			exact = 0;
+			break;
+		}
 	}
-	isl_bool box = isl_set_is_box(s);
-	if (box == isl_bool_true && !overflow) {
-		acc->n += prod;
-	} else if (!overflow && prod <= ((int64_t)1 << 20)) {
-		isl_val *v = isl_set_count_val(s);
-		if (!v) {
-			isl_set_free(s);
-			acc->failed = 1;
-			return isl_stat_error;
-		}
-		acc->n += isl_val_get_num_si(v);
-		isl_val_free(v);
-	} else {
-		acc->n += overflow ? INT64_MAX / 4 : prod;
+	acc->n += total;
+	if (!exact)
 		acc->exact = 0;
-	}
 	isl_set_free(s);
 	return isl_stat_ok;
+fail:
+	isl_basic_set_free(bs);
+	isl_set_free(s);
+	acc->failed = 1;
+	return isl_stat_error;
 }
 
 int poly_count(__isl_take isl_set *set, int64_t *n, int *exact)
 {
-	count_acc acc = {0, 1, 0};
+	count_acc acc = {0, 1, 0, 1L << 16};
+	/* Parameters fixed to values (the usual case) are substituted, so
+	 * that the pieces count_pair sums are over the set dimensions alone. */
+	isl_size np = isl_set_dim(set, isl_dim_param);
+	int fixed = np >= 0;
+	for (int i = 0; i < np && fixed; i++) {
+		isl_val *v = isl_set_plain_get_val_if_fixed(set, isl_dim_param, (unsigned)i);
+		fixed = v && isl_val_is_int(v);
+		isl_val_free(v);
+	}
+	if (fixed && np > 0)
+		set = isl_set_project_out(set, isl_dim_param, 0, (unsigned)np);
 	set = isl_set_make_disjoint(isl_set_coalesce(set));
 	if (!set)
 		return -1;
