@@ -137,6 +137,10 @@ static void analyse_ops(cost_einsum_info *in, const target *t,
 		if (es->vars[v].reduced)
 			red |= 1u << v;
 	}
+	for (int k = 0; k < es->nconds; k++)
+		for (int v = 0; v < es->nvars; v++)
+			if (es->conds[k].aff.vc[v])
+				in->filt |= 1u << v;
 	int acc[2], nacc = 0;
 	if (red && es->reduce_op == EIN_OP_ADD && es->rhs &&
 	    ein_expr_product(NULL, es->rhs, acc, &nacc, NULL) == 0 && nacc == 2) {
@@ -380,6 +384,10 @@ static void mma_traffic(const target *t, double bt, double mm, double nn, double
 	lv->blocks = bt * bl;
 }
 
+/* The block of ml_sgemm_tri's masked products (ML_TRI_B in
+ * runtime/ml_gemm.h). */
+#define COST_TRI_BLOCK 64.0
+
 static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 			 plan_unit u, const int64_t *ext, double *useful, box_lv *lv)
 {
@@ -405,10 +413,28 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 			cpu_gemm_dim(in, in->mvars, ext, &mm, &bt);
 			cpu_gemm_dim(in, in->nvars_, ext, &nn, &bt);
 			cpu_gemm_dim(in, in->kvars, ext, &kk, &bt);
+			double dens = in->density, calls = bt, em = mm, en = nn;
+			if (dens < 1 && (in->filt & (in->mvars | in->nvars_))) {
+				/* A masked product (ml_sgemm_tri): calls on blocks
+				 * of COST_TRI_BLOCK rows (columns when the filter
+				 * has no row rank), and the blocks the filter cuts
+				 * computed whole, about half of each wasted. */
+				uint32_t rows = in->filt & in->mvars ? in->mvars : in->nvars_;
+				double *cut = rows == in->mvars ? &em : &en;
+				double other = prod_mask(ext, in->filt & ~rows, in->nvars);
+				if (*cut > COST_TRI_BLOCK) {
+					calls *= ceil(*cut / COST_TRI_BLOCK);
+					*cut = COST_TRI_BLOCK;
+				}
+				if (other > 1)
+					dens += 0.5 * fmin(COST_TRI_BLOCK, other) / other;
+				if (dens > 1)
+					dens = 1;
+			}
 			double h = t->cpu.gemm_half_dim;
-			double eff = mm / (mm + h) * nn / (nn + h) * kk / (kk + h);
-			double cy = bt * (2 * mm * nn * kk * in->density /
-					  (t->cpu.gemm_gflops * eff) + t->cpu.call_ns);
+			double eff = em / (em + h) * en / (en + h) * kk / (kk + h);
+			double cy = bt * 2 * mm * nn * kk * dens / (t->cpu.gemm_gflops * eff) +
+				    calls * t->cpu.call_ns;
 			/* A sum split over tiles: the output is zeroed, then read
 			 * and written again by each call (beta = 1). */
 			if (k0 < prod_mask(in->ext, in->kvars, in->nvars))

@@ -65,6 +65,7 @@ typedef struct cost_einsum_info {
 	int inner;
 	double read_inner_cycles;
 	uint32_t outvars;  /* variables of the output */
+	uint32_t filt;	   /* variables a filter (where ...) involves */
 } cost_einsum_info;
 
 typedef struct cost_model cost_model;
