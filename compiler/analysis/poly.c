@@ -277,10 +277,23 @@ bad:
  * closed form: the second dimension's extent as a piecewise affine
  * function of the first, summed over each piece.  Returns 1 when counted,
  * 0 when a piece has no closed form, -1 on an isl error.  Keeps s. */
+static isl_stat no_divs(__isl_take isl_basic_set *bs, void *user)
+{
+	isl_size nd = isl_basic_set_dim(bs, isl_dim_div);
+	isl_basic_set_free(bs);
+	if (nd != 0)
+		*(int *)user = 0;
+	return isl_stat_ok;
+}
+
 static int count_pair(__isl_keep isl_set *s, int64_t *n)
 {
+	/* Without local variables: a stride (j even) would leave holes
+	 * between a fiber's ends. */
+	int plain = 1;
 	if (isl_set_dim(s, isl_dim_set) != 2 || isl_set_dim(s, isl_dim_param) != 0 ||
-	    isl_set_n_basic_set(s) != 1)
+	    isl_set_n_basic_set(s) != 1 || isl_set_foreach_basic_set(s, no_divs, &plain) < 0 ||
+	    !plain)
 		return 0;
 	isl_map *m = isl_map_from_range(isl_set_copy(s));
 	m = isl_map_move_dims(m, isl_dim_in, 0, isl_dim_out, 0, 1);
@@ -296,7 +309,7 @@ static int count_pair(__isl_keep isl_set *s, int64_t *n)
 	int64_t fibers = 0;
 	int r = st < 0 ? -1 : 0;
 	if (r == 0 && sa.ok) {
-		isl_set *d = isl_pw_aff_domain(isl_pw_aff_copy(len));
+		isl_set *d = isl_set_coalesce(isl_pw_aff_domain(isl_pw_aff_copy(len)));
 		int64_t l[1], e[1], p = 0;
 		int ov = 0;
 		isl_bool box = isl_set_is_box(d);

@@ -406,6 +406,8 @@ static void test_poly_count(void **state)
 		"{ [i, j] : 0 <= i < 20 and 0 <= j < 20 and (i + j) mod 3 = 0 }",
 		"{ [s, t] : 0 <= s < 10 and 0 <= t <= s; [s, t] : 20 <= s < 25 and 0 <= t < 4 }",
 		"{ [s, t] : 0 <= s < 3000 and 0 <= t <= s }",
+		"{ [i, j] : 0 <= i < 100 and 0 <= j <= 2i and exists k : j = 2k }",
+		"{ [s, t] : 0 <= s < 300 and 0 <= t < 200 and t <= s + 7 and t >= s - 90 }",
 	};
 	isl_ctx *ctx = poly_ctx_new();
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
