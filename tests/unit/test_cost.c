@@ -489,6 +489,48 @@ static void test_targets(void **state)
 				 "mean \"array1d.cycles.exp\"?)");
 }
 
+/* ---- A causal product on a CPU ------------------------------------------ */
+
+static const char causal_src[] =
+	"param S = 256, P = 64\n"
+	"input Q[S, P], K[S, P]\n"
+	"output QK[S, S]\n"
+	"QK_{s,t} = Q_{s,p} * K_{t,p}   where t <= s\n";
+
+/* One thread, 100 GFLOP/s at every shape (gemm_half_dim 0), free calls. */
+static const char cpu_target[] =
+	"{\"name\": \"cpu1\", \"kind\": \"cpu\", \"dram_gb_per_s\": 10,"
+	" \"cpu\": {\"threads\": 1, \"gemm_gflops\": 100, \"gemm_half_dim\": 0,"
+	" \"call_ns\": 0,"
+	" \"caches\": [{\"level\": 1, \"bytes\": 1048576, \"shared_by\": 1}]}}";
+
+/* The domain is the triangle: 64 * 256 * 257 / 2 points, exactly (the
+ * bounding box has 2^22).  The product is costed as ml_sgemm_tri runs it:
+ * the cut 64 x 64 blocks on the diagonal computed whole add half of one
+ * block per 64 rows, 0.5 * 64 / 256 of the box: 2 * 256 * 256 * 64 *
+ * (257 / 512 + 0.125) flops at 100 per ns. */
+static void test_causal_cpu(void **state)
+{
+	(void)state;
+	fixture f;
+	load(&f, causal_src, cpu_target);
+	int e = ein_cascade_find_einsum(f.c, "QK");
+	const cost_einsum_info *in = cost_einsum(f.m, e);
+	assert_close(in->points, 64.0 * 256 * 257 / 2);
+	assert_close(in->density, 257.0 / 512);
+	cost_group *cg = group(&f, "QK", "s");
+	cost_config cfg;
+	cost_config_init(&cfg);
+	cfg.tile[0] = 256;
+	cost_result *r = malloc(sizeof(*r));
+	assert_int_equal(cost_eval(cg, &cfg, 1, r), 0);
+	assert_int_equal(r->unit[0], PLAN_UNIT_2D);
+	assert_close(r->cost.comp_cycles_2d, 2.0 * 256 * 256 * 64 * (257.0 / 512 + 0.125) / 100);
+	free(r);
+	cost_group_free(cg);
+	unload(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_ssm),
 		cmocka_unit_test(test_array_fit),
 		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_causal_cpu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
