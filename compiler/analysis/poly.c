@@ -353,7 +353,7 @@ static int count_coupled(__isl_take isl_set *s, count_acc *acc, int64_t *n)
 	}
 	if (!overflow && prod <= 4096) {
 		/* small enough to enumerate */
-		isl_val *v = isl_set_count_val(isl_set_copy(s));
+		isl_val *v = isl_set_count_val(s);
 		if (v)
 			*n = isl_val_get_num_si(v);
 		isl_val_free(v);
