@@ -200,6 +200,9 @@ typedef struct count_acc {
 	long slices; /* isl slices left for the coupled parts (count_coupled) */
 } count_acc;
 
+/* Set dimensions poly_count handles (more than any Einsum or tensor has). */
+#define COUNT_MAX_DIMS 64
+
 /* Bounding box of s: lo[d], ext[d] per set dimension, and their product
  * in *prod (*overflow when it does not fit).  Returns -1 on an isl error
  * or an unbounded dimension. */
@@ -273,10 +276,7 @@ bad:
 	return isl_stat_ok;
 }
 
-/* Points of a set of two coupled dimensions with no local variables, in
- * closed form: the second dimension's extent as a piecewise affine
- * function of the first, summed over each piece.  Returns 1 when counted,
- * 0 when a piece has no closed form, -1 on an isl error.  Keeps s. */
+/* Clears *user when basic set bs has local variables. */
 static isl_stat no_divs(__isl_take isl_basic_set *bs, void *user)
 {
 	isl_size nd = isl_basic_set_dim(bs, isl_dim_div);
@@ -286,6 +286,10 @@ static isl_stat no_divs(__isl_take isl_basic_set *bs, void *user)
 	return isl_stat_ok;
 }
 
+/* Points of a set of two coupled dimensions with no local variables, in
+ * closed form: the second dimension's extent as a piecewise affine
+ * function of the first, summed over each piece.  Returns 1 when counted,
+ * 0 when a piece has no closed form, -1 on an isl error.  Keeps s. */
 static int count_pair(__isl_keep isl_set *s, int64_t *n)
 {
 	/* Without local variables: a stride (j even) would leave holes
@@ -333,7 +337,7 @@ static int count_pair(__isl_keep isl_set *s, int64_t *n)
 static int count_coupled(__isl_take isl_set *s, count_acc *acc, int64_t *n)
 {
 	int nd = (int)isl_set_dim(s, isl_dim_set);
-	int64_t lo[64], ext[64], prod = 1;
+	int64_t lo[COUNT_MAX_DIMS], ext[COUNT_MAX_DIMS], prod = 1;
 	int overflow = 0, r = -1;
 	*n = 0;
 	isl_bool empty = isl_set_is_empty(s);
@@ -341,7 +345,7 @@ static int count_coupled(__isl_take isl_set *s, count_acc *acc, int64_t *n)
 		r = empty == isl_bool_true ? 1 : -1;
 		goto out;
 	}
-	if (nd > 64 || bounds(s, nd, lo, ext, &prod, &overflow) < 0)
+	if (nd > COUNT_MAX_DIMS || bounds(s, nd, lo, ext, &prod, &overflow) < 0)
 		goto out;
 	isl_bool box = isl_set_is_box(s);
 	if (box < 0)
@@ -428,11 +432,11 @@ static isl_stat count_piece(__isl_take isl_basic_set *bs, void *user)
 {
 	count_acc *acc = user;
 	int nd = (int)isl_basic_set_dim(bs, isl_dim_set);
-	int parent[64];
-	int64_t lo[64], ext[64], prod = 1, total = 1;
+	int parent[COUNT_MAX_DIMS];
+	int64_t lo[COUNT_MAX_DIMS], ext[COUNT_MAX_DIMS], prod = 1, total = 1;
 	int overflow = 0, exact = 1;
 	isl_set *s = NULL;
-	if (nd < 0 || nd > 64)
+	if (nd < 0 || nd > COUNT_MAX_DIMS)
 		goto fail;
 	for (int d = 0; d < nd; d++)
 		parent[d] = d;

@@ -419,9 +419,10 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 				 * of COST_TRI_BLOCK rows (columns when the filter
 				 * has no row rank), and the blocks the filter cuts
 				 * computed whole, about half of each wasted. */
-				uint32_t rows = in->filt & in->mvars ? in->mvars : in->nvars_;
-				double *cut = rows == in->mvars ? &em : &en;
-				double other = prod_mask(ext, in->filt & ~rows, in->nvars);
+				int on_rows = (in->filt & in->mvars) != 0;
+				double *cut = on_rows ? &em : &en;
+				double other = prod_mask(ext, in->filt & ~(on_rows ? in->mvars : in->nvars_),
+							 in->nvars);
 				if (*cut > COST_TRI_BLOCK) {
 					calls *= ceil(*cut / COST_TRI_BLOCK);
 					*cut = COST_TRI_BLOCK;
