@@ -16,6 +16,7 @@
 #endif
 
 #include "base/fsio.h"
+#include "base/units.h"
 #include "codegen/c/cgc.h"
 #include "runtime_sources.h"
 
@@ -391,6 +392,64 @@ static int outer_cache(const cJSON *rows, double inner, double dram, int64_t thr
 	return 1;
 }
 
+/* A reported outer cache that does not act as one: the copy over half
+ * of it ran at less than 1.25 times DRAM's rate.  A virtual machine may
+ * report its host's L3 (480 MiB seen, where the copy fell to DRAM's rate
+ * beyond 64 MiB), or neighbours may hold most of it; planning for the
+ * reported size fuses whole layers into "cached" groups that in fact
+ * stream through DRAM.  The size the threads can use is then the edge on
+ * the copy's curve (outer_cache, as for an unreported cache), or, with no
+ * edge below the reported size, the level is dropped.  Either way a note
+ * and the file's sources or assumptions say so. */
+static void check_outer_cache(const cJSON *pr, target_cache *caches, int *nc, double dram,
+			      target_cpu *cpu, char *buf, size_t buflen, const char **cache_src,
+			      cJSON *src, cJSON *as, char *note, size_t notelen)
+{
+	target_cache *outer = &caches[*nc - 1];
+	const target_cache *in = &caches[*nc - 2];
+	long on = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t inst = on > in->shared_by ? (on + in->shared_by - 1) / in->shared_by : 1;
+	double inner = (double)in->bytes * (double)inst;
+	char said[32], got[32];
+	units_mib((double)outer->bytes, said, sizeof(said));
+	target_cache found;
+	double rate = 0;
+	if (outer_cache(cJSON_GetObjectItemCaseSensitive(pr, "copy_gb_per_s"), inner, dram,
+			cpu->threads, &found, &rate) &&
+	    found.bytes < outer->bytes) {
+		units_mib((double)found.bytes, got, sizeof(got));
+		note_add(note, notelen,
+			 "L%d: %s reported, but a copy over half of it ran at %.3g GB/s (DRAM %.3g); "
+			 "%s used, where the copy's bandwidth falls",
+			 (int)outer->level, said, cpu->cache_gb_per_s, dram, got);
+		snprintf(buf, buflen,
+			 "%.200s, except the size of L%d: %s reported, but a parallel copy over half of it "
+			 "ran at %.3g GB/s, DRAM's rate; the largest footprint of 4 to 256 MiB where the "
+			 "copy keeps 80%% of its in-cache rate",
+			 *cache_src, (int)outer->level, said, cpu->cache_gb_per_s);
+		*cache_src = buf;
+		found.level = outer->level;
+		*outer = found;
+		cpu->cache_gb_per_s = rate;
+		add_source(src, "cpu.cache_gb_per_s", "the parallel copy over half that size");
+		return;
+	}
+	note_add(note, notelen,
+		 "L%d: %s reported, but a copy over half of it ran at %.3g GB/s (DRAM %.3g) and "
+		 "no smaller cache edge was seen; planning without it",
+		 (int)outer->level, said, cpu->cache_gb_per_s, dram);
+	char text[256];
+	snprintf(text, sizeof(text),
+		 "cpu.caches: the reported L%d (%s) dropped: a parallel copy over half of it ran at "
+		 "%.3g GB/s, DRAM's rate",
+		 (int)outer->level, said, cpu->cache_gb_per_s);
+	add_assumption(as, text);
+	cJSON_DeleteItemFromObjectCaseSensitive(src, "cpu.cache_gb_per_s");
+	add_assumption(as, "cpu.cache_gb_per_s: not measured; the model does not charge the outermost cache's traffic");
+	cpu->cache_gb_per_s = 0;
+	(*nc)--;
+}
+
 cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, size_t errlen)
 {
 	char tmpl[CAL_PATH], why[1024] = "", e[512], model[256], desc[600];
@@ -407,7 +466,7 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 	/* The caches first: the probe measures the outermost one. */
 	target_cache caches[TARGET_MAX_CACHES];
 	const char *cache_src = "sysfs (/sys/devices/system/cpu/cpu0/cache)";
-	char cache_buf[512];
+	char cache_buf[512], check_buf[512];
 	int nc = read_caches(caches, TARGET_MAX_CACHES);
 	if (nc == 0)
 		nc = read_caches_cpuid(caches, TARGET_MAX_CACHES, &cache_src);
@@ -421,7 +480,8 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 	/* No outer cache known beyond each core's (AMD's older CPUID
 	 * leaves): the probe looks for one by its bandwidth. */
 	int look = nc > 0 && caches[nc - 1].level < 3;
-	cJSON *pr = run_probe(tmpl, seconds, llc, look, why, sizeof(why));
+	/* The copy over growing footprints also checks a reported cache. */
+	cJSON *pr = run_probe(tmpl, seconds, llc, nc > 0, why, sizeof(why));
 	fs_remove_tree(tmpl, e, sizeof(e));
 	cJSON *src = cJSON_CreateObject(), *as = cJSON_CreateArray();
 	if (!src || !as) {
@@ -501,12 +561,15 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		note_add(note, notelen, "strided access rate: default (%s)", pr ? "not measured" : why);
 		add_assumption(as, "cpu.strided_gelem_per_s: documented default (not measured)");
 	}
+	if (!look && pr && nc >= 2 && cpu.cache_gb_per_s > 0 && cpu.cache_gb_per_s < 1.25 * dram)
+		check_outer_cache(pr, caches, &nc, dram, &cpu, check_buf, sizeof(check_buf), &cache_src,
+				  src, as, note, notelen);
 	if (look && pr && nc < TARGET_MAX_CACHES &&
 	    outer_cache(cJSON_GetObjectItemCaseSensitive(pr, "copy_gb_per_s"), llc, dram,
 			cpu.threads, &caches[nc], &cpu.cache_gb_per_s)) {
 		nc++;
 		snprintf(cache_buf, sizeof(cache_buf),
-			 "%s; L3: the largest footprint of 4 to 256 MiB where a parallel copy keeps 80%% of its in-cache rate, shared by all threads",
+			 "%.200s; L3: the largest footprint of 4 to 256 MiB where a parallel copy keeps 80%% of its in-cache rate, shared by all threads",
 			 cache_src);
 		cache_src = cache_buf;
 		add_source(src, "cpu.cache_gb_per_s", "the parallel copy over half that L3");

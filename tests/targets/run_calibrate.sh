@@ -64,6 +64,26 @@ cpuid)
 		;;
 	esac
 	;;
+false_l3)
+	# sysfs reports an L3 far larger than any cache the threads can use
+	# (as a virtual machine may report its host's): the copy over half of
+	# it runs at DRAM's rate, so calibrate plans with the size where the
+	# copy's bandwidth falls, or without the level, and says so.
+	for i in 0 1 2; do mkdir -p sysfs/cpu0/cache/index$i; done
+	w() { printf '%s\n' "$3" >sysfs/cpu0/cache/index$1/$2; }
+	w 0 type Data; w 0 level 1; w 0 size 32K; w 0 shared_cpu_list 0
+	w 1 type Unified; w 1 level 2; w 1 size 1024K; w 1 shared_cpu_list 0
+	w 2 type Unified; w 2 level 3; w 2 size 1048576K; w 2 shared_cpu_list 0-1
+	MAMBALAYA_SYSFS_CPU=$WORK/sysfs "$BIN" calibrate -o h.json --seconds 0.3 2>err.txt ||
+		fail "calibrate failed"
+	grep -q "^mambalaya calibrate: note: L3: 1 GiB reported, but a copy over half of it ran at" err.txt ||
+		fail "no note on the reported L3"
+	[ "$(field h.json "all(c['bytes'] < 1 << 30 for c in j['cpu']['caches'])")" = True ] ||
+		fail "the reported 1 GiB L3 was kept"
+	[ "$(field h.json "('1 GiB reported' in j['sources']['cpu.caches'] or any('(1 GiB) dropped' in a for a in j['assumptions']))")" = True ] ||
+		fail "the file does not say what became of the reported L3"
+	"$BIN" plan "$EX/mamba1.ein" --arch h.json >/dev/null 2>err.txt || fail "plan rejects the calibration"
+	;;
 cache)
 	# --arch host calibrates once (with a note), then reads the cache.
 	export MAMBALAYA_HOST_TARGET=$WORK/cache/host.json
