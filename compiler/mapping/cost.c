@@ -128,6 +128,54 @@ static void charge(cost_einsum_info *in, const target *t, const ein_einsum *es,
 	charge(in, t, es, x->b, 0);
 }
 
+/* The dimension of access a that variable v indexes alone (coefficient
+ * 1, no other variable), or -1. */
+static int plain_dim(const ein_access *a, int v, int nvars)
+{
+	for (int d = 0; d < a->nidx; d++) {
+		if (a->idx[d].vc[v] != 1)
+			continue;
+		for (int w = 0; w < nvars; w++)
+			if (w != v && a->idx[d].vc[w])
+				return -1;
+		return d;
+	}
+	return -1;
+}
+
+/* Product dimension q of a BLAS call over the variables in mask, held by
+ * tensors p (whose order lists them) and o: in->blk[q], innermost first,
+ * and in->nmerge[q], how many of them are each the next dimension
+ * outwards in both tensors (code generation merges those only:
+ * lower_gemm.c's collapsible). */
+static void gemm_block(cost_einsum_info *in, int q, uint32_t mask, const ein_access *p,
+		       const ein_access *o)
+{
+	int n = 0, merge = 0, chain = 1, pd = -1, od = -1;
+	for (int d = p->nidx - 1; d >= 0; d--)
+		for (int v = 0; v < in->nvars; v++)
+			if (((mask >> v) & 1) && plain_dim(p, v, in->nvars) == d && n < EIN_MAX_VARS)
+				in->blk[q][n++] = v;
+	/* A variable indexed other than plainly: the order of the variables. */
+	if (n != __builtin_popcount(mask)) {
+		n = 0;
+		for (int v = in->nvars - 1; v >= 0; v--)
+			if ((mask >> v) & 1)
+				in->blk[q][n++] = v;
+		in->nblk[q] = in->nmerge[q] = n;
+		return;
+	}
+	for (int i = 0; i < n && chain; i++) {
+		int a = plain_dim(p, in->blk[q][i], in->nvars), b = plain_dim(o, in->blk[q][i], in->nvars);
+		chain = b >= 0 && (i == 0 || (a == pd - 1 && b == od - 1));
+		merge += chain;
+		pd = a;
+		od = b;
+	}
+	in->nblk[q] = n;
+	in->nmerge[q] = merge;
+}
+
 static void analyse_ops(cost_einsum_info *in, const target *t,
 			const ein_einsum *es)
 {
@@ -152,6 +200,10 @@ static void analyse_ops(cost_einsum_info *in, const target *t,
 		in->nvars_ = out & vb & ~va;
 		in->bvars = out & ~(in->mvars | in->nvars_);
 		in->kvars = red;
+		const ein_access *ta = &es->reads[acc[0]], *tb = &es->reads[acc[1]];
+		gemm_block(in, 0, in->mvars, &es->out, ta);
+		gemm_block(in, 1, in->nvars_, &es->out, tb);
+		gemm_block(in, 2, in->kvars, ta, tb);
 	}
 	if (red) {
 		if (es->reduce_op == EIN_OP_ADD && is_mul(es->rhs)) {
@@ -325,15 +377,14 @@ static double prod_mask(const int64_t *ext, uint32_t mask, int nvars)
  * mask (outermost first, as the tensors are laid out): from the innermost
  * rank outwards, a rank joins while every rank inside it is whole in the
  * tile; the ranks left outside multiply the calls (*batch). */
-static void cpu_gemm_dim(const cost_einsum_info *in, uint32_t mask, const int64_t *ext,
-			 double *dim, double *batch)
+static void cpu_gemm_dim(const cost_einsum_info *in, int q, const int64_t *ext, double *dim,
+			 double *batch)
 {
 	double d = 1;
 	int whole = 1;
-	for (int v = in->nvars - 1; v >= 0; v--) {
-		if (!((mask >> v) & 1))
-			continue;
-		if (whole)
+	for (int i = 0; i < in->nblk[q]; i++) {
+		int v = in->blk[q][i];
+		if (whole && i < in->nmerge[q])
 			d *= (double)ext[v];
 		else
 			*batch *= (double)ext[v];
@@ -407,12 +458,13 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 		if (t->kind == TARGET_CPU) {
 			/* One BLAS call per batch element, at a rate that falls
 			 * with each short dimension (docs/cost-model.md); ranks
-			 * of a product dimension merge only while the ones
-			 * inside them are whole, the rest are calls. */
+			 * of a product dimension merge only while they are
+			 * neighbours in both tensors and the ones inside them
+			 * are whole, the rest are calls. */
 			double k0 = kk;
-			cpu_gemm_dim(in, in->mvars, ext, &mm, &bt);
-			cpu_gemm_dim(in, in->nvars_, ext, &nn, &bt);
-			cpu_gemm_dim(in, in->kvars, ext, &kk, &bt);
+			cpu_gemm_dim(in, 0, ext, &mm, &bt);
+			cpu_gemm_dim(in, 1, ext, &nn, &bt);
+			cpu_gemm_dim(in, 2, ext, &kk, &bt);
 			double dens = in->density, calls = bt, em = mm, en = nn;
 			if (dens < 1 && (in->filt & (in->mvars | in->nvars_))) {
 				/* A masked product (ml_sgemm_tri): calls on blocks

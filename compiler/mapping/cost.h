@@ -46,6 +46,13 @@ typedef struct cost_einsum_info {
 	 * time), k (reduced). */
 	int gemm;
 	uint32_t mvars, nvars_, bvars, kvars;
+	/* On a CPU, per product dimension (0 M, 1 N, 2 K): its ranks from
+	 * the innermost outwards, as the output (M, N) or the first operand
+	 * (K) lays them out, and how many of them can merge into one matrix
+	 * dimension of a BLAS call: each is the next dimension outwards in
+	 * both tensors that hold it (QP_{b,h,s,p} = N1_{b,s,e} WQ_{e,h,p}:
+	 * N is p alone, h a loop of calls). */
+	int blk[3][EIN_MAX_VARS], nblk[3], nmerge[3];
 	/* 1D array: work terms.  Term j costs ops[j] cycles once per distinct
 	 * value of the variables in vars[j] (loop-invariant parts are
 	 * hoisted). */

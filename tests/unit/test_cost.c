@@ -531,6 +531,51 @@ static void test_causal_cpu(void **state)
 	unload(&f);
 }
 
+/* Heads laid out before the tokens: QP_{h,s,p} = N1_{s,e} WQ_{e,h,p}
+ * runs as one call per head (N = p; h and p are not neighbours in QP),
+ * QT_{s,h,p} as one call (N = h p).  One thread, 100 GFLOP/s scaled by
+ * d / (d + 8) per dimension, free calls. */
+static const char heads_src[] =
+	"param S = 64, E = 128, H = 4, P = 32\n"
+	"input N1[S, E]\n"
+	"weight WQ[E, H, P]\n"
+	"output QP[H, S, P], QT[S, H, P]\n"
+	"QP_{h,s,p} = N1_{s,e} * WQ_{e,h,p}\n"
+	"QT_{s,h,p} = N1_{s,e} * WQ_{e,h,p}\n";
+
+static const char cpu_target_h8[] =
+	"{\"name\": \"cpu1\", \"kind\": \"cpu\", \"dram_gb_per_s\": 10,"
+	" \"cpu\": {\"threads\": 1, \"gemm_gflops\": 100, \"gemm_half_dim\": 8,"
+	" \"call_ns\": 0,"
+	" \"caches\": [{\"level\": 1, \"bytes\": 1048576, \"shared_by\": 1}]}}";
+
+static double eff8(double m, double n, double k)
+{
+	return m / (m + 8) * n / (n + 8) * k / (k + 8);
+}
+
+static void test_heads_cpu(void **state)
+{
+	(void)state;
+	fixture f;
+	load(&f, heads_src, cpu_target_h8);
+	const char *names[2] = {"QP", "QT"};
+	double n[2] = {32, 128};
+	for (int q = 0; q < 2; q++) {
+		cost_group *cg = group(&f, names[q], "s");
+		cost_config cfg;
+		cost_config_init(&cfg);
+		cfg.tile[0] = 64;
+		cost_result *r = malloc(sizeof(*r));
+		assert_int_equal(cost_eval(cg, &cfg, 1, r), 0);
+		assert_int_equal(r->unit[0], PLAN_UNIT_2D);
+		assert_close(r->cost.comp_cycles_2d, 2.0 * 64 * 128 * 128 / 100 / eff8(64, n[q], 128));
+		free(r);
+		cost_group_free(cg);
+	}
+	unload(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_array_fit),
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_causal_cpu),
+		cmocka_unit_test(test_heads_cpu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
