@@ -16,7 +16,8 @@ int api_policy(const char *policy, char **err)
 	int pol = mapper_policy_from_name(policy ? policy : "full");
 	if (pol < 0)
 		api_fail(err, MAMBALAYA_EUSER,
-			 "unknown policy '%s' (the policies are unfused, ssm-ri and full)", policy);
+			 "unknown policy '%s' (the policies are unfused, ssm-ri, full and recompute)",
+			 policy);
 	return pol;
 }
 
@@ -66,6 +67,13 @@ int api_cg_plan(mambalaya_cascade *c, const char *arch, const char *policy, cg_p
 {
 	if (mplan)
 		*mplan = NULL;
+	*t = NULL;
+	/* A recompute plan is a plan of a rewritten cascade; kernels here are
+	 * built for the cascade the handle holds. */
+	if (api_policy(policy, err) == MAPPER_RECOMPUTE)
+		return api_fail(err, MAMBALAYA_EUSER,
+				"policy 'recompute' is for plans (plan_json) and the command line's "
+				"compile and run, not for kernels of this API");
 	int status;
 	plan *pl = api_plan(c, arch ? arch : "host", policy, 0, t, &status, err);
 	if (!pl)

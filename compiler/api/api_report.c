@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mapping/mapper.h"
 #include "report/report.h"
 
 char *mambalaya_report_html(mambalaya_cascade *mc, const char *arch, const char *policy,
@@ -15,6 +16,12 @@ char *mambalaya_report_html(mambalaya_cascade *mc, const char *arch, const char 
 	int pol = api_policy(policy, err);
 	if (pol < 0)
 		return NULL;
+	if (pol == MAPPER_RECOMPUTE) {
+		api_fail(err, MAMBALAYA_EUSER,
+			 "policy 'recompute' is not in reports (they compare unfused, ssm-ri and "
+			 "full); plan_json gives its plan");
+		return NULL;
+	}
 	if (sweep < 0 || sweep > 20) {
 		api_fail(err, MAMBALAYA_EUSER, "sweep %d is outside 0..20", sweep);
 		return NULL;

@@ -20,7 +20,7 @@
 
 const char build_options_help[] =
 	"  --policy P        the mapper's plan for policy P: full (default),\n"
-	"                    ssm-ri or unfused (see `mambalaya plan`)\n"
+	"                    recompute, ssm-ri or unfused (see `mambalaya plan`)\n"
 	"  --plan FILE       use a plan saved by `mambalaya plan --json`\n"
 	"  --arch NAME|FILE  the target the mapper plans for: default host (this\n"
 	"                    CPU, calibrated once: `mambalaya calibrate`) for C,\n"
@@ -195,7 +195,26 @@ done:
 	return rc;
 }
 
-static plan *read_plan(const char *path, const deps_graph *g, char *err,
+/* A plan of a cascade rewritten for recompute fusion: the caller's
+ * cascade and graph are replaced by the rewritten cascade (taken from the
+ * plan) and its graph, in the same isl context, so that generation sees
+ * the Einsums the plan names.  Returns 0, or -1 with a message in err. */
+static int adopt_rewrite(plan *pl, ein_cascade **c, deps_graph **g, char *err, size_t errlen)
+{
+	if (!pl->cascade)
+		return 0;
+	deps_graph *ng = deps_build((*g)->ctx, pl->cascade, err, errlen);
+	if (!ng)
+		return -1;
+	deps_free(*g);
+	ein_cascade_free(*c);
+	*c = pl->cascade;
+	pl->cascade = NULL;
+	*g = ng;
+	return 0;
+}
+
+static plan *read_plan(const char *path, ein_cascade **c, deps_graph **g, char *err,
 		       size_t errlen)
 {
 	char *buf = NULL;
@@ -219,8 +238,8 @@ static plan *read_plan(const char *path, const deps_graph *g, char *err,
 		snprintf(err, errlen, "%d:%d: error: invalid JSON", line, col);
 		goto done;
 	}
-	pl = plan_from_json(j, g->c, err, errlen);
-	if (pl && plan_validate(pl, g, err, errlen) < 0) {
+	pl = plan_from_json(j, *c, err, errlen);
+	if (pl && (adopt_rewrite(pl, c, g, err, errlen) < 0 || plan_validate(pl, *g, err, errlen) < 0)) {
 		plan_free(pl);
 		pl = NULL;
 	}
@@ -230,9 +249,9 @@ done:
 	return pl;
 }
 
-int build_plan(const build_opts *o, const deps_graph *g, cg_plan *p)
+int build_plan(const build_opts *o, ein_cascade **c, deps_graph **g, cg_plan *p)
 {
-	return build_plan_keep(o, g, p, NULL);
+	return build_plan_keep(o, c, g, p, NULL);
 }
 
 const char *build_arch(const build_opts *o)
@@ -242,8 +261,10 @@ const char *build_arch(const build_opts *o)
 	return o->emit && strstr(o->emit, "stream") ? "mambalaya" : "host";
 }
 
-int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan **kept)
+int build_plan_keep(const build_opts *o, ein_cascade **c, deps_graph **gp, cg_plan *p,
+		    plan **kept)
 {
+	const deps_graph *g = *gp;
 	char err[1024];
 	plan *pl = NULL;
 	target *t = NULL;
@@ -255,7 +276,8 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan *
 		return CLI_EXIT_USAGE;
 	}
 	if (o->plan_file) {
-		pl = read_plan(o->plan_file, g, err, sizeof(err));
+		pl = read_plan(o->plan_file, c, gp, err, sizeof(err));
+		g = *gp;
 		if (!pl) {
 			/* "L:C: error: ..." for a JSON syntax error. */
 			int pos = err[0] >= '0' && err[0] <= '9';
@@ -267,7 +289,7 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan *
 		int pol = mapper_policy_from_name(policy);
 		if (pol < 0) {
 			cli_usage_error("compile", "unknown policy '%s' (the policies are "
-						   "full, ssm-ri and unfused)", policy);
+						   "full, recompute, ssm-ri and unfused)", policy);
 			return CLI_EXIT_USAGE;
 		}
 		if (pol == MAPPER_UNFUSED && !o->arch) {
@@ -283,10 +305,11 @@ int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p, plan *
 		m = cost_model_new(g, t, err, sizeof(err));
 		mapper_opts mo = {(mapper_policy)pol, 0, 1};
 		pl = m ? mapper_run(m, &mo, err, sizeof(err)) : NULL;
-		if (!pl) {
+		if (!pl || adopt_rewrite(pl, c, gp, err, sizeof(err)) < 0) {
 			fprintf(stderr, "mambalaya: internal error: mapper: %s\n", err);
 			goto done;
 		}
+		g = *gp;
 	}
 	if (cg_plan_from(pl, g, p, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mambalaya compile: error: %s\n", err);

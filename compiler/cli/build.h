@@ -52,16 +52,19 @@ extern const char build_options_help[];
  * instruction stream is emitted, else "host" (this CPU). */
 const char *build_arch(const build_opts *o);
 
-/* Builds the plan the options ask for.  Returns 0, or a CLI exit status
- * after printing the error. */
-int build_plan(const build_opts *o, const deps_graph *g, cg_plan *p);
+/* Builds the plan the options ask for.  A plan made on a cascade
+ * rewritten for recompute fusion (policy recompute, or a --plan file
+ * with "recompute") replaces *c and *g by the rewritten cascade and its
+ * graph (the old ones freed), which generation must then use.  Returns
+ * 0, or a CLI exit status after printing the error. */
+int build_plan(const build_opts *o, ein_cascade **c, deps_graph **g, cg_plan *p);
 
 struct plan;
 /* The same; *kept receives the mapper's or the --plan file's plan (its
  * bindings, retention and target, for the accelerator stream), or NULL
  * for a plan made without the mapper.  The caller frees it with
  * plan_free(). */
-int build_plan_keep(const build_opts *o, const deps_graph *g, cg_plan *p,
+int build_plan_keep(const build_opts *o, ein_cascade **c, deps_graph **g, cg_plan *p,
 		    struct plan **kept);
 
 /* The C identifier for the generated files: --name, or the source file's

@@ -176,7 +176,7 @@ int cmd_compile(int argc, char **argv)
 	int status = cli_analyse(o.file, &o.defs, &c, &ctx, &g);
 	if (status)
 		goto done;
-	status = build_plan_keep(&o, g, &plan, emit_stream ? &mplan : NULL);
+	status = build_plan_keep(&o, &c, &g, &plan, emit_stream ? &mplan : NULL);
 	if (status)
 		goto done;
 	if (!(out = outset_new(dir))) {

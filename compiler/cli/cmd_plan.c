@@ -39,14 +39,20 @@ static const char usage[] =
 	"  ssm-ri    fusion inside the SSM region only (the fine-grained fusion\n"
 	"            accelerator)\n"
 	"  full      any legal grouping (the default)\n"
-	"  all       the three, and the latency ratios of full over the others\n"
+	"  recompute full, and full on the cascade rewritten so that a later\n"
+	"            group recomputes a tensor from what is in DRAM instead of\n"
+	"            reading it back (recompute fusion, docs/fusion.md): the\n"
+	"            faster; never slower than full, and slower to search\n"
+	"  all       unfused, ssm-ri and full, and the latency ratios of full\n"
+	"            over the others\n"
 	"\n"
 	"Options:\n"
 	"  --arch NAME|FILE     target: a built-in (mambalaya, the default, or\n"
 	"                       marca-geens) or a JSON file (docs/target.md)\n"
 	"  --buffer SIZE        override the target's buffer (bytes; K, M, G\n"
 	"                       suffixes are powers of 1024), for sweeps\n"
-	"  --policy POLICY      unfused, ssm-ri, full (the default) or all\n"
+	"  --policy POLICY      unfused, ssm-ri, full (the default), recompute\n"
+	"                       or all\n"
 	"  -D NAME=VALUE        override a parameter (repeatable)\n"
 	"  --time-budget SECS   stop the search after SECS seconds and return the\n"
 	"                       best plan found so far (the output says so)\n"
@@ -141,6 +147,17 @@ static void print_text(const plan *p, const ein_cascade *c, const target *t,
 		       p->complete ? "" : " (stopped by the time budget: best found so far)");
 	printf("footprints: %d tile footprints counted with isl, %d differed from "
 	       "the model's boxes\n", p->footprints_checked, p->footprints_differed);
+	for (int i = 0; i < p->nrecompute; i++) {
+		const plan_recompute *rc = &p->recompute[i];
+		printf("recompute: %s for", rc->tensor);
+		for (int k = 0; k < rc->nreaders; k++)
+			printf(" %s", rc->readers[k]);
+		printf(", as %s made again by", rc->copy);
+		for (int k = 0; k < rc->nchain; k++)
+			printf(" %s", rc->chain[k]);
+		printf("\n");
+	}
+	c = plan_cascade(p, c);
 	for (int i = 0; i < p->ngroups; i++) {
 		const plan_group *g = &p->groups[i];
 		printf("\ngroup %d:", i);
@@ -198,6 +215,7 @@ static void print_text(const plan *p, const ein_cascade *c, const target *t,
 
 static void print_csv(const plan *p, const ein_cascade *c, const target *t)
 {
+	c = plan_cascade(p, c);
 	double hz = t->clock_ghz * 1e9;
 	printf("einsum,fusion_group,total_traffic,final_latency,mem_latency,"
 	       "comp_latency,compute_util,mem_util\n");
@@ -471,7 +489,7 @@ static int check_args(plan_args *a)
 	a->all = strcmp(a->policy, "all") == 0;
 	a->pol = a->all ? MAPPER_FULL : mapper_policy_from_name(a->policy);
 	if (a->pol < 0) {
-		cli_usage_error("plan", "unknown policy '%s' (valid: unfused, ssm-ri, full, all)",
+		cli_usage_error("plan", "unknown policy '%s' (valid: unfused, ssm-ri, full, recompute, all)",
 				a->policy);
 		return -1;
 	}
@@ -582,7 +600,19 @@ static int print_plan(const plan_args *a, plan *p, const ein_cascade *c, const d
 		print_csv(p, c, t);
 		break;
 	case OUT_DOT:
-		print_dot(p, g, t);
+		if (g->c != plan_cascade(p, c)) {
+			/* A plan of the rewritten cascade: its own edges. */
+			char err[512];
+			deps_graph *rg = deps_build(g->ctx, plan_cascade(p, c), err, sizeof(err));
+			if (!rg) {
+				fprintf(stderr, "mambalaya: internal error: dependence analysis: %s\n", err);
+				return CLI_EXIT_INTERNAL;
+			}
+			print_dot(p, rg, t);
+			deps_free(rg);
+		} else {
+			print_dot(p, g, t);
+		}
 		break;
 	default:
 		print_text(p, c, t, a->plan_file);
@@ -629,7 +659,9 @@ int cmd_plan(int argc, char **argv)
 		status = CLI_EXIT_INTERNAL;
 		goto done;
 	}
-	g = deps_build(ctx, c, err, sizeof(err));
+	/* A saved plan with recompute rewrites is costed on the rewritten
+	 * cascade. */
+	g = deps_build(ctx, plan_cascade(p, c), err, sizeof(err));
 	if (!g) {
 		fprintf(stderr, "mambalaya: internal error: dependence analysis: %s\n", err);
 		status = CLI_EXIT_INTERNAL;

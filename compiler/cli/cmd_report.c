@@ -113,6 +113,11 @@ static int check_args(report_args *a)
 		return -1;
 	}
 	a->o.policy = mapper_policy_from_name(a->policy ? a->policy : "full");
+	if (a->o.policy == MAPPER_RECOMPUTE) {
+		cli_usage_error("report", "the report compares unfused, ssm-ri and full; "
+					  "'mambalaya plan --policy recompute' shows a recompute plan");
+		return -1;
+	}
 	if (a->o.policy < 0) {
 		cli_usage_error("report", "unknown policy '%s' (valid: unfused, ssm-ri, full)",
 				a->policy);

@@ -351,7 +351,7 @@ int cmd_run(int argc, char **argv)
 		status = cli_check_limits(a.o.file, c, &a.lim, &bytes);
 	const char *in = a.in;
 	if (!status)
-		status = build_plan(&a.o, g, &plan);
+		status = build_plan(&a.o, &c, &g, &plan);
 	if (!status)
 		status = build_dir(&a, dir, sizeof(dir), &tmp, &slot);
 	if (!status)

@@ -1,6 +1,7 @@
 /* mapper.c - the plan search (see mapper.h, docs/cost-model.md). */
 #include "mapper.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,9 @@
 #include "analysis/fusion.h"
 #include "analysis/groups.h"
 #include "analysis/poly.h"
+#include "analysis/recompute.h"
 
-const char *const mapper_policy_names[] = {"unfused", "ssm-ri", "full", NULL};
+const char *const mapper_policy_names[] = {"unfused", "ssm-ri", "full", "recompute", NULL};
 
 int mapper_policy_from_name(const char *s)
 {
@@ -1098,9 +1100,141 @@ static void plan_totals(const cost_model *m, plan *p)
 	free(gc);
 }
 
+/* full's plan of c rewritten by s[0..n): the rewritten cascade's own
+ * dependences, cost model and search.  Returns the plan, which owns the
+ * rewritten cascade, or NULL with a message in err. */
+static plan *plan_rewrite(const cost_model *m, const recompute_spec *s, int n,
+			  const mapper_opts *fo, char *err, size_t errlen)
+{
+	const deps_graph *g = cost_deps(m);
+	int copy[RECOMPUTE_MAX_READERS];
+	ein_cascade *rc = recompute_apply(g->c, s, n, copy, err, errlen);
+	deps_graph *g2 = rc ? deps_build(g->ctx, rc, err, errlen) : NULL;
+	cost_model *m2 = g2 ? cost_model_new(g2, cost_target(m), err, errlen) : NULL;
+	plan *p = m2 ? mapper_run(m2, fo, err, errlen) : NULL;
+	cost_model_free(m2);
+	deps_free(g2);
+	if (!p) {
+		ein_cascade_free(rc);
+		return NULL;
+	}
+	if (plan_set_recompute(p, g->c, s, n, rc, copy) < 0) {
+		snprintf(err, errlen, "out of memory");
+		plan_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Keeps the faster of *best and q (frees the other); 1 if q is kept.  A
+ * rewrite must gain more than rounding to replace the plan without it. */
+static int keep_faster(plan **best, plan *q, int64_t *evals, int64_t *considered)
+{
+	*evals += q->candidates;
+	*considered += q->groups_considered;
+	if (q->latency_seconds < (*best)->latency_seconds * (1 - 1e-9)) {
+		plan_free(*best);
+		*best = q;
+		return 1;
+	}
+	plan_free(q);
+	return 0;
+}
+
+/* Policy recompute: full's plan of the cascade as written, then of every
+ * single rewrite recompute_candidates lists, then rewrites of other
+ * tensors added one at a time to the best while each lowers the latency.
+ * So it is never slower than full (the same search is among its
+ * choices).  A rewrite the mapper cannot plan (too many Einsums, say) is
+ * skipped. */
+#define MAPPER_MAX_REWRITES 64
+static plan *run_recompute(const cost_model *m, const mapper_opts *o, char *err, size_t errlen)
+{
+	const ein_cascade *c = cost_deps(m)->c;
+	mapper_opts fo = *o;
+	fo.policy = MAPPER_FULL;
+	double t0 = now_seconds();
+	plan *best = mapper_run(m, &fo, err, errlen);
+	if (!best)
+		return NULL;
+	double full = best->latency_seconds;
+	int64_t evals = best->candidates, considered = best->groups_considered;
+	int complete = best->complete;
+	recompute_spec cand[MAPPER_MAX_REWRITES], cur[RECOMPUTE_MAX_READERS];
+	double lat[MAPPER_MAX_REWRITES];
+	int nc = recompute_candidates(c, cand, MAPPER_MAX_REWRITES), ncur = 0;
+	char e[512];
+	/* Only rewrites of a tensor that full's plan reads in another group
+	 * than the one that makes it: elsewhere the tensor never leaves the
+	 * buffer, and a copy would only add work (each rewrite costs a whole
+	 * search). */
+	int group_of[64];
+	for (int e0 = 0; e0 < 64; e0++)
+		group_of[e0] = -1;
+	for (int gi = 0; gi < best->ngroups; gi++)
+		for (int k = 0; k < best->groups[gi].nmembers; k++)
+			if (best->groups[gi].members[k].einsum < 64)
+				group_of[best->groups[gi].members[k].einsum] = gi;
+	int kept = 0;
+	for (int i = 0; i < nc; i++) {
+		const ein_tensor *tt = &c->tensors[cand[i].tensor];
+		int w = group_of[tt->writers[tt->nwriters - 1]], crosses = 0;
+		for (int k = 0; k < cand[i].nreaders; k++)
+			crosses |= group_of[cand[i].readers[k]] != w;
+		if (crosses)
+			cand[kept++] = cand[i];
+	}
+	nc = kept;
+	for (int i = 0; i < nc; i++) {
+		lat[i] = INFINITY;
+		if (o->time_budget > 0 && now_seconds() - t0 > o->time_budget) {
+			complete = 0;
+			break;
+		}
+		plan *q = plan_rewrite(m, &cand[i], 1, &fo, e, sizeof(e));
+		if (!q)
+			continue;
+		lat[i] = q->latency_seconds;
+		complete &= q->complete;
+		if (keep_faster(&best, q, &evals, &considered)) {
+			cur[0] = cand[i];
+			ncur = 1;
+		}
+	}
+	/* Rewrites of other tensors that gained alone, added greedily. */
+	for (int i = 0; i < nc && ncur > 0 && ncur < RECOMPUTE_MAX_READERS; i++) {
+		int other = lat[i] < full;
+		for (int k = 0; k < ncur && other; k++)
+			other = cur[k].tensor != cand[i].tensor;
+		if (!other)
+			continue;
+		if (o->time_budget > 0 && now_seconds() - t0 > o->time_budget) {
+			complete = 0;
+			break;
+		}
+		cur[ncur] = cand[i];
+		plan *q = plan_rewrite(m, cur, ncur + 1, &fo, e, sizeof(e));
+		if (q && keep_faster(&best, q, &evals, &considered))
+			ncur++;
+	}
+	free(best->policy);
+	if (!(best->policy = strdup(mapper_policy_names[MAPPER_RECOMPUTE]))) {
+		snprintf(err, errlen, "out of memory");
+		plan_free(best);
+		return NULL;
+	}
+	best->search_seconds = now_seconds() - t0;
+	best->candidates = evals;
+	best->groups_considered = considered;
+	best->complete = complete;
+	return best;
+}
+
 plan *mapper_run(const cost_model *m, const mapper_opts *o, char *err,
 		 size_t errlen)
 {
+	if (o->policy == MAPPER_RECOMPUTE)
+		return run_recompute(m, o, err, errlen);
 	const deps_graph *g = cost_deps(m);
 	search s = {0};
 	plan *p = NULL;

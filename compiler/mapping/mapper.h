@@ -31,10 +31,14 @@
 typedef enum mapper_policy {
 	MAPPER_UNFUSED,
 	MAPPER_SSM_RI,
-	MAPPER_FULL
+	MAPPER_FULL,
+	/* full, and full on the cascade rewritten for recompute fusion
+	 * (analysis/recompute.h): the plan of the lowest latency, which owns
+	 * its rewritten cascade (plan.cascade) when it is one */
+	MAPPER_RECOMPUTE
 } mapper_policy;
 
-/* "unfused", "ssm-ri", "full"; NULL-terminated. */
+/* "unfused", "ssm-ri", "full", "recompute"; NULL-terminated. */
 extern const char *const mapper_policy_names[];
 
 /* The policy named s, or -1. */

@@ -10,6 +10,7 @@
 
 #include "analysis/deps.h"
 #include "analysis/fusion.h"
+#include "analysis/recompute.h"
 #include "base/diag.h"
 
 #define PLAN_SCHEMA 1
@@ -42,7 +43,68 @@ void plan_free(plan *p)
 		group_clear(&p->groups[i]);
 	free(p->groups);
 	cJSON_Delete(p->target);
+	for (int i = 0; i < p->nrecompute; i++) {
+		plan_recompute *rc = &p->recompute[i];
+		free(rc->tensor);
+		free(rc->copy);
+		for (int k = 0; k < rc->nchain; k++)
+			free(rc->chain[k]);
+		free(rc->chain);
+		for (int k = 0; k < rc->nreaders; k++)
+			free(rc->readers[k]);
+		free(rc->readers);
+	}
+	free(p->recompute);
+	ein_cascade_free(p->cascade);
 	free(p);
+}
+
+const ein_cascade *plan_cascade(const plan *p, const ein_cascade *c)
+{
+	return p && p->cascade ? p->cascade : c;
+}
+
+static char **names_of(const ein_cascade *c, const int *idx, int n)
+{
+	char **v = calloc((size_t)(n ? n : 1), sizeof(*v));
+	for (int k = 0; v && k < n; k++)
+		if (!(v[k] = strdup(c->einsums[idx[k]].name))) {
+			for (int q = 0; q < k; q++)
+				free(v[q]);
+			free(v);
+			return NULL;
+		}
+	return v;
+}
+
+int plan_set_recompute(plan *p, const ein_cascade *c, const recompute_spec *s, int n,
+		       ein_cascade *rc, const int *copy)
+{
+	ein_cascade_free(p->cascade);
+	p->cascade = rc;
+	p->recompute = calloc((size_t)(n ? n : 1), sizeof(*p->recompute));
+	if (!p->recompute)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		plan_recompute *r = &p->recompute[p->nrecompute++];
+		r->tensor = strdup(c->tensors[s[i].tensor].name);
+		r->copy = strdup(rc->tensors[copy[i]].name);
+		if ((r->chain = names_of(c, s[i].chain, s[i].nchain)))
+			r->nchain = s[i].nchain;
+		if ((r->readers = names_of(c, s[i].readers, s[i].nreaders)))
+			r->nreaders = s[i].nreaders;
+		if (!r->tensor || !r->copy || !r->chain || !r->readers)
+			return -1;
+	}
+	return 0;
+}
+
+static cJSON *names_json(char *const *names, int n)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int k = 0; a && k < n; k++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(names[k]));
+	return a;
 }
 
 /* ---- Output ------------------------------------------------------------- */
@@ -148,6 +210,19 @@ cJSON *plan_to_json(const plan *p, const ein_cascade *c)
 		cJSON_AddNullToObject(se, "time_budget_seconds");
 	cJSON_AddNumberToObject(se, "footprints_checked", p->footprints_checked);
 	cJSON_AddNumberToObject(se, "footprints_differed", p->footprints_differed);
+	if (p->nrecompute) {
+		cJSON *ra = cJSON_AddArrayToObject(j, "recompute");
+		for (int i = 0; ra && i < p->nrecompute; i++) {
+			const plan_recompute *rc = &p->recompute[i];
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddItemToArray(ra, o);
+			cJSON_AddStringToObject(o, "tensor", rc->tensor);
+			cJSON_AddItemToObject(o, "einsums", names_json(rc->chain, rc->nchain));
+			cJSON_AddItemToObject(o, "readers", names_json(rc->readers, rc->nreaders));
+			cJSON_AddStringToObject(o, "copy", rc->copy);
+		}
+	}
+	c = plan_cascade(p, c);
 	cJSON *gs = cJSON_AddArrayToObject(j, "groups");
 	for (int i = 0; i < p->ngroups; i++) {
 		const plan_group *g = &p->groups[i];
@@ -555,18 +630,98 @@ static int record_count(const cJSON *v, int64_t max)
 	       v->valuedouble == floor(v->valuedouble);
 }
 
+/* Names in the array v (field f) as Einsum indices of c, at most max. */
+static int read_names(reader *r, const cJSON *v, const char *f, const ein_cascade *c, int *out,
+		      int max)
+{
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1 || cJSON_GetArraySize(v) > max) {
+		char what[64];
+		snprintf(what, sizeof(what), "an array of 1 to %d Einsum names", max);
+		ftype(r, f, what, v);
+		return -1;
+	}
+	int n = 0;
+	for (const cJSON *it = v->child; it; it = it->next) {
+		int e = cJSON_IsString(it) ? ein_cascade_find_einsum(c, it->valuestring) : -1;
+		if (e < 0) {
+			if (cJSON_IsString(it))
+				ferr(r, f, "no Einsum named '%s'", it->valuestring);
+			else
+				ftype(r, f, "an array of Einsum names", v);
+			return -1;
+		}
+		out[n++] = e;
+	}
+	return n;
+}
+
+/* "recompute": the rewrites, applied to c (the result kept in p). */
+static int read_recompute(reader *r, const cJSON *ra, const ein_cascade *c, plan *p)
+{
+	int n = cJSON_IsArray(ra) ? cJSON_GetArraySize(ra) : -1;
+	if (n < 0 || n > c->ntensors) {
+		ftype(r, "recompute", "an array of rewrites", ra);
+		return -1;
+	}
+	recompute_spec *s = calloc((size_t)(n ? n : 1), sizeof(*s));
+	int *copy = calloc((size_t)(n ? n : 1), sizeof(int));
+	int rc = -1, i = 0;
+	char f[64], e[512];
+	if (!s || !copy) {
+		snprintf(r->err, r->errlen, "out of memory");
+		goto done;
+	}
+	for (const cJSON *it = ra->child; it; it = it->next, i++) {
+		const cJSON *t = item(it, "tensor");
+		snprintf(f, sizeof(f), "recompute[%d].tensor", i);
+		if (!cJSON_IsObject(it) || !cJSON_IsString(t)) {
+			ftype(r, f, "a tensor name", t);
+			goto done;
+		}
+		if ((s[i].tensor = ein_cascade_find_tensor(c, t->valuestring)) < 0) {
+			ferr(r, f, "no tensor named '%s'", t->valuestring);
+			goto done;
+		}
+		snprintf(f, sizeof(f), "recompute[%d].einsums", i);
+		if ((s[i].nchain = read_names(r, item(it, "einsums"), f, c, s[i].chain,
+					      RECOMPUTE_MAX_CHAIN)) < 0)
+			goto done;
+		snprintf(f, sizeof(f), "recompute[%d].readers", i);
+		if ((s[i].nreaders = read_names(r, item(it, "readers"), f, c, s[i].readers,
+						RECOMPUTE_MAX_READERS)) < 0)
+			goto done;
+		if (recompute_check(c, &s[i], e, sizeof(e)) < 0) {
+			snprintf(f, sizeof(f), "recompute[%d]", i);
+			ferr(r, f, "%s", e);
+			goto done;
+		}
+	}
+	ein_cascade *rw = recompute_apply(c, s, n, copy, e, sizeof(e));
+	if (!rw) {
+		ferr(r, "recompute", "%s", e);
+		goto done;
+	}
+	if (plan_set_recompute(p, c, s, n, rw, copy) < 0) {
+		snprintf(r->err, r->errlen, "out of memory");
+		goto done;
+	}
+	rc = 0;
+done:
+	free(s);
+	free(copy);
+	return rc;
+}
+
 plan *plan_from_json(const cJSON *j, const ein_cascade *c, char *err,
 		     size_t errlen)
 {
 	reader r = {err, errlen};
 	plan *p = calloc(1, sizeof(*p));
-	int *group_of = malloc((size_t)(c->neinsums ? c->neinsums : 1) * sizeof(int));
-	if (!p || !group_of) {
+	int *group_of = NULL;
+	if (!p) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (int e = 0; e < c->neinsums; e++)
-		group_of[e] = -1;
 	if (!cJSON_IsObject(j)) {
 		snprintf(err, errlen, "expected a JSON object at the top level");
 		goto fail;
@@ -592,6 +747,18 @@ plan *plan_from_json(const cJSON *j, const ein_cascade *c, char *err,
 	}
 	if (read_params(&r, j, c, p) < 0)
 		goto fail;
+	const cJSON *ra = item(j, "recompute");
+	if (ra && read_recompute(&r, ra, c, p) < 0)
+		goto fail;
+	/* The groups name the rewritten cascade's Einsums. */
+	c = plan_cascade(p, c);
+	group_of = malloc((size_t)(c->neinsums ? c->neinsums : 1) * sizeof(int));
+	if (!group_of) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (int e = 0; e < c->neinsums; e++)
+		group_of[e] = -1;
 	const cJSON *gs = item(j, "groups");
 	if (!cJSON_IsArray(gs) || cJSON_GetArraySize(gs) == 0) {
 		ftype(&r, "groups", "a non-empty array", gs);

@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "analysis/recompute.h"
 #include "front/cascade.h"
 
 #define PLAN_MAX_BAND 8
@@ -92,6 +93,19 @@ typedef struct plan_group {
 				 model */
 } plan_group;
 
+/* A rewrite of the cascade for recompute fusion (analysis/recompute.h),
+ * in the names of the cascade the plan is for: the tensor, the Einsums
+ * cloned to make its copy, the readers that read the copy, and the
+ * copy's name in the rewritten cascade. */
+typedef struct plan_recompute {
+	char *tensor;
+	char *copy;
+	int nchain;
+	char **chain;
+	int nreaders;
+	char **readers;
+} plan_recompute;
+
 typedef struct plan {
 	char *file;   /* the cascade it maps */
 	char *arch;   /* target name */
@@ -113,7 +127,24 @@ typedef struct plan {
 	int footprints_checked;	   /* tensors whose tile isl counted */
 	int footprints_differed;   /* of which the model's box differed */
 	cJSON *target;		   /* the target description (owned) */
+	/* Recompute fusion: the rewrites, and the rewritten cascade (owned)
+	 * that every Einsum and tensor index of the groups refers to; none
+	 * and NULL for a plan of the cascade as written. */
+	int nrecompute;
+	plan_recompute *recompute;
+	ein_cascade *cascade;
 } plan;
+
+/* The cascade p's groups refer to: its rewritten cascade, else c (the
+ * cascade it was made for). */
+const ein_cascade *plan_cascade(const plan *p, const ein_cascade *c);
+
+/* Records the rewrites s[0..n) of c (names) in p, and takes rc, the
+ * cascade recompute_apply made of them (__isl_take: p owns it even on
+ * failure); copy: recompute_apply's copy indices.  Returns 0 or -1 (out
+ * of memory). */
+int plan_set_recompute(plan *p, const ein_cascade *c, const recompute_spec *s, int n,
+		       ein_cascade *rc, const int *copy);
 
 void plan_free(plan *p);
 
@@ -123,7 +154,9 @@ const char *plan_level_name(const plan *p, int l);
 /* The plan as JSON (docs/plan.md).  __isl_give-style: caller deletes. */
 cJSON *plan_to_json(const plan *p, const ein_cascade *c);
 
-/* Reads a plan for cascade c from JSON.  Checks that it names c's Einsums
+/* Reads a plan for cascade c from JSON.  A plan with "recompute" rewrites
+ * c (recompute_apply) and keeps the result (p->cascade), which its groups
+ * must then name.  Checks that it names c's Einsums
  * and ranks, that every Einsum is in exactly one group, that the parameter
  * values match, and that the groups' order respects the dependences; on any
  * problem returns NULL with a message naming the offending field in err. */

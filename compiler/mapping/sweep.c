@@ -123,7 +123,7 @@ static int read_policies(sweep_spec *s, const cJSON *j, char *err, size_t errlen
 			char field[64];
 			snprintf(field, sizeof(field), "policy[%d]", i);
 			cJSON *v = cJSON_CreateString(s->policies[i]);
-			jfield_error(err, errlen, field, "unfused, ssm-ri or full", v);
+			jfield_error(err, errlen, field, "unfused, ssm-ri, full or recompute", v);
 			cJSON_Delete(v);
 			return -1;
 		}

@@ -174,8 +174,11 @@ class Cascade:
 
     def plan(self, arch="mambalaya", policy="full", buffer=None):
         """The mapper's plan (`mambalaya plan --json`) as a Plan (a dict).
-        arch: a built-in target or a JSON file; policy: unfused, ssm-ri or
-        full; buffer: the global buffer in bytes, overriding the target's."""
+        arch: a built-in target or a JSON file; policy: unfused, ssm-ri,
+        full or recompute (a plan of the cascade rewritten for recompute
+        fusion: its "recompute" key says how; such a plan is for the
+        command line's compile and run, not for this module's kernels);
+        buffer: the global buffer in bytes, overriding the target's."""
         data = self._json(_capi.plan_json, _opt(arch), _opt(policy), _buffer(buffer))
         return Plan(data, self, arch, policy, buffer)
 
