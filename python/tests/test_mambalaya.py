@@ -117,6 +117,20 @@ def test_plan_as_cli(policy):
     assert small["target"]["buffer_bytes"] == 1 << 16
 
 
+def test_recompute_plan_and_kernels(cache):
+    # A plan of the rewritten cascade, as the command line prints it; the
+    # module's kernels are for the cascade as written, and say so.
+    f = os.path.join(SRC, "tests", "codegen", "recompute_skip.ein")
+    arch = os.path.join(SRC, "tests", "stream", "small_buffer.json")
+    c = mambalaya.load(f)
+    p = c.plan(arch=arch, policy="recompute")
+    assert p["recompute"][0]["tensor"] == "U" and p["recompute"][0]["copy"] == "U_r"
+    want = cli_json("plan", f, "--arch", arch, "--policy", "recompute", "--json")
+    assert strip_timing(p) == strip_timing(want)
+    with pytest.raises(mambalaya.Error, match="not for kernels"):
+        c.run(inputs_for(c, 1), arch=arch, policy="recompute", cache_dir=cache)
+
+
 def test_plan_errors():
     c = mambalaya.load(os.path.join(EX, "mlp.ein"))
     with pytest.raises(mambalaya.Error, match="unknown policy 'fast'"):
