@@ -1100,6 +1100,9 @@ static void plan_totals(const cost_model *m, plan *p)
 	free(gc);
 }
 
+#define MAPPER_MAX_REWRITES 64 /* single rewrites tried */
+#define MAPPER_MAX_COMBINED 8	/* rewrites of different tensors together */
+
 /* full's plan of c rewritten by s[0..n): the rewritten cascade's own
  * dependences, cost model and search.  Returns the plan, which owns the
  * rewritten cascade, or NULL with a message in err. */
@@ -1107,7 +1110,11 @@ static plan *plan_rewrite(const cost_model *m, const recompute_spec *s, int n,
 			  const mapper_opts *fo, char *err, size_t errlen)
 {
 	const deps_graph *g = cost_deps(m);
-	int copy[RECOMPUTE_MAX_READERS];
+	int copy[MAPPER_MAX_COMBINED];
+	if (n > MAPPER_MAX_COMBINED) {
+		snprintf(err, errlen, "at most %d rewrites together", MAPPER_MAX_COMBINED);
+		return NULL;
+	}
 	ein_cascade *rc = recompute_apply(g->c, s, n, copy, err, errlen);
 	deps_graph *g2 = rc ? deps_build(g->ctx, rc, err, errlen) : NULL;
 	cost_model *m2 = g2 ? cost_model_new(g2, cost_target(m), err, errlen) : NULL;
@@ -1147,7 +1154,6 @@ static int keep_faster(plan **best, plan *q, int64_t *evals, int64_t *considered
  * So it is never slower than full (the same search is among its
  * choices).  A rewrite the mapper cannot plan (too many Einsums, say) is
  * skipped. */
-#define MAPPER_MAX_REWRITES 64
 static plan *run_recompute(const cost_model *m, const mapper_opts *o, char *err, size_t errlen)
 {
 	const ein_cascade *c = cost_deps(m)->c;
@@ -1160,7 +1166,7 @@ static plan *run_recompute(const cost_model *m, const mapper_opts *o, char *err,
 	double full = best->latency_seconds;
 	int64_t evals = best->candidates, considered = best->groups_considered;
 	int complete = best->complete;
-	recompute_spec cand[MAPPER_MAX_REWRITES], cur[RECOMPUTE_MAX_READERS];
+	recompute_spec cand[MAPPER_MAX_REWRITES], cur[MAPPER_MAX_COMBINED];
 	double lat[MAPPER_MAX_REWRITES];
 	int nc = recompute_candidates(c, cand, MAPPER_MAX_REWRITES), ncur = 0;
 	char e[512];
@@ -1202,7 +1208,7 @@ static plan *run_recompute(const cost_model *m, const mapper_opts *o, char *err,
 		}
 	}
 	/* Rewrites of other tensors that gained alone, added greedily. */
-	for (int i = 0; i < nc && ncur > 0 && ncur < RECOMPUTE_MAX_READERS; i++) {
+	for (int i = 0; i < nc && ncur > 0 && ncur < MAPPER_MAX_COMBINED; i++) {
 		int other = lat[i] < full;
 		for (int k = 0; k < ncur && other; k++)
 			other = cur[k].tensor != cand[i].tensor;
