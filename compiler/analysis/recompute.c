@@ -184,16 +184,6 @@ int recompute_check(const ein_cascade *c, const recompute_spec *s, char *err, si
 	return 0;
 }
 
-/* Frees an expression tree (cascade.c's is private). */
-static void free_expr(ein_expr *x)
-{
-	if (!x)
-		return;
-	free_expr(x->a);
-	free_expr(x->b);
-	free(x);
-}
-
 static ein_expr *copy_expr(const ein_expr *x)
 {
 	ein_expr *y = malloc(sizeof(*y));
@@ -207,7 +197,7 @@ static ein_expr *copy_expr(const ein_expr *x)
 		goto fail;
 	return y;
 fail:
-	free_expr(y);
+	ein_expr_free(y);
 	return NULL;
 }
 

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void expr_free(ein_expr *e)
+void ein_expr_free(ein_expr *e)
 {
 	if (!e)
 		return;
-	expr_free(e->a);
-	expr_free(e->b);
+	ein_expr_free(e->a);
+	ein_expr_free(e->b);
 	free(e);
 }
 
@@ -34,7 +34,7 @@ void ein_cascade_free(ein_cascade *c)
 	for (int e = 0; e < c->neinsums; e++) {
 		ein_einsum *es = &c->einsums[e];
 		free(es->name);
-		expr_free(es->rhs);
+		ein_expr_free(es->rhs);
 		free(es->reads);
 		for (int v = 0; v < es->nvars; v++)
 			free(es->vars[v].name);

@@ -202,6 +202,9 @@ typedef struct ein_cascade {
 	ein_einsum *einsums;
 } ein_cascade;
 
+/* Frees an expression tree (an Einsum's rhs).  NULL is allowed. */
+void ein_expr_free(ein_expr *e);
+
 /* Frees the cascade and everything it owns.  NULL is allowed. */
 void ein_cascade_free(ein_cascade *c);
 
