@@ -70,7 +70,10 @@ int api_cg_plan(mambalaya_cascade *c, const char *arch, const char *policy, cg_p
 	*t = NULL;
 	/* A recompute plan is a plan of a rewritten cascade; kernels here are
 	 * built for the cascade the handle holds. */
-	if (api_policy(policy, err) == MAPPER_RECOMPUTE)
+	int pol = api_policy(policy, err);
+	if (pol < 0)
+		return MAMBALAYA_EUSER;
+	if (pol == MAPPER_RECOMPUTE)
 		return api_fail(err, MAMBALAYA_EUSER,
 				"policy 'recompute' is for plans (plan_json) and the command line's "
 				"compile and run, not for kernels of this API");
