@@ -272,37 +272,6 @@ static void fresh_name(const ein_cascade *o, const ein_cascade *c, int nt, int n
 	}
 }
 
-static int push(int **v, int *n, int x)
-{
-	int *r = realloc(*v, (size_t)(*n + 1) * sizeof(int));
-	if (!r)
-		return -1;
-	*v = r;
-	r[(*n)++] = x;
-	return 0;
-}
-
-/* Writers and readers of every tensor, from the Einsums (as the checker
- * links them). */
-static int link(ein_cascade *c)
-{
-	for (int e = 0; e < c->neinsums; e++) {
-		ein_einsum *es = &c->einsums[e];
-		es->index = e;
-		ein_tensor *o = &c->tensors[es->out.tensor];
-		if (push(&o->writers, &o->nwriters, e) < 0)
-			return -1;
-		for (int r = 0; r < es->nreads; r++) {
-			ein_tensor *tt = &c->tensors[es->reads[r].tensor];
-			if (tt->nreaders && tt->readers[tt->nreaders - 1] == e)
-				continue;
-			if (push(&tt->readers, &tt->nreaders, e) < 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
 ein_cascade *recompute_apply(const ein_cascade *c, const recompute_spec *s, int n, int *copy,
 			     char *err, size_t errlen)
 {
@@ -419,7 +388,9 @@ ein_cascade *recompute_apply(const ein_cascade *c, const recompute_spec *s, int 
 					if (d->reads[q].tensor == s[k].tensor)
 						d->reads[q].tensor = map[k * c->ntensors + s[k].tensor];
 	}
-	if (link(r) < 0)
+	for (int e0 = 0; e0 < r->neinsums; e0++)
+		r->einsums[e0].index = e0;
+	if (ein_cascade_link(r, NULL) < 0)
 		goto oom;
 	free(map);
 	return r;

@@ -271,6 +271,44 @@ uint32_t ein_access_vars(const ein_access *a)
 	return v;
 }
 
+int ein_access_dim(const ein_access *a, int v)
+{
+	for (int d = 0; d < a->nidx; d++)
+		if (a->idx[d].vc[v] == 1)
+			return d;
+	return -1;
+}
+
+static int push_int(int **v, int *n, int x)
+{
+	int *r = realloc(*v, (size_t)(*n + 1) * sizeof(int));
+	if (!r)
+		return -1;
+	*v = r;
+	r[(*n)++] = x;
+	return 0;
+}
+
+int ein_cascade_link(ein_cascade *c, const char *skip)
+{
+	for (int e = 0; e < c->neinsums; e++) {
+		ein_einsum *es = &c->einsums[e];
+		if (skip && skip[e])
+			continue;
+		ein_tensor *o = &c->tensors[es->out.tensor];
+		if (push_int(&o->writers, &o->nwriters, e) < 0)
+			return -1;
+		for (int r = 0; r < es->nreads; r++) {
+			ein_tensor *tt = &c->tensors[es->reads[r].tensor];
+			if (tt->nreaders && tt->readers[tt->nreaders - 1] == e)
+				continue;
+			if (push_int(&tt->readers, &tt->nreaders, e) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 int ein_access_plain(const ein_access *a)
 {
 	for (int d = 0; d < a->nidx; d++) {

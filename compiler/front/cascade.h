@@ -218,6 +218,12 @@ int64_t ein_aff_eval(const ein_cascade *c, const ein_aff *a,
 void ein_aff_str(const ein_cascade *c, const ein_aff *a, const ein_einsum *es,
 		 char *buf, size_t len);
 
+/* Fills every tensor's writers and readers (empty before) from the
+ * Einsums, in source order, skipping Einsum e when skip (may be NULL) has
+ * skip[e] set; a reader is listed once however many times it reads.
+ * Returns 0, or -1 when memory runs out. */
+int ein_cascade_link(ein_cascade *c, const char *skip);
+
 /* Name lookups: the index, or -1. */
 int ein_cascade_find_tensor(const ein_cascade *c, const char *name);
 int ein_cascade_find_einsum(const ein_cascade *c, const char *name);
@@ -257,5 +263,8 @@ uint32_t ein_expr_vars(const ein_einsum *es, const ein_expr *x);
  * (A[i, k], not A[i + w, k] or A[2 * i])?  Only such accesses are the
  * strided matrices a BLAS call takes. */
 int ein_access_plain(const ein_access *a);
+/* The first dimension of access a indexed by variable v with coefficient
+ * 1, or -1: in a plain access, the one dimension v indexes. */
+int ein_access_dim(const ein_access *a, int v);
 
 #endif

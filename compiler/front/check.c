@@ -58,36 +58,6 @@ static void name_einsums(chk *k)
 	}
 }
 
-static int push_int(int **v, int *n, int x)
-{
-	int *r = realloc(*v, (size_t)(*n + 1) * sizeof(int));
-	if (!r)
-		return -1;
-	*v = r;
-	r[(*n)++] = x;
-	return 0;
-}
-
-static void link_tensors(chk *k)
-{
-	ein_cascade *c = k->c;
-	for (int e = 0; e < c->neinsums; e++) {
-		ein_einsum *es = &c->einsums[e];
-		if (k->bad[e])
-			continue;
-		if (push_int(&c->tensors[es->out.tensor].writers,
-			     &c->tensors[es->out.tensor].nwriters, e) < 0)
-			k->oom = 1;
-		for (int r = 0; r < es->nreads; r++) {
-			ein_tensor *tt = &c->tensors[es->reads[r].tensor];
-			if (tt->nreaders && tt->readers[tt->nreaders - 1] == e)
-				continue;
-			if (push_int(&tt->readers, &tt->nreaders, e) < 0)
-				k->oom = 1;
-		}
-	}
-}
-
 /* Does the syntax tree n name `name` (as a value, tensor or function)? */
 static int node_mentions(const ast_node *n, const char *name)
 {
@@ -286,7 +256,8 @@ ein_cascade *check_program(const ast_program *prog, diag_ctx *diag,
 		chk_einsums(&k);
 	if (!k.oom) {
 		name_einsums(&k);
-		link_tensors(&k);
+		if (ein_cascade_link(k.c, k.bad) < 0)
+			k.oom = 1;
 	}
 	if (!k.oom)
 		check_usage(&k);
