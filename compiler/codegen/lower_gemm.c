@@ -4,21 +4,12 @@
 
 #include <string.h>
 
-/* Position of var v among the dims of access a (plain vars), or -1. */
-static int dim_of(const ein_access *a, int v)
-{
-	for (int d = 0; d < a->nidx; d++)
-		if (a->idx[d].vc[v] == 1)
-			return d;
-	return -1;
-}
-
 /* Do the vars of `block` appear in a in this order (not necessarily
  * next to each other: the ones that are not become loops)? */
 static int block_in(const ein_access *a, const int *block, int nb)
 {
 	for (int i = 0; i < nb; i++)
-		if (dim_of(a, block[i]) < 0 || (i && dim_of(a, block[i]) <= dim_of(a, block[i - 1])))
+		if (ein_access_dim(a, block[i]) < 0 || (i && ein_access_dim(a, block[i]) <= ein_access_dim(a, block[i - 1])))
 			return 0;
 	return 1;
 }
@@ -28,7 +19,7 @@ static int block_in(const ein_access *a, const int *block, int nb)
 static int last_in(const ein_access *a, const int *b1, int n1, const int *b2, int n2)
 {
 	int last = a->nidx - 1;
-	return (n1 && dim_of(a, b1[n1 - 1]) == last) || (n2 && dim_of(a, b2[n2 - 1]) == last);
+	return (n1 && ein_access_dim(a, b1[n1 - 1]) == last) || (n2 && ein_access_dim(a, b2[n2 - 1]) == last);
 }
 
 /* The variable of dimension d of a plain access. */
@@ -84,7 +75,7 @@ cg_gemm cg_gemm_match(const ein_cascade *c, const ein_einsum *es, int masked)
 	/* Blocks in the order the vars appear in C (M, N, batch) and in X (K). */
 	for (int d = 0; d < C->nidx; d++) {
 		int v = var_at(es, C, d);
-		int inx = dim_of(X, v) >= 0, iny = dim_of(Y, v) >= 0;
+		int inx = ein_access_dim(X, v) >= 0, iny = ein_access_dim(Y, v) >= 0;
 		if (!inx && !iny)
 			return g; /* a rank of the output alone */
 		if (inx && iny)
@@ -97,7 +88,7 @@ cg_gemm cg_gemm_match(const ein_cascade *c, const ein_einsum *es, int masked)
 	for (int d = 0; d < X->nidx; d++) {
 		int v = var_at(es, X, d);
 		if (es->vars[v].reduced) {
-			if (dim_of(Y, v) < 0)
+			if (ein_access_dim(Y, v) < 0)
 				return g;
 			g.kk[g.nk++] = v;
 		}
@@ -164,9 +155,9 @@ static int collapsible(const cg *k, int e, const ein_access *a,
 	const cg_group *gr = &k->p->groups[k->cur];
 	int n = 0;
 	for (int i = nb - 1; i >= 0; i--) {
-		int v = block[i], d = dim_of(a, v), j;
+		int v = block[i], d = ein_access_dim(a, v), j;
 		/* Collapsed vars are neighbours in the buffer. */
-		if (i < nb - 1 && d != dim_of(a, block[i + 1]) - 1)
+		if (i < nb - 1 && d != ein_access_dim(a, block[i + 1]) - 1)
 			break;
 		int band = var_is_band(k, e, v, &j);
 		int64_t size = k->c->einsums[e].vars[v].size;
@@ -183,7 +174,7 @@ static int collapsible(const cg *k, int e, const ein_access *a,
 static int64_t stride_of(const cg *k, const ein_access *a, int v)
 {
 	const cg_buffer *b = &k->buf[a->tensor];
-	int d = dim_of(a, v);
+	int d = ein_access_dim(a, v);
 	int64_t s = 1;
 	for (int q = b->ndims - 1; q > d; q--)
 		s *= b->ext[q];
@@ -278,9 +269,9 @@ void cgl_gemm_layout(cg *k, int e)
 	int64_t ldc = g->nm ? stride_of(k, C, g->m[g->nm - 1]) : 1;
 	/* Row-major: X is [M, K] (NoTrans) or [K, M] (Trans): which block
 	 * holds the last dimension (cg_gemm_match made sure one does). */
-	int xt = g->nm && g->nk && dim_of(X, g->m[g->nm - 1]) == X->nidx - 1;
-	int yt = g->nn && g->nk && dim_of(Y, g->kk[g->nk - 1]) == Y->nidx - 1;
-	int ct = g->nm && g->nn && dim_of(C, g->m[g->nm - 1]) == C->nidx - 1;
+	int xt = g->nm && g->nk && ein_access_dim(X, g->m[g->nm - 1]) == X->nidx - 1;
+	int yt = g->nn && g->nk && ein_access_dim(Y, g->kk[g->nk - 1]) == Y->nidx - 1;
+	int ct = g->nm && g->nn && ein_access_dim(C, g->m[g->nm - 1]) == C->nidx - 1;
 	if (xt)
 		lda = g->nk ? stride_of(k, X, g->kk[g->nk - 1]) : 1;
 	if (yt)

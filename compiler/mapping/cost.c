@@ -128,21 +128,6 @@ static void charge(cost_einsum_info *in, const target *t, const ein_einsum *es,
 	charge(in, t, es, x->b, 0);
 }
 
-/* The dimension of access a that variable v indexes alone (coefficient
- * 1, no other variable), or -1. */
-static int plain_dim(const ein_access *a, int v, int nvars)
-{
-	for (int d = 0; d < a->nidx; d++) {
-		if (a->idx[d].vc[v] != 1)
-			continue;
-		for (int w = 0; w < nvars; w++)
-			if (w != v && a->idx[d].vc[w])
-				return -1;
-		return d;
-	}
-	return -1;
-}
-
 /* Product dimension q of a BLAS call over the variables in mask, held by
  * tensors p (whose order lists them) and o: in->blk[q], innermost first,
  * and in->nmerge[q], how many of them are each the next dimension
@@ -154,9 +139,10 @@ static void gemm_block(cost_einsum_info *in, int q, uint32_t mask, const ein_acc
 	int n = 0, merge = 0, chain = 1, pd = -1, od = -1;
 	for (int d = p->nidx - 1; d >= 0; d--)
 		for (int v = 0; v < in->nvars; v++)
-			if (((mask >> v) & 1) && plain_dim(p, v, in->nvars) == d && n < EIN_MAX_VARS)
+			if (((mask >> v) & 1) && ein_access_dim(p, v) == d && n < EIN_MAX_VARS)
 				in->blk[q][n++] = v;
-	/* A variable indexed other than plainly: the order of the variables. */
+	/* A variable that no dimension takes with coefficient 1: the order
+	 * of the variables (such a product is not a BLAS call on a CPU). */
 	if (n != __builtin_popcount(mask)) {
 		n = 0;
 		for (int v = in->nvars - 1; v >= 0; v--)
@@ -166,7 +152,7 @@ static void gemm_block(cost_einsum_info *in, int q, uint32_t mask, const ein_acc
 		return;
 	}
 	for (int i = 0; i < n && chain; i++) {
-		int a = plain_dim(p, in->blk[q][i], in->nvars), b = plain_dim(o, in->blk[q][i], in->nvars);
+		int a = ein_access_dim(p, in->blk[q][i]), b = ein_access_dim(o, in->blk[q][i]);
 		chain = b >= 0 && (i == 0 || (a == pd - 1 && b == od - 1));
 		merge += chain;
 		pd = a;
