@@ -1191,8 +1191,10 @@ static plan *run_recompute(const cost_model *m, const mapper_opts *o, char *err,
 			cand[kept++] = cand[i];
 	}
 	nc = kept;
-	for (int i = 0; i < nc; i++) {
+	/* Rewrites the budget leaves untried count as not gaining. */
+	for (int i = 0; i < nc; i++)
 		lat[i] = INFINITY;
+	for (int i = 0; i < nc; i++) {
 		if (o->time_budget > 0 && now_seconds() - t0 > o->time_budget) {
 			complete = 0;
 			break;
