@@ -392,6 +392,15 @@ static int outer_cache(const cJSON *rows, double inner, double dram, int64_t thr
 	return 1;
 }
 
+/* Bytes of cache level c over all its instances on this machine's
+ * online CPUs. */
+static double cache_total(const target_cache *c)
+{
+	long on = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t inst = on > c->shared_by ? (on + c->shared_by - 1) / c->shared_by : 1;
+	return (double)c->bytes * (double)inst;
+}
+
 /* A reported outer cache that does not act as one: the copy over half
  * of it ran at less than 1.25 times DRAM's rate.  A virtual machine may
  * report its host's L3 (480 MiB seen, where the copy fell to DRAM's rate
@@ -406,10 +415,7 @@ static void check_outer_cache(const cJSON *pr, target_cache *caches, int *nc, do
 			      cJSON *src, cJSON *as, char *note, size_t notelen)
 {
 	target_cache *outer = &caches[*nc - 1];
-	const target_cache *in = &caches[*nc - 2];
-	long on = sysconf(_SC_NPROCESSORS_ONLN);
-	int64_t inst = on > in->shared_by ? (on + in->shared_by - 1) / in->shared_by : 1;
-	double inner = (double)in->bytes * (double)inst;
+	double inner = cache_total(&caches[*nc - 2]);
 	char said[32], got[32];
 	units_mib((double)outer->bytes, said, sizeof(said));
 	target_cache found;
@@ -470,13 +476,7 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 	int nc = read_caches(caches, TARGET_MAX_CACHES);
 	if (nc == 0)
 		nc = read_caches_cpuid(caches, TARGET_MAX_CACHES, &cache_src);
-	double llc = 0;
-	if (nc > 0) {
-		long on = sysconf(_SC_NPROCESSORS_ONLN);
-		const target_cache *c = &caches[nc - 1];
-		int64_t inst = on > c->shared_by ? (on + c->shared_by - 1) / c->shared_by : 1;
-		llc = (double)c->bytes * (double)inst;
-	}
+	double llc = nc > 0 ? cache_total(&caches[nc - 1]) : 0;
 	/* No outer cache known beyond each core's (AMD's older CPUID
 	 * leaves): the probe looks for one by its bandwidth. */
 	int look = nc > 0 && caches[nc - 1].level < 3;
