@@ -15,7 +15,10 @@
  *                                      of a cache nothing else reports
  *    "fork_ns": F,                     starting and joining the threads once
  *                                      (an empty parallel loop; 2+ threads)
- *    "gelem_per_s": {"exp": R, ...}}   elementwise rates, all threads, in cache
+ *    "gelem_per_s": {"exp": R, ...},   elementwise rates, all threads, in cache
+ *    "register_gelem_per_s": R}        multiply-adds on values in registers,
+ *                                      all threads (the difference between
+ *                                      chains of 17 and of 9 per element)
  * and exits 0, or prints why on stderr and exits 1.  `calibrate` writes
  * the body (between the EMBEDDED markers) after the kernels' prelude; the
  * lines outside the markers make this file build on its own
@@ -290,6 +293,13 @@ PROBE_OP(max, y_[i] = ml_max(x, a))
 PROBE_OP(min, y_[i] = ml_min(x, a))
 PROBE_OP(mac, y_[i] += x * a)
 PROBE_OP(copy, y_[i] = x)
+/* A dependent chain per element, vectorised across elements: the chain of
+ * 17 costs 8 more multiply-adds in registers than the chain of 9, with
+ * the same loads and stores, and both are bound by that work, not by the
+ * loop's accesses (an expression compilers cannot fold). */
+#define PROBE_FMA4 z = z * a + 1.0f; z = z * a + 1.0f; z = z * a + 1.0f; z = z * a + 1.0f;
+PROBE_OP(fma9, float z = x * a + 1.0f; PROBE_FMA4 PROBE_FMA4 y_[i] = z)
+PROBE_OP(fma17, float z = x * a + 1.0f; PROBE_FMA4 PROBE_FMA4 PROBE_FMA4 PROBE_FMA4 y_[i] = z)
 
 /* read: operand values into registers, summed. */
 static void probe_read(void *v)
@@ -336,6 +346,12 @@ static void probe_elementwise(double budget, int threads)
 		       (double)PROBE_N * PROBE_REPS * threads / best * 1e-9);
 	}
 	printf("}\n");
+	double t9 = probe_best(budget / nops, probe_fma9, xs);
+	double t17 = probe_best(budget / nops, probe_fma17, xs);
+	probe_sink = xs[PROBE_N * 2 + 1];
+	if (t17 > t9)
+		printf(", \"register_gelem_per_s\": %.4g\n",
+		       8.0 * PROBE_N * PROBE_REPS * threads / (t17 - t9) * 1e-9);
 	free(xs);
 }
 

@@ -555,6 +555,12 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		note_add(note, notelen, "elementwise rates: defaults (%s)", pr ? "not all measured" : why);
 		add_assumption(as, "cpu.gelem_per_s: documented defaults for what was not measured");
 	}
+	if (!take_measured(pr, "register_gelem_per_s", &cpu.register_gelem, src,
+			   "cpu.register_gelem_per_s",
+			   "loops of 17 and of 9 dependent multiply-adds per element, all threads")) {
+		note_add(note, notelen, "register rate: not measured (%s)", pr ? "no result" : why);
+		add_assumption(as, "cpu.register_gelem_per_s: not measured; each operation is priced at its whole loop's rate");
+	}
 	if (!take_measured(pr, "strided_gelem_per_s", &cpu.strided_gelem, src,
 			   "cpu.strided_gelem_per_s",
 			   "four 1024 x 1536 matrices walked down their columns, all threads")) {

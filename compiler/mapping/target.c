@@ -486,6 +486,30 @@ static int read_rates(target_cpu *cpu, const cJSON *o, char *err, size_t errlen)
  * element is the time of an element with every thread at work; the two
  * never overlap; the buffer is the outermost cache (what all threads hold
  * together); values are floats. */
+/* Splits the probe's loop rates (docs/cost-model.md, "Loops on a CPU"):
+ * a loop of one cheap operation (add) is bound by its loads and stores,
+ * two operands and one result, each access a third of it; an operation
+ * whose loop runs well below that rate is bound by its own work, which
+ * takes the whole loop's time; a cheap one costs a multiply-add in
+ * registers. */
+#define CPU_BOUND_BY_WORK 1.5
+static void cpu_loop_costs(target *t)
+{
+	memset(t->alu_cycles, 0, sizeof(t->alu_cycles));
+	t->access_cycles = 0;
+	if (t->cpu.register_gelem <= 0)
+		return;
+	double loop = t->op_cycles[TARGET_OP_BINOP0 + EIN_OP_ADD];
+	double reg = 1.0 / t->cpu.register_gelem;
+	t->access_cycles = loop / 3;
+	for (int op = 0; op < TARGET_NOPS; op++) {
+		double c = t->op_cycles[op];
+		t->alu_cycles[op] = c > CPU_BOUND_BY_WORK * loop ? c : reg;
+	}
+	t->alu_cycles[TARGET_OP_COPY] = 0;
+	t->alu_cycles[TARGET_OP_READ] = t->op_cycles[TARGET_OP_READ];
+}
+
 static void cpu_derive(target *t)
 {
 	const target_cpu *cpu = &t->cpu;
@@ -494,6 +518,7 @@ static void cpu_derive(target *t)
 	t->lanes = 1;
 	for (int op = 0; op < TARGET_NOPS; op++)
 		t->op_cycles[op] = 1.0 / cpu->op_gelem[op];
+	cpu_loop_costs(t);
 	t->concurrent = 0;
 	t->switch_cycles = 0;
 	t->clock_ghz = 1;
@@ -516,7 +541,8 @@ static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 	static const char *const keys[] = {"threads", "simd_bytes", "caches", "gemm_gflops",
 					   "gemm_half_dim", "call_ns", "gelem_per_s",
 					   "strided_gelem_per_s", "thread_dram_gb_per_s",
-					   "cache_gb_per_s", "fork_ns", NULL};
+					   "cache_gb_per_s", "fork_ns", "register_gelem_per_s",
+					   NULL};
 	const cJSON *o;
 	target_cpu *cpu = &t->cpu;
 	target_cpu_defaults(cpu);
@@ -537,7 +563,9 @@ static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 		    &cpu->thread_dram_gb_per_s, err, errlen) < 0 ||
 	    get_num(o, "cache_gb_per_s", "cpu.cache_gb_per_s", 0, 1, &cpu->cache_gb_per_s, err,
 		    errlen) < 0 ||
-	    get_num(o, "fork_ns", "cpu.fork_ns", 0, 0, &cpu->fork_ns, err, errlen) < 0)
+	    get_num(o, "fork_ns", "cpu.fork_ns", 0, 0, &cpu->fork_ns, err, errlen) < 0 ||
+	    get_num(o, "register_gelem_per_s", "cpu.register_gelem_per_s", 0, 1,
+		    &cpu->register_gelem, err, errlen) < 0)
 		return -1;
 	if (get_int(j, "buffer_bytes", "buffer_bytes", 0, 1, &t->buffer_bytes, err, errlen) < 0 ||
 	    get_num(j, "dram_gb_per_s", "dram_gb_per_s", 1, 1, &t->dram_gb_per_s, err,
@@ -852,6 +880,8 @@ static void cpu_to_json(cJSON *j, const target *t)
 	cJSON_AddNumberToObject(o, "thread_dram_gb_per_s", cpu->thread_dram_gb_per_s);
 	if (cpu->cache_gb_per_s > 0)
 		cJSON_AddNumberToObject(o, "cache_gb_per_s", cpu->cache_gb_per_s);
+	if (cpu->register_gelem > 0)
+		cJSON_AddNumberToObject(o, "register_gelem_per_s", cpu->register_gelem);
 	if (cpu->fork_ns > 0)
 		cJSON_AddNumberToObject(o, "fork_ns", cpu->fork_ns);
 	cJSON_AddNumberToObject(j, "buffer_bytes", (double)t->buffer_bytes);

@@ -66,6 +66,9 @@ typedef struct target_cpu {
 	/* Starting the threads on a parallel region and joining them, ns
 	 * (0: unknown, not charged). */
 	double fork_ns;
+	/* Multiply-adds on values in registers, 10^9 per second (0: unknown;
+	 * each operation is then priced at its whole loop's rate). */
+	double register_gelem;
 } target_cpu;
 
 /* May cache c follow cache prev (innermost first)?  A deeper level,
@@ -105,6 +108,11 @@ typedef struct target {
 	/* 1D array. */
 	int64_t lanes;
 	double op_cycles[TARGET_NOPS]; /* cycles per element per lane */
+	/* A CPU with cpu.register_gelem (else 0): an operation's work inside
+	 * a loop, apart from the loop's loads and stores, and one load or
+	 * store of a float (docs/cost-model.md, "Loops on a CPU"). */
+	double alu_cycles[TARGET_NOPS];
+	double access_cycles;
 	/* Both arrays at once (1), or one array switching modes (0). */
 	int concurrent;
 	double switch_cycles; /* cost of one mode switch */
