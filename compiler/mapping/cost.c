@@ -68,6 +68,13 @@ void cost_model_free(cost_model *m)
 
 /* ---- Per-Einsum analysis ------------------------------------------------ */
 
+/* Is t a CPU whose loops are priced as work plus accesses (its register
+ * rate known: docs/cost-model.md, "Loops on a CPU")? */
+static int cpu_loops(const target *t)
+{
+	return t->kind == TARGET_CPU && t->cpu.register_gelem > 0;
+}
+
 static void add_term(cost_einsum_info *in, uint32_t vars, double ops)
 {
 	for (int j = 0; j < in->nterms; j++)
@@ -96,6 +103,14 @@ static int is_mul(const ein_expr *x)
 	return x && x->kind == EIN_X_BINARY && x->op == EIN_OP_MUL;
 }
 
+/* What operation op costs per element on target t's 1D array: on a CPU
+ * whose register rate is known, its work apart from its loop's loads and
+ * stores (those are charged per access: box_cycles), else its loop's. */
+static double op_cost(const target *t, int op)
+{
+	return cpu_loops(t) ? t->alu_cycles[op] : t->op_cycles[op];
+}
+
 /* Charges the operations of x to the 1D work terms.  fused: x is a
  * multiply whose add was charged as one multiply-accumulate. */
 static void charge(cost_einsum_info *in, const target *t, const ein_einsum *es,
@@ -104,7 +119,7 @@ static void charge(cost_einsum_info *in, const target *t, const ein_einsum *es,
 	if (!x)
 		return;
 	if (x->kind == EIN_X_UNARY) {
-		add_term(in, ein_expr_vars(es, x), t->op_cycles[x->op]);
+		add_term(in, ein_expr_vars(es, x), op_cost(t, x->op));
 		charge(in, t, es, x->a, 0);
 		return;
 	}
@@ -117,13 +132,13 @@ static void charge(cost_einsum_info *in, const target *t, const ein_einsum *es,
 	}
 	if ((x->op == EIN_OP_ADD || x->op == EIN_OP_SUB) &&
 	    (is_mul(x->a) || is_mul(x->b))) {
-		add_term(in, ein_expr_vars(es, x), t->op_cycles[TARGET_OP_MAC]);
+		add_term(in, ein_expr_vars(es, x), op_cost(t, TARGET_OP_MAC));
 		int fa = is_mul(x->a);
 		charge(in, t, es, x->a, fa);
 		charge(in, t, es, x->b, !fa && is_mul(x->b));
 		return;
 	}
-	add_term(in, ein_expr_vars(es, x), t->op_cycles[TARGET_OP_BINOP0 + x->op]);
+	add_term(in, ein_expr_vars(es, x), op_cost(t, TARGET_OP_BINOP0 + x->op));
 	charge(in, t, es, x->a, 0);
 	charge(in, t, es, x->b, 0);
 }
@@ -193,17 +208,17 @@ static void analyse_ops(cost_einsum_info *in, const target *t,
 	}
 	if (red) {
 		if (es->reduce_op == EIN_OP_ADD && is_mul(es->rhs)) {
-			add_term(in, all, t->op_cycles[TARGET_OP_MAC]);
+			add_term(in, all, op_cost(t, TARGET_OP_MAC));
 			charge(in, t, es, es->rhs, 1);
 		} else {
-			add_term(in, all, t->op_cycles[TARGET_OP_BINOP0 + es->reduce_op]);
+			add_term(in, all, op_cost(t, TARGET_OP_BINOP0 + es->reduce_op));
 			charge(in, t, es, es->rhs, 0);
 		}
 	} else {
 		charge(in, t, es, es->rhs, 0);
 	}
 	if (in->nterms == 0)
-		add_term(in, all, t->op_cycles[TARGET_OP_COPY]);
+		add_term(in, all, op_cost(t, TARGET_OP_COPY));
 	/* The innermost loop on a CPU: a reduction's last reduced variable
 	 * (its simd loop), else the variable of the output's last index. */
 	in->inner = -1;
@@ -231,7 +246,17 @@ static void analyse_ops(cost_einsum_info *in, const target *t,
 			!((ein_access_vars(a) >> in->inner) & 1);
 	}
 	int moving = nr - ninv;
-	if (t->kind == TARGET_CPU) {
+	/* On a CPU, an Einsum that reads its own tensor without reducing
+	 * (a recurrence: the previous generation) loads it from memory. */
+	int own = 0;
+	for (int r = 0; r < es->nreads && !red; r++)
+		own |= es->reads[r].tensor == es->out.tensor;
+	in->nmoving = moving + own;
+	in->reduces = red != 0;
+	if (cpu_loops(t)) {
+		/* Loads and stores are charged per access (box_cycles). */
+		moving = 0;
+	} else if (t->kind == TARGET_CPU) {
 		/* A CPU's op rates were measured reading two operands per
 		 * element (docs/target.md): an elementwise member's reads
 		 * beyond those cost `read` each; a reduction's chain into its
@@ -243,7 +268,7 @@ static void analyse_ops(cost_einsum_info *in, const target *t,
 			moving = moving > 2 ? moving - 2 : 0;
 	}
 	in->read_cycles = moving * t->op_cycles[TARGET_OP_READ];
-	in->read_inner_cycles = ninv * t->op_cycles[TARGET_OP_READ];
+	in->read_inner_cycles = ninv * (cpu_loops(t) ? t->access_cycles : t->op_cycles[TARGET_OP_READ]);
 	in->nreads = nr;
 	in->outvars = all & ~red;
 }
@@ -425,7 +450,34 @@ static void mma_traffic(const target *t, double bt, double mm, double nn, double
  * runtime/ml_gemm.h). */
 #define COST_TRI_BLOCK 64.0
 
-static double box_cycles(const cost_model *m, const cost_einsum_info *in,
+/* A member's place in the loops code generation makes on a CPU
+ * (cpu_registers): how many of its distinct reads come from registers,
+ * whether its result stays in one, and whether it shares its innermost
+ * loop with another member. */
+typedef struct loop_regs {
+	int reads, out, fused;
+} loop_regs;
+
+/* With cpu_loops: the loads and stores of a member's loop, each at
+ * access_cycles, over p points (steps of a generational loop).  A
+ * reduction stores once per output point; alone in its loop, it runs no
+ * faster than the probe's sum (`read`: its accumulator's chain), which
+ * other members' work hides when they share the loop. */
+static double cpu_accesses(const target *t, const cost_einsum_info *in, const loop_regs *lr,
+			   const int64_t *ext, double p)
+{
+	int nr = in->nmoving - (lr ? lr->reads : 0);
+	double per = (nr > 0 ? nr : 0) + (in->reduces || (lr && lr->out) ? 0 : 1);
+	double cy = p * per * t->access_cycles;
+	if (in->reduces) {
+		cy += prod_mask(ext, in->outvars, in->nvars) * t->access_cycles;
+		if (!(lr && lr->fused) && cy < p * t->op_cycles[TARGET_OP_READ])
+			cy = p * t->op_cycles[TARGET_OP_READ];
+	}
+	return cy;
+}
+
+static double box_cycles(const cost_model *m, const cost_einsum_info *in, const loop_regs *lr,
 			 plan_unit u, const int64_t *ext, double *useful, box_lv *lv)
 {
 	const target *t = m->t;
@@ -519,6 +571,8 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 	 * run of that loop. */
 	if (in->read_inner_cycles > 0)
 		rd += ceil(p / (double)ext[in->inner] / lanes) * in->read_inner_cycles;
+	if (cpu_loops(t))
+		rd += cpu_accesses(t, in, lr, ext, p);
 	if (rd > cyc)
 		cyc = rd;
 	if (useful)
@@ -538,7 +592,7 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in,
 double cost_box_cycles(const cost_model *m, int e, plan_unit u,
 		       const int64_t *ext, double *useful)
 {
-	return box_cycles(m, &m->es[e], u, ext, useful, NULL);
+	return box_cycles(m, &m->es[e], NULL, u, ext, useful, NULL);
 }
 
 /* ---- Access intervals (cost.h) ------------------------------------------ */
@@ -670,6 +724,7 @@ typedef struct cg_member {
 	int can2d;
 	int nreads;
 	int reads[COST_MAX_TENSORS / 4]; /* group tensors it reads */
+	loop_regs regs; /* on a CPU (cpu_registers) */
 } cg_member;
 
 typedef struct tile_shape {
@@ -931,6 +986,60 @@ static void tensor_passes(cost_group *cg, cg_tensor *ts, int i)
 		ts->npass = 0;
 }
 
+/* Ranks member position j of cg iterates (one bit per rank). */
+static uint64_t member_ranks(const cost_group *cg, int j)
+{
+	const deps_graph *g = cg->m->g;
+	uint64_t m = 0;
+	for (int r = 0; r < g->nranks && r < 64; r++)
+		if (g->var_of[cg->mem[j].e][r] >= 0)
+			m |= (uint64_t)1 << r;
+	return m;
+}
+
+static int member_reads(const cg_member *mb, int i)
+{
+	for (int r = 0; r < mb->nreads; r++)
+		if (mb->reads[r] == i)
+			return 1;
+	return 0;
+}
+
+/* On a CPU: the tensors code generation keeps in a register
+ * (lower_strips.c), made in the group by one elementwise member that
+ * does not read it, not generational, and read only in the group, by
+ * the members after it that iterate the same ranks, as does every member
+ * in between (one innermost loop holds them all); and the members that
+ * share their innermost loop (a neighbour iterating the same ranks). */
+static void cpu_registers(cost_group *cg)
+{
+	const cost_model *m = cg->m;
+	if (m->t->kind != TARGET_CPU)
+		return;
+	uint64_t rk[COST_MAX_MEMBERS];
+	for (int j = 0; j < cg->nm; j++)
+		rk[j] = member_ranks(cg, j);
+	for (int j = 0; j < cg->nm; j++)
+		cg->mem[j].regs.fused = (j > 0 && rk[j - 1] == rk[j]) ||
+					(j + 1 < cg->nm && rk[j + 1] == rk[j]);
+	for (int i = 0; i < cg->nt; i++) {
+		const cg_tensor *ts = &cg->ts[i];
+		int w = ts->first;
+		if (ts->role != FUSION_INTERNAL || ts->writer != w || ts->last <= w ||
+		    m->es[cg->mem[w].e].reduces || m->es[cg->mem[w].e].gen >= 0 ||
+		    member_reads(&cg->mem[w], i))
+			continue;
+		int ok = 1;
+		for (int j = w + 1; j <= ts->last && ok; j++)
+			ok = rk[j] == rk[w] && m->c->einsums[cg->mem[j].e].out.tensor != ts->t;
+		if (!ok)
+			continue;
+		cg->mem[w].regs.out = 1;
+		for (int j = w + 1; j <= ts->last; j++)
+			cg->mem[j].regs.reads += member_reads(&cg->mem[j], i);
+	}
+}
+
 cost_group *cost_group_new(const cost_model *m, const char *members, int nband,
 			   const int *band, char *err, size_t errlen)
 {
@@ -982,6 +1091,7 @@ cost_group *cost_group_new(const cost_model *m, const char *members, int nband,
 		tensor_flows(cg, ts, members);
 		tensor_passes(cg, ts, i);
 	}
+	cpu_registers(cg);
 	return cg;
 too_many:
 	snprintf(err, errlen, "a group touches more than %d tensors", COST_MAX_TENSORS);
@@ -1145,7 +1255,7 @@ static double member_cycles(const cost_group *cg, const cg_member *mb,
 		}
 		double us = 0;
 		box_lv b = {{0}, {0}, 0};
-		double cy = box_cycles(cg->m, in, u, ext, &us, levels ? &b : NULL);
+		double cy = box_cycles(cg->m, in, &mb->regs, u, ext, &us, levels ? &b : NULL);
 		if (cy < 0)
 			return -1;
 		for (int l = 1; l < TARGET_MAX_LEVELS; l++) {

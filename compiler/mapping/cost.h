@@ -71,6 +71,11 @@ typedef struct cost_einsum_info {
 	 * (read_inner_cycles; read_cycles keeps the others). */
 	int inner;
 	double read_inner_cycles;
+	/* On a CPU with a register rate (target.alu_cycles): the distinct
+	 * reads that move along the innermost loop, and whether it reduces
+	 * (its result is stored once per output point, not per point). */
+	int nmoving;
+	int reduces;
 	uint32_t outvars;  /* variables of the output */
 	uint32_t filt;	   /* variables a filter (where ...) involves */
 } cost_einsum_info;

@@ -576,6 +576,58 @@ static void test_heads_cpu(void **state)
 	unload(&f);
 }
 
+/* Loops on a CPU with a register rate (docs/cost-model.md, "Loops on a
+ * CPU"): at the default rates (exp 3, add and mul 8 G/s) and 32 G/s in
+ * registers, an access costs 1/24 ns, exp its whole loop (1/3 ns), a
+ * multiply 1/32 ns; a member costs the larger of its work and its
+ * accesses.  A made in the group and read by B over the same ranks stays
+ * in a register: A pays no store, B no load of it. */
+static const char loops_src[] =
+	"param I = 64, D = 256\n"
+	"input X[I, D], Y[I, D]\n"
+	"weight W[D]\n"
+	"output B[I, D]\n"
+	"A_{i,d} = exp(X_{i,d} * W_{d})\n"
+	"B_{i,d} = A_{i,d} * Y_{i,d}\n";
+
+#define CPU_LOOPS_TARGET(reg)                                                        \
+	"{\"name\": \"cpu1\", \"kind\": \"cpu\", \"dram_gb_per_s\": 10,"                \
+	" \"cpu\": {\"threads\": 1, \"gemm_gflops\": 100, \"gemm_half_dim\": 8,"         \
+	" \"call_ns\": 0" reg ","                                                    \
+	" \"caches\": [{\"level\": 1, \"bytes\": 1048576, \"shared_by\": 1}]}}"
+
+static double loops_cycles(fixture *f, const char *names)
+{
+	cost_group *cg = group(f, names, "i");
+	cost_config cfg;
+	cost_config_init(&cfg);
+	cfg.tile[0] = 64;
+	cost_result *r = malloc(sizeof(*r));
+	assert_int_equal(cost_eval(cg, &cfg, 1, r), 0);
+	double cy = r->cost.comp_cycles_1d;
+	free(r);
+	cost_group_free(cg);
+	return cy;
+}
+
+static void test_loops_cpu(void **state)
+{
+	(void)state;
+	const double pts = 64.0 * 256, acc = 1.0 / 24;
+	fixture f;
+	load(&f, loops_src, CPU_LOOPS_TARGET(", \"register_gelem_per_s\": 32"));
+	double a = fmax(1.0 / 3 + 1.0 / 32, 2 * acc); /* X, W; A's store in a register */
+	double b = fmax(1.0 / 32, 2 * acc);	       /* Y, B's store; A in a register */
+	assert_close(loops_cycles(&f, "A,B"), pts * (a + b));
+	/* Apart, A is stored and B loads it. */
+	assert_close(loops_cycles(&f, "B"), pts * fmax(1.0 / 32, 3 * acc));
+	unload(&f);
+	/* Without the rate: every operation at its whole loop's rate. */
+	load(&f, loops_src, CPU_LOOPS_TARGET(""));
+	assert_close(loops_cycles(&f, "A,B"), pts * (1.0 / 3 + 1.0 / 8 + 1.0 / 8));
+	unload(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -586,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_causal_cpu),
 		cmocka_unit_test(test_heads_cpu),
+		cmocka_unit_test(test_loops_cpu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
