@@ -151,9 +151,6 @@ cg_gemm cg_gemm_match(const ein_cascade *c, const ein_einsum *es, int masked);
 int64_t cg_members_extent(const deps_graph *g, const char *members, int r);
 /* The band member of group gr that fuses variable v of Einsum e, or -1. */
 int cg_band_slot(const deps_graph *g, const cg_group *gr, int e, int v);
-/* The variable that index form x is, alone, with coefficient 1 (no
- * parameter, no constant), or -1. */
-int cg_pure_var(const ein_cascade *c, const ein_einsum *es, const ein_aff *x);
 /* Is node a mark named "parallel"? */
 int cg_is_parallel_mark(__isl_keep isl_ast_node *node);
 

@@ -96,7 +96,7 @@ static int contiguous_accesses(const cg *k, const int *stmt_e, int first, int la
 		int v = k->g->var_of[stmt_e[i]][r];
 		for (int j = -1; v >= 0 && j < es->nreads; j++) {
 			const ein_access *a = j < 0 ? &es->out : &es->reads[j];
-			n += a->nidx > 0 && cg_pure_var(k->c, es, &a->idx[a->nidx - 1]) == v;
+			n += a->nidx > 0 && ein_aff_pure_var(k->c, es, &a->idx[a->nidx - 1]) == v;
 		}
 	}
 	return n;
@@ -251,20 +251,6 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 	return nout;
 }
 
-int cg_pure_var(const ein_cascade *c, const ein_einsum *es, const ein_aff *x)
-{
-	int v = -1, n = 0;
-	for (int w = 0; w < es->nvars; w++)
-		if (x->vc[w]) {
-			v = w;
-			n++;
-		}
-	for (int p = 0; p < c->nparams; p++)
-		if (x->pc[p])
-			return -1;
-	return n == 1 && x->vc[v] == 1 && x->c == 0 ? v : -1;
-}
-
 /* A tile buffer of group gi touched only inside one strip run, where every
  * access indexes dimension q by exactly the variable of one of the run's
  * point ranks, holds only the current point's elements along q: each value
@@ -303,7 +289,7 @@ void cgl_contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
 					if (a->tensor != t)
 						continue;
 					/* idx[q] must be one variable, coefficient 1. */
-					int v = cg_pure_var(c, es, &a->idx[q]);
+					int v = ein_aff_pure_var(c, es, &a->idx[q]);
 					pure &= v >= 0;
 					int rk = -1;
 					for (int j = 0; j < st->npoint && pure; j++)
@@ -620,7 +606,7 @@ void cgl_find_regs(cg *k, int gi, const cg_strip *strips, int nstrips, const int
 				if (a->tensor != t)
 					continue;
 				for (int q = 0; q < a->nidx && ok; q++) {
-					int v = cg_pure_var(c, es, &a->idx[q]);
+					int v = ein_aff_pure_var(c, es, &a->idx[q]);
 					int rk = v >= 0 ? rank_of_var(k, stmt_e[i], v) : -1;
 					ok = ok && rk >= 0 && (rank[q] == -2 || rank[q] == rk);
 					rank[q] = rk;
@@ -641,7 +627,7 @@ static int rank_dim(const cg *k, int e, const ein_access *a, int r)
 	for (int d = 0; v >= 0 && d < a->nidx; d++) {
 		if (!a->idx[d].vc[v])
 			continue;
-		if (q >= 0 || cg_pure_var(k->c, es, &a->idx[d]) != v)
+		if (q >= 0 || ein_aff_pure_var(k->c, es, &a->idx[d]) != v)
 			return -1;
 		q = d;
 	}

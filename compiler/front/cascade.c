@@ -271,6 +271,20 @@ uint32_t ein_access_vars(const ein_access *a)
 	return v;
 }
 
+int ein_aff_pure_var(const ein_cascade *c, const ein_einsum *es, const ein_aff *x)
+{
+	int v = -1, n = 0;
+	for (int w = 0; w < es->nvars; w++)
+		if (x->vc[w]) {
+			v = w;
+			n++;
+		}
+	for (int p = 0; p < c->nparams; p++)
+		if (x->pc[p])
+			return -1;
+	return n == 1 && x->vc[v] == 1 && x->c == 0 ? v : -1;
+}
+
 int ein_access_dim(const ein_access *a, int v)
 {
 	for (int d = 0; d < a->nidx; d++)

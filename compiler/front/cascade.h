@@ -263,6 +263,9 @@ uint32_t ein_expr_vars(const ein_einsum *es, const ein_expr *x);
  * (A[i, k], not A[i + w, k] or A[2 * i])?  Only such accesses are the
  * strided matrices a BLAS call takes. */
 int ein_access_plain(const ein_access *a);
+/* The variable of Einsum es that index form x is, alone, with
+ * coefficient 1 (no parameter, no constant), or -1. */
+int ein_aff_pure_var(const ein_cascade *c, const ein_einsum *es, const ein_aff *x);
 /* The first dimension of access a indexed by variable v with coefficient
  * 1, or -1: in a plain access, the one dimension v indexes. */
 int ein_access_dim(const ein_access *a, int v);

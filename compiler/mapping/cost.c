@@ -1624,8 +1624,58 @@ typedef struct cpu_run {
 	uint64_t points;
 } cpu_run;
 
-/* The runs of group x, greedily in member order; run_of[j] is member j's
- * run or -1 (a product, or no rank to cut along).  Returns the count. */
+/* The ranks every member j..b-1 of group x has, not reduced, 2 or more
+ * long in a tile (generational ones too): lower_strips.c's run_shared. */
+static uint64_t cpu_run_shared(const eval_ctx *x, int j, int b)
+{
+	const cost_group *cg = x->cg;
+	const deps_graph *g = cg->m->g;
+	uint64_t m = 0;
+	for (int r = 0; r < g->nranks && r < 64; r++) {
+		int ok = 1;
+		int64_t w = 0;
+		for (int i = j; i < b && ok; i++) {
+			int e = cg->mem[i].e;
+			int v = g->var_of[e][r];
+			ok = v >= 0 && !cg->m->c->einsums[e].vars[v].reduced;
+			if (ok && cpu_rank_extent(x, i, r) > w)
+				w = cpu_rank_extent(x, i, r);
+		}
+		if (ok && w >= 2)
+			m |= (uint64_t)1 << r;
+	}
+	return m;
+}
+
+/* Accesses of members j..b-1 whose last index, the one along memory, is
+ * rank r's variable alone (lower_strips.c's contiguous_accesses). */
+static int cpu_contiguous(const eval_ctx *x, int j, int b, int r)
+{
+	const cost_group *cg = x->cg;
+	int n = 0;
+	for (int i = j; i < b; i++) {
+		const ein_einsum *es = &cg->m->c->einsums[cg->mem[i].e];
+		int v = cg->m->g->var_of[cg->mem[i].e][r];
+		for (int k = -1; v >= 0 && k < es->nreads; k++) {
+			const ein_access *a = k < 0 ? &es->out : &es->reads[k];
+			n += a->nidx > 0 && ein_aff_pure_var(cg->m->c, es, &a->idx[a->nidx - 1]) == v;
+		}
+	}
+	return n;
+}
+
+/* A strip's rank along memory is preferred to a longer one from this
+ * extent (lower_strips.c, CGL_STRIP_CONTIG_MIN). */
+#define CPU_STRIP_CONTIG_MIN 32
+
+/* The runs of group x, greedily in member order, as code generation forms
+ * them (lower_strips.c, cgl_find_strips; it also checks that the strips
+ * are legal and parallel, which the model takes for granted): a member at
+ * either end of a run that lacks a rank all the others share is a run of
+ * its own; the strip's rank is the one along memory in the most accesses
+ * (from CPU_STRIP_CONTIG_MIN long), then the longest.  run_of[j] is
+ * member j's run or -1 (a product, or no rank to cut along).  Returns the
+ * count. */
 static int cpu_runs(const eval_ctx *x, cpu_run *runs, int *run_of)
 {
 	const cost_group *cg = x->cg;
@@ -1645,9 +1695,20 @@ static int cpu_runs(const eval_ctx *x, cpu_run *runs, int *run_of)
 				break;
 			shared &= m;
 		}
+		if (b - j >= 2) {
+			uint64_t all = cpu_run_shared(x, j, b);
+			if (cpu_run_shared(x, j + 1, b) & ~all)
+				b = j + 1;
+			else if (cpu_run_shared(x, j, b - 1) & ~all)
+				b--;
+			shared = cpu_strip_ranks(x, j);
+			for (int i = j + 1; i < b; i++)
+				shared &= cpu_strip_ranks(x, i);
+		}
 		cpu_run *ru = &runs[n];
 		ru->strip = -1;
 		int64_t best = 0;
+		int best_con = -1;
 		for (int r = 0; r < g->nranks && r < 64; r++) {
 			if (!((shared >> r) & 1))
 				continue;
@@ -1655,8 +1716,10 @@ static int cpu_runs(const eval_ctx *x, cpu_run *runs, int *run_of)
 			for (int i = j; i < b; i++)
 				if (cpu_rank_extent(x, i, r) > w)
 					w = cpu_rank_extent(x, i, r);
-			if (w > best) {
+			int con = w >= CPU_STRIP_CONTIG_MIN ? cpu_contiguous(x, j, b, r) : 0;
+			if (con > best_con || (con == best_con && w > best)) {
 				best = w;
+				best_con = con;
 				ru->strip = r;
 			}
 		}
@@ -2096,6 +2159,33 @@ static double cpu_regions(const eval_ctx *x)
 	return per * sh->ntiles;
 }
 
+/* A strip at least this wide is the vector loop of the statements it
+ * holds (lower_strips.c, CGL_VECTOR_MIN). */
+#define CPU_VECTOR_MIN 16
+/* Code generation makes a strip's rank the innermost loop of the members
+ * of its run when the strip is wide enough to vectorise along: a
+ * reduction over another rank then adds into its output in memory at
+ * every point (a load and a store), not into a register. */
+static void cpu_vector_strips(eval_ctx *x)
+{
+	const cost_group *cg = x->cg;
+	if (!cpu_loops(x->t))
+		return;
+	cpu_run runs[COST_MAX_MEMBERS];
+	int run_of[COST_MAX_MEMBERS];
+	cpu_runs(x, runs, run_of);
+	for (int i = 0; i < cg->nm; i++) {
+		int q = run_of[i];
+		const cost_einsum_info *in = &cg->m->es[cg->mem[i].e];
+		if (q < 0 || runs[q].width < CPU_VECTOR_MIN || x->unit[i] != PLAN_UNIT_1D ||
+		    !in->reduces)
+			continue;
+		double c = in->points * 2 * x->t->access_cycles;
+		x->cyc[i] += c;
+		x->comp1d += c;
+	}
+}
+
 int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 	      cost_result *res)
 {
@@ -2150,6 +2240,8 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 		else
 			x->comp1d += x->cyc[i];
 	}
+	if (t->kind == TARGET_CPU)
+		cpu_vector_strips(x);
 	x->serial = 0;
 	x->par = 0;
 	x->regions = 0;

@@ -56,7 +56,7 @@ static int in_period(const cgc *k, const ein_einsum *es, const ein_access *a, in
 {
 	const cg_buffer *b = &k->buf[a->tensor];
 	int v = k->vec_var;
-	if (!k->vec_it || v < 0 || b->ext[d] <= 1 || cg_pure_var(k->c, es, &a->idx[d]) != v)
+	if (!k->vec_it || v < 0 || b->ext[d] <= 1 || ein_aff_pure_var(k->c, es, &a->idx[d]) != v)
 		return 0;
 	const cg_group *gr = &k->p->groups[k->cur];
 	int j = cg_band_slot(k->g, gr, (int)(es - k->c->einsums), v);
