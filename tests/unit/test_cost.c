@@ -628,6 +628,29 @@ static void test_loops_cpu(void **state)
 	unload(&f);
 }
 
+/* A reduction in a strip wide enough to be the vector loop (d, 64 wide)
+ * adds into its output in memory at every point: two more accesses per
+ * point.  P stays in a register; S's C moves along n, its store is per
+ * (i, d); its neighbour P hides its accumulator's chain. */
+static const char vstrip_src[] =
+	"param I = 64, D = 256, N = 16\n"
+	"input X[I, D, N], C[I, N]\n"
+	"output S[I, D]\n"
+	"P_{i,d,n} = X_{i,d,n} * X_{i,d,n}\n"
+	"S_{i,d} = P_{i,d,n} * C_{i,n}\n";
+
+static void test_vector_strip_cpu(void **state)
+{
+	(void)state;
+	const double pts = 64.0 * 256 * 16, outs = 64.0 * 256, acc = 1.0 / 24;
+	fixture f;
+	load(&f, vstrip_src, CPU_LOOPS_TARGET(", \"register_gelem_per_s\": 32"));
+	double p = fmax(1.0 / 32, acc);			/* X */
+	double s = fmax(pts / 32, pts * acc + outs * acc); /* C, the stores */
+	assert_close(loops_cycles(&f, "P,S"), pts * p + s + pts * 2 * acc);
+	unload(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -639,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_causal_cpu),
 		cmocka_unit_test(test_heads_cpu),
 		cmocka_unit_test(test_loops_cpu),
+		cmocka_unit_test(test_vector_strip_cpu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
