@@ -480,12 +480,6 @@ static int read_rates(target_cpu *cpu, const cJSON *o, char *err, size_t errlen)
 	return 0;
 }
 
-/* The accelerator fields the cost model reads, from the CPU's: one cycle
- * is a nanosecond; the "2D array" is the BLAS (cost.c prices a product
- * by its shape from gemm_gflops), the "1D array" one lane whose cost per
- * element is the time of an element with every thread at work; the two
- * never overlap; the buffer is the outermost cache (what all threads hold
- * together); values are floats. */
 /* Splits the probe's loop rates (docs/cost-model.md, "Loops on a CPU"):
  * a loop of one cheap operation (add) is bound by its loads and stores,
  * two operands and one result, each access a third of it; an operation
@@ -510,6 +504,12 @@ static void cpu_loop_costs(target *t)
 	t->alu_cycles[TARGET_OP_READ] = t->op_cycles[TARGET_OP_READ];
 }
 
+/* The accelerator fields the cost model reads, from the CPU's: one cycle
+ * is a nanosecond; the "2D array" is the BLAS (cost.c prices a product
+ * by its shape from gemm_gflops), the "1D array" one lane whose cost per
+ * element is the time of an element with every thread at work; the two
+ * never overlap; the buffer is the outermost cache (what all threads hold
+ * together); values are floats. */
 static void cpu_derive(target *t)
 {
 	const target_cpu *cpu = &t->cpu;
