@@ -747,6 +747,15 @@ typedef struct tensor_opts {
 	double all_tiles;		/* sum over tiles of the tile's data */
 } tensor_opts;
 
+/* A strip run as code generation forms it (lower_strips.c): cut along
+ * rank `strip` into strips of `width`, its other shared ranks (`points`,
+ * one bit each) one point at a time. */
+typedef struct cpu_run {
+	int strip;
+	int64_t width;
+	uint64_t points;
+} cpu_run;
+
 /* Everything one evaluation needs after the tile shape is fixed. */
 struct eval_ctx {
 	const cost_group *cg;
@@ -764,6 +773,11 @@ struct eval_ctx {
 	double regions; /* parallel regions it opens (cpu_regions) */
 	int matvec;	/* every member a matrix-vector product (cpu_members) */
 	char shared[COST_MAX_MEMBERS]; /* shared between the threads in a tile */
+	/* On a CPU, once the units are chosen: the strip runs (cpu_runs),
+	 * and each member's run or -1. */
+	int nrun;
+	cpu_run runs[COST_MAX_MEMBERS];
+	int run_of[COST_MAX_MEMBERS];
 };
 typedef struct eval_ctx eval_ctx;
 
@@ -1615,15 +1629,6 @@ static uint64_t cpu_strip_ranks(const eval_ctx *x, int j)
 	return m;
 }
 
-/* A strip run as code generation forms it (lower_strips.c): cut along
- * rank `strip` into strips of `width`, its other shared ranks (`points`,
- * one bit each) one point at a time. */
-typedef struct cpu_run {
-	int strip;
-	int64_t width;
-	uint64_t points;
-} cpu_run;
-
 /* The ranks every member j..b-1 of group x has, not reduced, 2 or more
  * long in a tile (generational ones too): lower_strips.c's run_shared. */
 static uint64_t cpu_run_shared(const eval_ctx *x, int j, int b)
@@ -1795,9 +1800,9 @@ static double cpu_cache_cycles(const eval_ctx *x, const eval_state *st)
 	const target *t = x->t;
 	if (t->cpu.cache_gb_per_s <= 0)
 		return 0;
-	cpu_run runs[COST_MAX_MEMBERS];
-	int run_of[COST_MAX_MEMBERS];
-	int nrun = cpu_runs(x, runs, run_of);
+	const cpu_run *runs = x->runs;
+	const int *run_of = x->run_of;
+	int nrun = x->nrun;
 	double cross = 0, cross_bytes = 0;
 	double local[COST_MAX_MEMBERS] = {0}, local_bytes = 0;
 	for (int i = 0; i < cg->nt; i++) {
@@ -2143,10 +2148,8 @@ static double cpu_regions(const eval_ctx *x)
 			n *= sh->n[sh->order[q]];
 		return n;
 	}
-	cpu_run runs[COST_MAX_MEMBERS];
-	int run_of[COST_MAX_MEMBERS];
+	const int *run_of = x->run_of;
 	char run_par[COST_MAX_MEMBERS] = {0};
-	cpu_runs(x, runs, run_of);
 	double per = 0;
 	for (int i = 0; i < cg->nm; i++) {
 		if (!x->shared[i])
@@ -2171,13 +2174,10 @@ static void cpu_vector_strips(eval_ctx *x)
 	const cost_group *cg = x->cg;
 	if (!cpu_loops(x->t))
 		return;
-	cpu_run runs[COST_MAX_MEMBERS];
-	int run_of[COST_MAX_MEMBERS];
-	cpu_runs(x, runs, run_of);
 	for (int i = 0; i < cg->nm; i++) {
-		int q = run_of[i];
+		int q = x->run_of[i];
 		const cost_einsum_info *in = &cg->m->es[cg->mem[i].e];
-		if (q < 0 || runs[q].width < CPU_VECTOR_MIN || x->unit[i] != PLAN_UNIT_1D ||
+		if (q < 0 || x->runs[q].width < CPU_VECTOR_MIN || x->unit[i] != PLAN_UNIT_1D ||
 		    !in->reduces)
 			continue;
 		double c = in->points * 2 * x->t->access_cycles;
@@ -2240,8 +2240,10 @@ int cost_eval(const cost_group *cg, const cost_config *cfg, int detail,
 		else
 			x->comp1d += x->cyc[i];
 	}
-	if (t->kind == TARGET_CPU)
+	if (t->kind == TARGET_CPU) {
+		x->nrun = cpu_runs(x, x->runs, x->run_of);
 		cpu_vector_strips(x);
+	}
 	x->serial = 0;
 	x->par = 0;
 	x->regions = 0;
