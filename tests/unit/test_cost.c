@@ -497,6 +497,21 @@ static const char causal_src[] =
 	"output QK[S, S]\n"
 	"QK_{s,t} = Q_{s,p} * K_{t,p}   where t <= s\n";
 
+/* The group of names (comma-separated) fused on one rank in tiles of
+ * tile, evaluated with detail (the caller frees the result). */
+static cost_result *eval_tiled(fixture *f, const char *names, const char *rank, int64_t tile)
+{
+	cost_group *cg = group(f, names, rank);
+	cost_config cfg;
+	cost_config_init(&cfg);
+	cfg.tile[0] = tile;
+	cost_result *r = malloc(sizeof(*r));
+	assert_non_null(r);
+	assert_int_equal(cost_eval(cg, &cfg, 1, r), 0);
+	cost_group_free(cg);
+	return r;
+}
+
 /* One thread, 100 GFLOP/s at every shape (gemm_half_dim 0), free calls. */
 static const char cpu_target[] =
 	"{\"name\": \"cpu1\", \"kind\": \"cpu\", \"dram_gb_per_s\": 10,"
@@ -518,16 +533,10 @@ static void test_causal_cpu(void **state)
 	const cost_einsum_info *in = cost_einsum(f.m, e);
 	assert_close(in->points, 64.0 * 256 * 257 / 2);
 	assert_close(in->density, 257.0 / 512);
-	cost_group *cg = group(&f, "QK", "s");
-	cost_config cfg;
-	cost_config_init(&cfg);
-	cfg.tile[0] = 256;
-	cost_result *r = malloc(sizeof(*r));
-	assert_int_equal(cost_eval(cg, &cfg, 1, r), 0);
+	cost_result *r = eval_tiled(&f, "QK", "s", 256);
 	assert_int_equal(r->unit[0], PLAN_UNIT_2D);
 	assert_close(r->cost.comp_cycles_2d, 2.0 * 256 * 256 * 64 * (257.0 / 512 + 0.125) / 100);
 	free(r);
-	cost_group_free(cg);
 	unload(&f);
 }
 
@@ -562,16 +571,10 @@ static void test_heads_cpu(void **state)
 	const char *names[2] = {"QP", "QT"};
 	double n[2] = {32, 128};
 	for (int q = 0; q < 2; q++) {
-		cost_group *cg = group(&f, names[q], "s");
-		cost_config cfg;
-		cost_config_init(&cfg);
-		cfg.tile[0] = 64;
-		cost_result *r = malloc(sizeof(*r));
-		assert_int_equal(cost_eval(cg, &cfg, 1, r), 0);
+		cost_result *r = eval_tiled(&f, names[q], "s", 64);
 		assert_int_equal(r->unit[0], PLAN_UNIT_2D);
 		assert_close(r->cost.comp_cycles_2d, 2.0 * 64 * 128 * 128 / 100 / eff8(64, n[q], 128));
 		free(r);
-		cost_group_free(cg);
 	}
 	unload(&f);
 }
@@ -598,15 +601,9 @@ static const char loops_src[] =
 
 static double loops_cycles(fixture *f, const char *names)
 {
-	cost_group *cg = group(f, names, "i");
-	cost_config cfg;
-	cost_config_init(&cfg);
-	cfg.tile[0] = 64;
-	cost_result *r = malloc(sizeof(*r));
-	assert_int_equal(cost_eval(cg, &cfg, 1, r), 0);
+	cost_result *r = eval_tiled(f, names, "i", 64);
 	double cy = r->cost.comp_cycles_1d;
 	free(r);
-	cost_group_free(cg);
 	return cy;
 }
 
