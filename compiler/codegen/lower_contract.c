@@ -291,8 +291,10 @@ static int dim_parallel(const cg *k, int t, int q)
 
 /* Stores intermediates that cross groups modulo a small extent along one
  * dimension when that is safe on the whole program's schedule (strips
- * included): a recurrence's state (H over i) then takes a few generations
- * of memory instead of all of them, a padded copy (XP) a few rows.  The
+ * included): a recurrence's state (H over i) then takes one generation
+ * of memory instead of all of them (E = 1: updated in place, each step
+ * reading an element just before writing its next generation), a padded
+ * copy (XP) a few rows.  The
  * dimension giving the smallest buffer wins; dimensions indexed by a
  * parallel rank are not candidates. */
 int cgl_contract_buffers(cg *k)
@@ -328,7 +330,7 @@ int cgl_contract_buffers(cg *k)
 				isl_union_map_free(sched);
 				return -1;
 			}
-			for (int64_t E = 2; E < tt->dims[q].size; E *= 2) {
+			for (int64_t E = 1; E < tt->dims[q].size; E *= 2) {
 				if (b->size / tt->dims[q].size * E >= best_size)
 					break;
 				int r = contraction_safe(k, &ci, t, q, E);
