@@ -294,9 +294,8 @@ static int dim_parallel(const cg *k, int t, int q)
  * included): a recurrence's state (H over i) then takes one generation
  * of memory instead of all of them (E = 1: updated in place, each step
  * reading an element just before writing its next generation), a padded
- * copy (XP) a few rows.  The
- * dimension giving the smallest buffer wins; dimensions indexed by a
- * parallel rank are not candidates. */
+ * copy (XP) a few rows.  The dimension giving the smallest buffer wins;
+ * dimensions indexed by a parallel rank are not candidates. */
 int cgl_contract_buffers(cg *k)
 {
 	const ein_cascade *c = k->c;
