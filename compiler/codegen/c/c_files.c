@@ -393,6 +393,11 @@ static void emit_driver(const cgc *k, const int *team, sbuf *d)
 		       "\t\tdouble *ms = malloc((size_t)bench * sizeof(double));\n"
 		       "\t\tdouble *pr = profile ? calloc((size_t)bench * %d, sizeof(double)) : NULL;\n"
 		       "\t\tif (!ms || (profile && !pr)) {\n\t\t\tfree(ms);\n\t\t\tgoto done;\n\t\t}\n"
+		       "\t\t/* Untimed runs for a quarter of a second first: OpenBLAS's\n"
+		       "\t\t * own threads, idle under OpenMP, spin for about the first\n"
+		       "\t\t * tenth of a second after it loads, on the cores the\n"
+		       "\t\t * kernel's threads need (docs/performance.md). */\n"
+		       "\t\tfor (double w0 = now(); now() - w0 < 0.25;)\n\t\t\t%s_run(&a);\n"
 		       "\t\t%s_profile(prof, 0); /* not the first run's */\n"
 		       "\t\tfor (int i = 0; i < bench; i++) {\n"
 		       "\t\t\tdouble t0 = now();\n\t\t\t%s_run(&a);\n"
@@ -411,7 +416,7 @@ static void emit_driver(const cgc *k, const int *team, sbuf *d)
 		       "\t\t\tprintf(\"profile: group=%%d last=%%d median_ms=%%.4f einsums=%%s\\n\", g,\n"
 		       "\t\t\t       prof_last[g], ms[bench / 2], prof_names[g]);\n\t\t}\n"
 		       "\t\tfree(pr);\n\t\tfree(ms);\n\t}\n",
-		    ng, n, n, n, ng, ng, ng, ng);
+		    ng, n, n, n, n, ng, ng, ng, ng);
 	sbuf_printf(d, "\tmkdir(out, 0777);\n");
 	for (int t = 0; t < c->ntensors; t++) {
 		const ein_tensor *tt = &c->tensors[t];
