@@ -147,20 +147,34 @@ ML_INLINE void ml_add_parts(float *C, long c, const float *part, int nparts, lon
 	}
 }
 
+/* How ml_sgemma shares a product between nt threads: 1, a matrix-vector
+ * product whose matrix is stored along K, each thread summing one
+ * contiguous block of the matrix's rows into a part of its own (split
+ * along the output instead, the threads would take turns within every
+ * row, which streams the weights of decoding a token 15 percent slower);
+ * 2, by rows or by columns, whichever is longer; 0, not at all (too small
+ * to pay for starting the team).  The calibration probe asks too, so that
+ * it times each shape the way kernels run it. */
+ML_INLINE int ml_sgemm_share(int nt, int xt, int yt, long M, long N, long K)
+{
+	long vlen = M == 1 ? N : M;
+	if (nt > 1 && ((M == 1 && !yt) || (N == 1 && xt)) && K >= 16L * nt &&
+	    (double)vlen * (double)K >= 65536.0 && nt * vlen <= 16384)
+		return 1;
+	if (nt > 1 && (double)M * (double)N * (double)K >= 262144.0)
+		return 2;
+	return 0;
+}
+
 /* C = alpha op(X) op(Y) + beta C. */
 ML_INLINE void ml_sgemma(float alpha, int xt, int yt, long M, long N, long K, const float *X,
 			 long ldx, const float *Y, long ldy, float beta, float *C, long ldc)
 {
 #if defined(ML_BLAS) && defined(_OPENMP)
 	int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
-	/* A matrix-vector product whose matrix is stored along K: each
-	 * thread sums one contiguous block of the matrix's rows into a part
-	 * of its own, then the parts are added.  Split along the output
-	 * instead, the threads would take turns within every row, which
-	 * streams the weights of decoding a token 15 percent slower. */
-	long vlen = M == 1 ? N : M;
-	if (nt > 1 && ((M == 1 && !yt) || (N == 1 && xt)) && K >= 16L * nt &&
-	    (double)vlen * (double)K >= 65536.0 && nt * vlen <= 16384) {
+	int share = ml_sgemm_share(nt, xt, yt, M, N, K);
+	if (share == 1) {
+		long vlen = M == 1 ? N : M;
 		float part[nt * vlen];
 		#pragma omp parallel num_threads(nt)
 		{
@@ -172,7 +186,7 @@ ML_INLINE void ml_sgemma(float alpha, int xt, int yt, long M, long N, long K, co
 		}
 		return;
 	}
-	if (nt > 1 && (double)M * (double)N * (double)K >= 262144.0) {
+	if (share == 2) {
 		int rows = M >= N;
 		long len = rows ? M : N, chunk = ((len + nt - 1) / nt + 15) / 16 * 16;
 		#pragma omp parallel for num_threads(nt) schedule(static)

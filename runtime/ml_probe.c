@@ -5,8 +5,12 @@
  * Prints one JSON object on stdout:
  *   {"threads": T, "simd_bytes": S,     OpenMP's threads, the vector width
  *    "gemm": [[d, gflops], ...]        square products d x d x d (ml_sgemm)
+ *    "gemm_grid": {"sides": [s...],    every product m x n x k with sides
+ *                  "gflops": [...]}    from s, m outermost, k innermost;
+ *                                      all threads (probe_gemm_grid)
  *    "dram_gb_per_s": G,               a parallel copy over 2 x 256 MiB
  *    "thread_dram_gb_per_s": G1,       the same copy on one thread
+ *    "dram_write_gb_per_s": W,         writing 256 MiB alone, all threads
  *    "cache_gb_per_s": C,              the copy over half the outermost cache
  *                                      (when CACHE_BYTES is given)
  *    "copy_gb_per_s": [[bytes, G], ...] the same copy over footprints of 4 to
@@ -123,6 +127,105 @@ static void probe_gemm(double budget)
 	free(c);
 }
 
+/* The product grid: every shape m x n x k with each side from
+ * PROBE_SIDES, timed as kernels run it.  A shape ml_sgemm shares between
+ * the threads (ml_sgemm_share) is one call from outside a parallel region;
+ * one it leaves on a single thread runs on every thread at once, each on
+ * its own output, as the tiles of a parallel loop do.  Either way the rate
+ * is all threads' together, the unit the cost model prices products in. */
+static const long probe_sides[] = {1, 4, 16, 64, 256, 1024};
+#define PROBE_NSIDES ((int)(sizeof(probe_sides) / sizeof(probe_sides[0])))
+/* Outputs of the shapes ml_sgemm keeps on one thread (fewer multiply-adds
+ * than it shares) fit in this many floats per thread. */
+#define PROBE_SOLO_C 262144L
+
+typedef struct probe_grid_ctx {
+	long m, n, k, reps;
+	int shared, threads;
+	const float *a, *b;
+	float *c, *solo;
+} probe_grid_ctx;
+
+/* Call r's tile of the big matrices: tile positions walk the reduction
+ * fastest, then the columns, then the rows, as a tile loop does; each
+ * thread of a solo run starts half-way round from the one before it. */
+static void probe_grid_call(const probe_grid_ctx *g, long r, int shared, float *c)
+{
+	long big = probe_sides[PROBE_NSIDES - 1];
+	long nk = big / g->k, nn = big / g->n, nm = big / g->m;
+	long kb = r % nk, jb = (r / nk) % nn, ib = (r / nk / nn) % nm;
+	const float *a = g->a + ib * g->m * big + kb * g->k;
+	const float *b = g->b + kb * g->k * big + jb * g->n;
+	if (shared)
+		ml_sgemm(0, 0, g->m, g->n, g->k, a, big, b, big, kb ? 1.0f : 0.0f,
+			 c + ib * g->m * big + jb * g->n, big);
+	else
+		ml_sgemm1(0, 0, g->m, g->n, g->k, a, big, b, big, kb ? 1.0f : 0.0f, c, g->n);
+}
+
+static void probe_grid_run(void *v)
+{
+	probe_grid_ctx *g = v;
+	if (g->shared) {
+		for (long r = 0; r < g->reps; r++)
+			probe_grid_call(g, r, 1, g->c);
+		return;
+	}
+	#pragma omp parallel num_threads(g->threads)
+	{
+		int t = probe_tid();
+		long off = (long)t * 7919;
+		float *c = g->solo + (long)t * PROBE_SOLO_C;
+		for (long r = 0; r < g->reps; r++)
+			probe_grid_call(g, r + off, 0, c);
+	}
+}
+
+static void probe_gemm_grid(double budget, int threads)
+{
+	long big = probe_sides[PROBE_NSIDES - 1];
+	float *a = probe_alloc(big * big), *b = probe_alloc(big * big), *c = probe_alloc(big * big);
+	float *solo = probe_alloc(PROBE_SOLO_C * threads);
+	for (long i = 0; i < big * big; i++) {
+		a[i] = (float)(i % 7) * 0.125f;
+		b[i] = (float)(i % 5) * 0.25f;
+		c[i] = 0;
+	}
+	for (long i = 0; i < PROBE_SOLO_C * threads; i++)
+		solo[i] = 0;
+	int nshape = PROBE_NSIDES * PROBE_NSIDES * PROBE_NSIDES, q = 0;
+	printf("\"gemm_grid\": {\"sides\": [");
+	for (int i = 0; i < PROBE_NSIDES; i++)
+		printf("%s%ld", i ? ", " : "", probe_sides[i]);
+	printf("], \"gflops\": [");
+	for (int i = 0; i < PROBE_NSIDES; i++)
+		for (int j = 0; j < PROBE_NSIDES; j++)
+			for (int l = 0; l < PROBE_NSIDES; l++, q++) {
+				long m = probe_sides[i], n = probe_sides[j], k = probe_sides[l];
+				double fl = 2.0 * (double)m * (double)n * (double)k;
+				/* Repeated inside one timing to about 10^8 flops
+				 * (at most 2000 calls), so that neither the clock's
+				 * resolution nor the team's start dominates. */
+				long reps = (long)(1e8 / fl);
+				reps = reps < 1 ? 1 : reps > 2000 ? 2000 : reps;
+#if defined(ML_BLAS) && defined(_OPENMP)
+				int shared = ml_sgemm_share(threads, 0, 0, m, n, k) != 0;
+#else
+				int shared = 0; /* ml_sgemm never shares a product */
+#endif
+				probe_grid_ctx g = {m, n, k, reps, shared, threads, a, b, c, solo};
+				double best = probe_best(budget / nshape, probe_grid_run, &g);
+				probe_sink = c[0] + solo[0];
+				double work = fl * (double)reps * (shared ? 1 : threads);
+				printf("%s%.4g", q ? ", " : "", work / best * 1e-9);
+			}
+	printf("]},\n");
+	free(a);
+	free(b);
+	free(c);
+	free(solo);
+}
+
 typedef struct probe_dram_ctx {
 	long n;
 	const float *x;
@@ -138,6 +241,19 @@ static void probe_dram_run(void *v)
 #pragma omp parallel for schedule(static)
 	for (long i = 0; i < n; i++)
 		y[i] = x[i] * 1.5f;
+}
+
+/* Writing alone, all threads: each line written is fetched first (the
+ * kernels' stores are ordinary ones), so a tensor only written to DRAM
+ * streams slower than a copy's counted bytes suggest. */
+static void probe_dram_write_run(void *v)
+{
+	probe_dram_ctx *g = v;
+	long n = g->n;
+	float *y = g->y;
+#pragma omp parallel for schedule(static)
+	for (long i = 0; i < n; i++)
+		y[i] = (float)(i & 255) * 1.5f;
 }
 
 /* The same copy on the calling thread alone: what a loop nest too small
@@ -208,13 +324,15 @@ static void probe_dram(double budget)
 	long n = 64L << 20; /* floats: 256 MiB each, beyond any cache */
 	probe_dram_ctx g = probe_copy_arrays(n);
 	float *x = (float *)g.x, *y = g.y;
-	double best = probe_best(budget * 0.6, probe_dram_run, &g);
-	double best1 = probe_best(budget * 0.4, probe_dram_run1, &g);
+	double best = probe_best(budget * 0.45, probe_dram_run, &g);
+	double best1 = probe_best(budget * 0.3, probe_dram_run1, &g);
+	double bestw = probe_best(budget * 0.25, probe_dram_write_run, &g);
 	probe_sink = y[n / 3];
 	/* A read and a write per element (the write's line fill is not
 	 * counted: kernels see the same). */
 	printf("\"dram_gb_per_s\": %.4g,\n", 2.0 * 4.0 * (double)n / best * 1e-9);
 	printf("\"thread_dram_gb_per_s\": %.4g,\n", 2.0 * 4.0 * (double)n / best1 * 1e-9);
+	printf("\"dram_write_gb_per_s\": %.4g,\n", 4.0 * (double)n / bestw * 1e-9);
 	free(x);
 	free(y);
 }
@@ -401,7 +519,8 @@ int main(int argc, char **argv)
 	int simd = 16;
 #endif
 	printf("{\"threads\": %d, \"simd_bytes\": %d,\n", threads, simd);
-	probe_gemm(budget * 0.5);
+	probe_gemm(budget * 0.15);
+	probe_gemm_grid(budget * 0.35, threads);
 	probe_dram(budget * 0.15);
 	if (cache > 0)
 		probe_cache(budget * 0.05, cache);

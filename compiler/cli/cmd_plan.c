@@ -125,8 +125,17 @@ static void print_text(const plan *p, const ein_cascade *c, const target *t,
 			units_mib((double)cpu->caches[i].bytes, b2, sizeof(b2));
 			printf("%s L%lld %s", i ? "," : "", (long long)cpu->caches[i].level, b2);
 		}
-		printf(" (%s buffer), BLAS %.4g GFLOP/s (half rate at %g), %g GB/s\n", b1,
-		       cpu->gemm_gflops, cpu->gemm_half_dim, t->dram_gb_per_s);
+		if (cpu->gemm_nsides >= 2)
+			printf(" (%s buffer), BLAS by shape (measured, sides %g to %g: %.4g GFLOP/s "
+			       "at the largest), %g GB/s",
+			       b1, cpu->gemm_sides[0], cpu->gemm_sides[cpu->gemm_nsides - 1],
+			       target_gemm_gflops(cpu, 1e9, 1e9, 1e9), t->dram_gb_per_s);
+		else
+			printf(" (%s buffer), BLAS %.4g GFLOP/s (half rate at %g), %g GB/s", b1,
+			       cpu->gemm_gflops, cpu->gemm_half_dim, t->dram_gb_per_s);
+		if (cpu->dram_write_gb_per_s > 0)
+			printf(" (%g writing)", cpu->dram_write_gb_per_s);
+		printf("\n");
 	} else {
 		printf("target: %lldx%lld 2D array%s, %lld-lane 1D array, %s, %s buffer, "
 		       "%g GB/s, %g GHz, %d-byte values\n",

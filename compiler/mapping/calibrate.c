@@ -310,6 +310,34 @@ static int fit_gemm(const cJSON *g, double *peak, double *half)
 	return 0;
 }
 
+/* The probe's product grid into cpu (target.h, cpu.gemm_grid); -1 when
+ * it is missing or malformed (the loader checks the file again). */
+static int take_grid(const cJSON *pr, target_cpu *cpu)
+{
+	const cJSON *g = pr ? cJSON_GetObjectItemCaseSensitive(pr, "gemm_grid") : NULL;
+	const cJSON *sd = cJSON_GetObjectItemCaseSensitive(g, "sides");
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(g, "gflops");
+	int ns = cJSON_IsArray(sd) ? cJSON_GetArraySize(sd) : 0;
+	if (ns < 2 || ns > TARGET_GEMM_MAX_SIDES || !cJSON_IsArray(rt) ||
+	    cJSON_GetArraySize(rt) != ns * ns * ns)
+		return -1;
+	for (int i = 0; i < ns; i++) {
+		const cJSON *v = cJSON_GetArrayItem(sd, i);
+		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1) ||
+		    (i > 0 && v->valuedouble <= cpu->gemm_sides[i - 1]))
+			return -1;
+		cpu->gemm_sides[i] = v->valuedouble;
+	}
+	for (int i = 0; i < ns * ns * ns; i++) {
+		const cJSON *v = cJSON_GetArrayItem(rt, i);
+		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || !(v->valuedouble > 0))
+			return -1;
+		cpu->gemm_rate[i] = v->valuedouble;
+	}
+	cpu->gemm_nsides = ns;
+	return 0;
+}
+
 static void add_source(cJSON *src, const char *field, const char *text)
 {
 	cJSON_DeleteItemFromObjectCaseSensitive(src, field); /* a later source replaces */
@@ -515,6 +543,13 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		note_add(note, notelen, "BLAS rates: defaults (%s)", pr ? "no usable products" : why);
 		add_assumption(as, "cpu.gemm_gflops, gemm_half_dim, call_ns: documented defaults (not measured)");
 	}
+	if (take_grid(pr, &cpu) == 0)
+		add_source(src, "cpu.gemm_grid",
+			   "every product of the sides listed, timed as kernels run it: one ml_sgemm call "
+			   "when it shares the product between the threads, else ml_sgemm1 on every "
+			   "thread at once; all threads' flops");
+	else if (pr)
+		add_assumption(as, "cpu.gemm_grid: not measured; products priced by gemm_gflops and gemm_half_dim");
 	if (!take_measured(pr, "dram_gb_per_s", &dram, src, "dram_gb_per_s",
 			   "a parallel copy over 2 x 256 MiB")) {
 		note_add(note, notelen, "DRAM bandwidth: default %g GB/s (%s)", dram, pr ? "not measured" : why);
@@ -526,6 +561,11 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		note_add(note, notelen, "one thread's DRAM bandwidth: default (%s)",
 			 pr ? "not measured" : why);
 		add_assumption(as, "cpu.thread_dram_gb_per_s: documented default (dram_gb_per_s / threads)");
+	}
+	if (!take_measured(pr, "dram_write_gb_per_s", &cpu.dram_write_gb_per_s, src,
+			   "cpu.dram_write_gb_per_s", "writing 256 MiB alone, all threads")) {
+		note_add(note, notelen, "DRAM write bandwidth: not measured (%s)", pr ? "no result" : why);
+		add_assumption(as, "cpu.dram_write_gb_per_s: not measured; writes stream at dram_gb_per_s");
 	}
 	if (!take_measured(pr, "cache_gb_per_s", &cpu.cache_gb_per_s, src, "cpu.cache_gb_per_s",
 			   "the same parallel copy over half the outermost cache")) {

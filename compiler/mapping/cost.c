@@ -494,8 +494,9 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in, const 
 		if (lv && t->kind != TARGET_CPU)
 			mma_traffic(t, bt, mm, nn, kk, lv);
 		if (t->kind == TARGET_CPU) {
-			/* One BLAS call per batch element, at a rate that falls
-			 * with each short dimension (docs/cost-model.md); ranks
+			/* One BLAS call per batch element, at its shape's rate
+			 * (target_gemm_gflops: the measured grid, else a factor
+			 * per short dimension; docs/cost-model.md); ranks
 			 * of a product dimension merge only while they are
 			 * neighbours in both tensors and the ones inside them
 			 * are whole, the rest are calls. */
@@ -522,10 +523,8 @@ static double box_cycles(const cost_model *m, const cost_einsum_info *in, const 
 				if (dens > 1)
 					dens = 1;
 			}
-			double h = t->cpu.gemm_half_dim;
-			double eff = em / (em + h) * en / (en + h) * kk / (kk + h);
-			double cy = bt * 2 * mm * nn * kk * dens / (t->cpu.gemm_gflops * eff) +
-				    calls * t->cpu.call_ns;
+			double rate = target_gemm_gflops(&t->cpu, em, en, kk);
+			double cy = bt * 2 * mm * nn * kk * dens / rate + calls * t->cpu.call_ns;
 			/* A sum split over tiles: the output is zeroed, then read
 			 * and written again by each call (beta = 1). */
 			if (k0 < prod_mask(in->ext, in->kvars, in->nvars))
@@ -1832,6 +1831,52 @@ static double cpu_cache_cycles(const eval_ctx *x, const eval_state *st)
 	return bytes / (bw / t->clock_ghz);
 }
 
+/* Each member's DRAM traffic in elements (mem_of) and the part of it
+ * written (wr_of): reads of data produced outside are charged to the
+ * first reader, everything else of a written tensor to its last writer. */
+static void member_traffic(const eval_ctx *x, const eval_state *st, double *mem_of,
+			   double *wr_of)
+{
+	const cost_group *cg = x->cg;
+	for (int i = 0; i < cg->nm; i++)
+		mem_of[i] = wr_of[i] = 0;
+	for (int i = 0; i < cg->nt; i++) {
+		const cg_tensor *ts = &cg->ts[i];
+		double w;
+		double tr = tensor_traffic(x, st, i, &w);
+		double rd = ts->written ? ts->ext_read_elems : tr;
+		if (rd > tr)
+			rd = tr;
+		if (ts->reader >= 0)
+			mem_of[ts->reader] += rd;
+		else
+			rd = 0;
+		mem_of[ts->writer >= 0 ? ts->writer : 0] += tr - rd;
+		wr_of[ts->writer >= 0 ? ts->writer : 0] += w;
+	}
+}
+
+/* On a CPU the members of a tile run one after another: a member's DRAM
+ * streams overlap its own work, not the next member's (a product that
+ * computes, then a loop that writes a large tensor, take the sum of the
+ * two).  The group takes at least the sum over members of the longer of
+ * each member's compute and its own DRAM traffic. */
+static double cpu_member_sum(const eval_ctx *x, const eval_state *st)
+{
+	const target *t = x->t;
+	double mem_of[COST_MAX_MEMBERS], wr_of[COST_MAX_MEMBERS], sum = 0;
+	member_traffic(x, st, mem_of, wr_of);
+	double slow = x->serial && t->cpu.thread_dram_gb_per_s < t->dram_gb_per_s
+			      ? t->dram_gb_per_s / t->cpu.thread_dram_gb_per_s
+			      : 1;
+	for (int i = 0; i < x->cg->nm; i++) {
+		double mem = slow * target_level_cycles(t, 0, (mem_of[i] - wr_of[i]) * x->bpv,
+							wr_of[i] * x->bpv);
+		sum += x->cyc[i] > mem ? x->cyc[i] : mem;
+	}
+	return sum;
+}
+
 static void fill_cost(const eval_ctx *x, const eval_state *st, plan_cost *c,
 		      double *latency_out)
 {
@@ -1898,6 +1943,11 @@ static void fill_cost(const eval_ctx *x, const eval_state *st, plan_cost *c,
 	 * (docs/cost-model.md, "On a CPU"). */
 	if (t->kind == TARGET_CPU && (st->peak <= cpu_private_bytes(t) || x->matvec))
 		lat = hi;
+	if (t->kind == TARGET_CPU) {
+		double seq = cpu_member_sum(x, st) + (comp - x->comp2d - x->comp1d);
+		if (seq > lat)
+			lat = seq;
+	}
 	/* Starting and joining the threads: no stream runs meanwhile. */
 	double fork = t->kind == TARGET_CPU ? x->regions * t->cpu.fork_ns * t->clock_ghz : 0;
 	lat += fork;
@@ -1940,14 +1990,16 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
 {
 	const cost_group *cg = x->cg;
 	const target *t = x->t;
-	double mem_of[COST_MAX_MEMBERS] = {0}, wr_of[COST_MAX_MEMBERS] = {0};
+	double mem_of[COST_MAX_MEMBERS], wr_of[COST_MAX_MEMBERS];
+	member_traffic(x, st, mem_of, wr_of);
+	for (int i = 0; i < cg->nm; i++) {
+		mem_of[i] *= x->bpv;
+		wr_of[i] *= x->bpv;
+	}
 	for (int i = 0; i < cg->nt; i++) {
 		const cg_tensor *ts = &cg->ts[i];
 		const tensor_opts *o = &x->opts[i];
 		int l = st->level[i];
-		double w;
-		double tr = tensor_traffic(x, st, i, &w) * x->bpv;
-		w *= x->bpv;
 		res->level[i] = st->level[i];
 		res->mp[i] = ts->npass >= 2 ? st->mp[i] : PLAN_MP_NONE;
 		res->tile_elems[i] = o->tile;
@@ -1955,19 +2007,7 @@ static void fill_detail(const eval_ctx *x, const eval_state *st,
 		if (t->double_buffer && o->traffic[l] > 0 && o->loads[l] > 1)
 			bytes *= 2;
 		res->buffer_bytes[i] = bytes + o->carried * x->bpv;
-		res->dram_bytes[i] = tr;
-		/* Reads of data produced outside are charged to the first
-		 * reader, everything else of a written tensor to its last
-		 * writer. */
-		double rd = ts->written ? ts->ext_read_elems * x->bpv : tr;
-		if (rd > tr)
-			rd = tr;
-		if (ts->reader >= 0)
-			mem_of[ts->reader] += rd;
-		else
-			rd = 0;
-		mem_of[ts->writer >= 0 ? ts->writer : 0] += tr - rd;
-		wr_of[ts->writer >= 0 ? ts->writer : 0] += w;
+		res->dram_bytes[i] = tensor_traffic(x, st, i, NULL) * x->bpv;
 	}
 	double wsum = 0, wts[COST_MAX_MEMBERS], mem_cyc[COST_MAX_MEMBERS];
 	for (int i = 0; i < cg->nm; i++) {
@@ -2029,6 +2069,15 @@ static int cpu_par_slot(const cost_group *cg, const tile_shape *sh)
 			int v = cg->mem[i].var[k];
 			par = v < 0 || (((in->outvars >> v) & 1) && v != in->gen);
 		}
+		/* A tensor that a tile reads where earlier tiles along k wrote
+		 * it (a halo: the conv's window over its input) carries a
+		 * dependence along k, and code generation runs that loop in
+		 * order (choose_parallel in lower_sched.c). */
+		for (int i = 0; i < cg->nt && par; i++)
+			for (int d = 0; d < cg->ts[i].ndims && par; d++)
+				if (cg->ts[i].written && cg->ts[i].dim[d].slot == k &&
+				    cost_dim_halo(&cg->ts[i].dim[d]) > 0)
+					par = 0;
 		if (par)
 			return j;
 	}

@@ -49,6 +49,13 @@ double target_level_cycles(const target *t, int l, double read_bytes, double wri
 		c += read_bytes / (lv->read_gb_per_s / t->clock_ghz);
 	if (lv->write_gb_per_s > 0)
 		c += write_bytes / (lv->write_gb_per_s / t->clock_ghz);
+	/* A CPU's DRAM: reads and writes share the copy's rate, and the
+	 * writes alone take no less than writing does on its own. */
+	if (t->kind == TARGET_CPU && l == 0 && t->cpu.dram_write_gb_per_s > 0) {
+		double w = write_bytes / (t->cpu.dram_write_gb_per_s / t->clock_ghz);
+		if (w > c)
+			c = w;
+	}
 	return c;
 }
 
@@ -398,6 +405,55 @@ void target_cpu_defaults(target_cpu *cpu)
 				cpu->op_gelem[op] = cpu_default_rates[k].gelem;
 }
 
+/* Where x falls among n increasing sides, in the log: between sides[*i]
+ * and sides[*i + 1] at weight *w of the way (clamped at the edges). */
+static void grid_pos(const double *sides, int n, double x, int *i, double *w)
+{
+	if (x <= sides[0]) {
+		*i = 0;
+		*w = 0;
+		return;
+	}
+	if (x >= sides[n - 1]) {
+		*i = n - 2;
+		*w = 1;
+		return;
+	}
+	int j = 0;
+	while (x > sides[j + 1])
+		j++;
+	*i = j;
+	*w = log(x / sides[j]) / log(sides[j + 1] / sides[j]);
+}
+
+double target_gemm_gflops(const target_cpu *cpu, double m, double n, double k)
+{
+	int ns = cpu->gemm_nsides;
+	if (ns < 2) {
+		double h = cpu->gemm_half_dim;
+		return cpu->gemm_gflops * m / (m + h) * n / (n + h) * k / (k + h);
+	}
+	double d[3] = {m, n, k}, w[3];
+	int ix[3];
+	for (int q = 0; q < 3; q++)
+		grid_pos(cpu->gemm_sides, ns, d[q], &ix[q], &w[q]);
+	/* Trilinear in the log of the rate: a rate that halves from one side
+	 * to the next halves geometrically between them. */
+	double lr = 0;
+	for (int c = 0; c < 8; c++) {
+		double wt = 1;
+		int at[3];
+		for (int q = 0; q < 3; q++) {
+			int hi = (c >> q) & 1;
+			wt *= hi ? w[q] : 1 - w[q];
+			at[q] = ix[q] + hi;
+		}
+		if (wt > 0)
+			lr += wt * log(cpu->gemm_rate[(at[0] * ns + at[1]) * ns + at[2]]);
+	}
+	return exp(lr);
+}
+
 int target_cache_nests(const target_cache *prev, const target_cache *c)
 {
 	return c->level > prev->level && c->bytes * c->shared_by >= prev->bytes * prev->shared_by;
@@ -453,6 +509,63 @@ static int read_caches(target_cpu *cpu, const cJSON *o, char *err, size_t errlen
 		}
 		cpu->ncaches++;
 	}
+	return 0;
+}
+
+/* cpu.gemm_grid: {"sides": [2 to TARGET_GEMM_MAX_SIDES increasing
+ * positive integers], "gflops": [sides^3 positive numbers, m outermost]}. */
+static int read_gemm_grid(target_cpu *cpu, const cJSON *o, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"sides", "gflops", NULL};
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(o, "gemm_grid");
+	if (!g)
+		return 0;
+	if (!cJSON_IsObject(g)) {
+		jfield_error(err, errlen, "cpu.gemm_grid", "an object", g);
+		return -1;
+	}
+	if (jfield_check_keys(g, "cpu.gemm_grid", keys, err, errlen) < 0)
+		return -1;
+	const cJSON *sd = cJSON_GetObjectItemCaseSensitive(g, "sides");
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(g, "gflops");
+	char what[96], f[64];
+	snprintf(what, sizeof(what), "an array of 2 to %d increasing positive integers",
+		 TARGET_GEMM_MAX_SIDES);
+	int ns = cJSON_IsArray(sd) ? cJSON_GetArraySize(sd) : 0;
+	if (ns < 2 || ns > TARGET_GEMM_MAX_SIDES) {
+		jfield_error(err, errlen, "cpu.gemm_grid.sides", what, sd);
+		return -1;
+	}
+	for (int i = 0; i < ns; i++) {
+		const cJSON *v = cJSON_GetArrayItem(sd, i);
+		double x = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+		if (!(x >= 1) || x != floor(x) || x > 1e9 || (i > 0 && x <= cpu->gemm_sides[i - 1])) {
+			snprintf(f, sizeof(f), "cpu.gemm_grid.sides[%d]", i);
+			jfield_error(err, errlen, f,
+				     i ? "a positive integer larger than the side before it"
+				       : "a positive integer",
+				     v);
+			return -1;
+		}
+		cpu->gemm_sides[i] = x;
+	}
+	int nr = ns * ns * ns;
+	if (!cJSON_IsArray(rt) || cJSON_GetArraySize(rt) != nr) {
+		snprintf(what, sizeof(what), "an array of %d positive numbers (one per shape: %d sides cubed)",
+			 nr, ns);
+		jfield_error(err, errlen, "cpu.gemm_grid.gflops", what, rt);
+		return -1;
+	}
+	for (int i = 0; i < nr; i++) {
+		const cJSON *v = cJSON_GetArrayItem(rt, i);
+		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble <= 0) {
+			snprintf(f, sizeof(f), "cpu.gemm_grid.gflops[%d]", i);
+			jfield_error(err, errlen, f, "a positive number", v);
+			return -1;
+		}
+		cpu->gemm_rate[i] = v->valuedouble;
+	}
+	cpu->gemm_nsides = ns;
 	return 0;
 }
 
@@ -539,10 +652,10 @@ static void cpu_derive(target *t)
 static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"threads", "simd_bytes", "caches", "gemm_gflops",
-					   "gemm_half_dim", "call_ns", "gelem_per_s",
+					   "gemm_half_dim", "call_ns", "gemm_grid", "gelem_per_s",
 					   "strided_gelem_per_s", "thread_dram_gb_per_s",
-					   "cache_gb_per_s", "fork_ns", "register_gelem_per_s",
-					   NULL};
+					   "dram_write_gb_per_s", "cache_gb_per_s", "fork_ns",
+					   "register_gelem_per_s", NULL};
 	const cJSON *o;
 	target_cpu *cpu = &t->cpu;
 	target_cpu_defaults(cpu);
@@ -556,11 +669,14 @@ static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 	    get_num(o, "gemm_half_dim", "cpu.gemm_half_dim", 0, 0, &cpu->gemm_half_dim, err,
 		    errlen) < 0 ||
 	    get_num(o, "call_ns", "cpu.call_ns", 0, 0, &cpu->call_ns, err, errlen) < 0 ||
+	    read_gemm_grid(cpu, o, err, errlen) < 0 ||
 	    read_rates(cpu, o, err, errlen) < 0 ||
 	    get_num(o, "strided_gelem_per_s", "cpu.strided_gelem_per_s", 0, 1,
 		    &cpu->strided_gelem, err, errlen) < 0 ||
 	    get_num(o, "thread_dram_gb_per_s", "cpu.thread_dram_gb_per_s", 0, 1,
 		    &cpu->thread_dram_gb_per_s, err, errlen) < 0 ||
+	    get_num(o, "dram_write_gb_per_s", "cpu.dram_write_gb_per_s", 0, 1,
+		    &cpu->dram_write_gb_per_s, err, errlen) < 0 ||
 	    get_num(o, "cache_gb_per_s", "cpu.cache_gb_per_s", 0, 1, &cpu->cache_gb_per_s, err,
 		    errlen) < 0 ||
 	    get_num(o, "fork_ns", "cpu.fork_ns", 0, 0, &cpu->fork_ns, err, errlen) < 0 ||
@@ -873,11 +989,22 @@ static void cpu_to_json(cJSON *j, const target *t)
 	cJSON_AddNumberToObject(o, "gemm_gflops", cpu->gemm_gflops);
 	cJSON_AddNumberToObject(o, "gemm_half_dim", cpu->gemm_half_dim);
 	cJSON_AddNumberToObject(o, "call_ns", cpu->call_ns);
+	if (cpu->gemm_nsides >= 2) {
+		cJSON *g = cJSON_AddObjectToObject(o, "gemm_grid");
+		cJSON *sd = cJSON_AddArrayToObject(g, "sides"), *rt = cJSON_AddArrayToObject(g, "gflops");
+		int ns = cpu->gemm_nsides;
+		for (int i = 0; i < ns; i++)
+			cJSON_AddItemToArray(sd, cJSON_CreateNumber(cpu->gemm_sides[i]));
+		for (int i = 0; i < ns * ns * ns; i++)
+			cJSON_AddItemToArray(rt, cJSON_CreateNumber(cpu->gemm_rate[i]));
+	}
 	cJSON *r = cJSON_AddObjectToObject(o, "gelem_per_s");
 	for (int op = 0; op < TARGET_NOPS; op++)
 		cJSON_AddNumberToObject(r, target_op_name(op), cpu->op_gelem[op]);
 	cJSON_AddNumberToObject(o, "strided_gelem_per_s", cpu->strided_gelem);
 	cJSON_AddNumberToObject(o, "thread_dram_gb_per_s", cpu->thread_dram_gb_per_s);
+	if (cpu->dram_write_gb_per_s > 0)
+		cJSON_AddNumberToObject(o, "dram_write_gb_per_s", cpu->dram_write_gb_per_s);
 	if (cpu->cache_gb_per_s > 0)
 		cJSON_AddNumberToObject(o, "cache_gb_per_s", cpu->cache_gb_per_s);
 	if (cpu->register_gelem > 0)

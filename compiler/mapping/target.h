@@ -46,6 +46,9 @@ typedef struct target_cache {
 	int64_t shared_by; /* threads sharing one instance */
 } target_cache;
 
+/* Sides of the measured product grid (cpu.gemm_grid), at most. */
+#define TARGET_GEMM_MAX_SIDES 8
+
 /* A CPU as calibrate measures it (all threads together). */
 typedef struct target_cpu {
 	int64_t threads;
@@ -55,11 +58,22 @@ typedef struct target_cpu {
 	double gemm_gflops;   /* the BLAS on large products */
 	double gemm_half_dim; /* a product dimension d runs at d / (d + h) of it */
 	double call_ns;	      /* fixed cost of one BLAS call */
+	/* The BLAS's rate measured by shape (0 sides: none, the two numbers
+	 * above price every shape): gemm_rate[(i * n + j) * n + l], 10^9
+	 * flops per second, for an m x n x k product with m, n, k =
+	 * gemm_sides[i], [j], [l] (increasing); target_gemm_gflops reads it. */
+	int gemm_nsides;
+	double gemm_sides[TARGET_GEMM_MAX_SIDES];
+	double gemm_rate[TARGET_GEMM_MAX_SIDES * TARGET_GEMM_MAX_SIDES * TARGET_GEMM_MAX_SIDES];
 	double op_gelem[TARGET_NOPS]; /* 10^9 elements per second, per operation */
 	double strided_gelem; /* 10^9 accesses per second across cache lines */
 	/* DRAM bandwidth one thread reaches alone, 10^9 bytes per second (0:
 	 * unknown, the target's dram_gb_per_s / threads). */
 	double thread_dram_gb_per_s;
+	/* DRAM bandwidth of writing alone, all threads, 10^9 bytes per
+	 * second (0: unknown, writes stream at dram_gb_per_s): a group's
+	 * DRAM time is at least its written bytes at this rate. */
+	double dram_write_gb_per_s;
 	/* Bandwidth of the outermost cache, all threads, 10^9 bytes per
 	 * second (0: unknown, its traffic is not charged). */
 	double cache_gb_per_s;
@@ -78,6 +92,12 @@ int target_cache_nests(const target_cache *prev, const target_cache *c);
 /* Fills *cpu with the values a CPU target takes where calibrate cannot
  * measure them or a target file leaves them out (docs/target.md). */
 void target_cpu_defaults(target_cpu *cpu);
+
+/* The BLAS's rate on an m x n x k product, all threads, 10^9 flops per
+ * second: interpolated in the measured grid (log rate, linear in the log
+ * of each side, the edges' rate beyond them) when there is one, else
+ * gemm_gflops scaled by d / (d + gemm_half_dim) for each side. */
+double target_gemm_gflops(const target_cpu *cpu, double m, double n, double k);
 
 /* One level of the memory hierarchy (docs/target.md, "Memory levels"):
  * level 0 is DRAM, level 1 the global buffer, level 2 (when there is one)

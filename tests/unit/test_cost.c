@@ -648,6 +648,113 @@ static void test_vector_strip_cpu(void **state)
 	unload(&f);
 }
 
+/* A measured product grid (cpu.gemm_grid): sides 16 and 256, each corner
+ * at 50 (m n k / 16^3)^(1/4) GFLOP/s, a rate the interpolation (linear in
+ * the log of the rate and of each side) reproduces exactly inside the
+ * grid; outside it the edge's rate holds. */
+#define GRID_RATE(m, n, k) (50.0 * pow((double)(m) * (n) * (k) / 4096.0, 0.25))
+static const char cpu_target_grid[] =
+	"{\"name\": \"cpu1\", \"kind\": \"cpu\", \"dram_gb_per_s\": 10,"
+	" \"cpu\": {\"threads\": 1, \"gemm_gflops\": 100, \"gemm_half_dim\": 8,"
+	" \"call_ns\": 0, \"gemm_grid\": {\"sides\": [16, 256], \"gflops\":"
+	" [50, 100, 100, 200, 100, 200, 200, 400]},"
+	" \"caches\": [{\"level\": 1, \"bytes\": 1048576, \"shared_by\": 1}]}}";
+
+static void test_grid_cpu(void **state)
+{
+	(void)state;
+	fixture f;
+	load(&f, heads_src, cpu_target_grid);
+	const target_cpu *cpu = &f.t->cpu;
+	assert_int_equal(cpu->gemm_nsides, 2);
+	assert_close(target_gemm_gflops(cpu, 16, 16, 16), 50);
+	assert_close(target_gemm_gflops(cpu, 256, 256, 256), 400);
+	assert_close(target_gemm_gflops(cpu, 64, 32, 128), GRID_RATE(64, 32, 128));
+	/* Beyond the sides: the edge's rate. */
+	assert_close(target_gemm_gflops(cpu, 4096, 1, 16), GRID_RATE(256, 16, 16));
+	/* The products of test_heads_cpu, at the grid's rates. */
+	const char *names[2] = {"QP", "QT"};
+	double n[2] = {32, 128};
+	for (int q = 0; q < 2; q++) {
+		cost_result *r = eval_tiled(&f, names[q], "s", 64);
+		assert_int_equal(r->unit[0], PLAN_UNIT_2D);
+		assert_close(r->cost.comp_cycles_2d,
+			     2.0 * 64 * 128 * 128 / GRID_RATE(64, n[q], 128));
+		free(r);
+	}
+	unload(&f);
+}
+
+/* Writes to DRAM (cpu.dram_write_gb_per_s) and members one after another.
+ * B = exp(X) Y Y written out: 64 x 256 floats, 64 KiB at 1 GB/s, longer
+ * than all the group's reads and writes at the copy's 10 GB/s.  B's
+ * stream does not hide A's work (A runs first in each tile): the group
+ * takes the sum of each member's longer side. */
+static const char write_src[] =
+	"param I = 64, D = 256\n"
+	"input X[I, D], Y[I, D]\n"
+	"output B[I, D]\n"
+	"A_{i,d} = exp(X_{i,d})\n"
+	"B_{i,d} = A_{i,d} * Y_{i,d} * Y_{i,d}\n";
+
+static void test_write_cpu(void **state)
+{
+	(void)state;
+	fixture f;
+	load(&f, write_src, CPU_LOOPS_TARGET(", \"dram_write_gb_per_s\": 1"));
+	cost_result *r = eval_tiled(&f, "A,B", "i", 64);
+	double w = 64.0 * 256 * 4; /* ns at 1 GB/s */
+	/* X and Y read, B written: 192 KiB at 10 GB/s, less than B alone. */
+	assert_close(r->cost.level_cycles[0], w);
+	/* A (its exp, or reading X at 10 GB/s), then B's stream. */
+	double a = fmax(r->member[0].comp_cycles, 64.0 * 256 * 4 / 10);
+	assert_true(r->member[0].comp_cycles > 0);
+	assert_close(r->cost.cycles, a + w);
+	free(r);
+	unload(&f);
+}
+
+/* A window over a tensor the group writes (a conv's padded input: CV at
+ * i reads XP at i .. i + 3, which earlier tiles along i wrote) carries a
+ * dependence along i, so code generation runs the tiles along i in
+ * order: the group's tiles do not share the threads, and its small loops
+ * (under CPU_PAR_POINTS each) run on one thread. */
+static const char conv_src[] =
+	"param I = 64, D = 256, W = 4\n"
+	"input X[I, D], X0[J: W-1, D]\n"
+	"weight K[D, W]\n"
+	"output CV[I, D]\n"
+	"XP_{j,d} = X0_{j,d}   where j < W-1\n"
+	"XP_{i+W-1,d} = X_{i,d}\n"
+	"CV_{i,d} = XP_{i+w,d} * K_{d,w}\n";
+
+#define CPU_THREADS_TARGET(n)                                                        \
+	"{\"name\": \"cpu2\", \"kind\": \"cpu\", \"dram_gb_per_s\": 10,"               \
+	" \"cpu\": {\"threads\": " #n ", \"gemm_gflops\": 100, \"gemm_half_dim\": 8,"    \
+	" \"call_ns\": 0,"                                                           \
+	" \"caches\": [{\"level\": 1, \"bytes\": 1048576, \"shared_by\": 1}]}}"
+
+static double conv_cycles(const char *tgt)
+{
+	fixture f;
+	load(&f, conv_src, tgt);
+	cost_result *r = eval_tiled(&f, "XP.2,CV", "i", 16);
+	double cy = r->cost.comp_cycles_1d;
+	free(r);
+	unload(&f);
+	return cy;
+}
+
+static void test_halo_serial_cpu(void **state)
+{
+	(void)state;
+	/* Rates are all threads' together: on two threads, each small loop
+	 * on one thread takes twice as long as on a one-thread machine. */
+	double one = conv_cycles(CPU_THREADS_TARGET(1));
+	assert_true(one > 0);
+	assert_close(conv_cycles(CPU_THREADS_TARGET(2)), 2 * one);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +765,9 @@ int main(void)
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_causal_cpu),
 		cmocka_unit_test(test_heads_cpu),
+		cmocka_unit_test(test_grid_cpu),
+		cmocka_unit_test(test_write_cpu),
+		cmocka_unit_test(test_halo_serial_cpu),
 		cmocka_unit_test(test_loops_cpu),
 		cmocka_unit_test(test_vector_strip_cpu),
 	};
