@@ -96,7 +96,12 @@ int main(int argc, char **argv)
 	mamba1_args *a = calloc((size_t)layers, sizeof(*a));
 	float *x = fill(S_B * S_ED, &seed), *res = fill(S_B * S_ED, &seed);
 	float *lo = calloc(S_B * S_ED, sizeof(float)), *rs = calloc(S_B * S_ED, sizeof(float));
-	void *ws = aligned_alloc(64, mamba1_WORKSPACE_BYTES > 0 ? mamba1_WORKSPACE_BYTES : 64);
+	/* The workspace for the threads too (mamba1_workspace_bytes): given
+	 * only mamba1_WORKSPACE_BYTES, a group whose tiles run in parallel
+	 * allocates its tile buffers at every call (page faults in every
+	 * layer: 65-90 us per layer measured, 2026-12-07). */
+	int64_t wsb = mamba1_workspace_bytes();
+	void *ws = aligned_alloc(64, wsb > 0 ? (size_t)(wsb + 63) / 64 * 64 : 64);
 	if (!a || !x || !res || !lo || !rs || !ws)
 		return 1;
 	int64_t wbytes = 4 * ((int64_t)S_ED + 2 * S_ED * S_D + S_D * S_W + S_D + S_D * S_R + 2 * S_D * S_N +
@@ -116,7 +121,7 @@ int main(int argc, char **argv)
 		if (!p->WO || !p->HF || !p->CSO)
 			return 1;
 		p->workspace = ws;
-		p->workspace_bytes = mamba1_WORKSPACE_BYTES;
+		p->workspace_bytes = wsb;
 	}
 	double *ms = malloc((size_t)passes * sizeof(double));
 	for (int pass = -1; pass < passes; pass++) {
