@@ -148,15 +148,16 @@ typedef struct probe_grid_ctx {
 
 /* Call r's tile of the big matrices: tile positions walk the reduction
  * fastest, then the columns, then the rows, as a tile loop does; each
- * thread of a solo run starts half-way round from the one before it. */
-static void probe_grid_call(const probe_grid_ctx *g, long r, int shared, float *c)
+ * thread of a solo run starts 7919 calls (a prime) on from the one before
+ * it, so that the threads read different tiles. */
+static void probe_grid_call(const probe_grid_ctx *g, long r, float *c)
 {
 	long big = probe_sides[PROBE_NSIDES - 1];
 	long nk = big / g->k, nn = big / g->n, nm = big / g->m;
 	long kb = r % nk, jb = (r / nk) % nn, ib = (r / nk / nn) % nm;
 	const float *a = g->a + ib * g->m * big + kb * g->k;
 	const float *b = g->b + kb * g->k * big + jb * g->n;
-	if (shared)
+	if (g->shared)
 		ml_sgemm(0, 0, g->m, g->n, g->k, a, big, b, big, kb ? 1.0f : 0.0f,
 			 c + ib * g->m * big + jb * g->n, big);
 	else
@@ -168,7 +169,7 @@ static void probe_grid_run(void *v)
 	probe_grid_ctx *g = v;
 	if (g->shared) {
 		for (long r = 0; r < g->reps; r++)
-			probe_grid_call(g, r, 1, g->c);
+			probe_grid_call(g, r, g->c);
 		return;
 	}
 	#pragma omp parallel num_threads(g->threads)
@@ -177,7 +178,7 @@ static void probe_grid_run(void *v)
 		long off = (long)t * 7919;
 		float *c = g->solo + (long)t * PROBE_SOLO_C;
 		for (long r = 0; r < g->reps; r++)
-			probe_grid_call(g, r + off, 0, c);
+			probe_grid_call(g, r + off, c);
 	}
 }
 

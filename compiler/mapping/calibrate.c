@@ -310,34 +310,6 @@ static int fit_gemm(const cJSON *g, double *peak, double *half)
 	return 0;
 }
 
-/* The probe's product grid into cpu (target.h, cpu.gemm_grid); -1 when
- * it is missing or malformed (the loader checks the file again). */
-static int take_grid(const cJSON *pr, target_cpu *cpu)
-{
-	const cJSON *g = pr ? cJSON_GetObjectItemCaseSensitive(pr, "gemm_grid") : NULL;
-	const cJSON *sd = cJSON_GetObjectItemCaseSensitive(g, "sides");
-	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(g, "gflops");
-	int ns = cJSON_IsArray(sd) ? cJSON_GetArraySize(sd) : 0;
-	if (ns < 2 || ns > TARGET_GEMM_MAX_SIDES || !cJSON_IsArray(rt) ||
-	    cJSON_GetArraySize(rt) != ns * ns * ns)
-		return -1;
-	for (int i = 0; i < ns; i++) {
-		const cJSON *v = cJSON_GetArrayItem(sd, i);
-		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1) ||
-		    (i > 0 && v->valuedouble <= cpu->gemm_sides[i - 1]))
-			return -1;
-		cpu->gemm_sides[i] = v->valuedouble;
-	}
-	for (int i = 0; i < ns * ns * ns; i++) {
-		const cJSON *v = cJSON_GetArrayItem(rt, i);
-		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || !(v->valuedouble > 0))
-			return -1;
-		cpu->gemm_rate[i] = v->valuedouble;
-	}
-	cpu->gemm_nsides = ns;
-	return 0;
-}
-
 static void add_source(cJSON *src, const char *field, const char *text)
 {
 	cJSON_DeleteItemFromObjectCaseSensitive(src, field); /* a later source replaces */
@@ -543,7 +515,9 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 		note_add(note, notelen, "BLAS rates: defaults (%s)", pr ? "no usable products" : why);
 		add_assumption(as, "cpu.gemm_gflops, gemm_half_dim, call_ns: documented defaults (not measured)");
 	}
-	if (take_grid(pr, &cpu) == 0)
+	/* The probe's grid, checked as a target file's is. */
+	if (pr && target_read_gemm_grid(&cpu, cJSON_GetObjectItemCaseSensitive(pr, "gemm_grid"), e,
+					sizeof(e)) == 0 && cpu.gemm_nsides >= 2)
 		add_source(src, "cpu.gemm_grid",
 			   "every product of the sides listed, timed as kernels run it: one ml_sgemm call "
 			   "when it shares the product between the threads, else ml_sgemm1 on every "

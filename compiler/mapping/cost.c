@@ -1831,6 +1831,17 @@ static double cpu_cache_cycles(const eval_ctx *x, const eval_state *st)
 	return bytes / (bw / t->clock_ghz);
 }
 
+/* How much slower a group's DRAM traffic streams than at dram_gb_per_s:
+ * at one thread's bandwidth when all of it runs on one thread
+ * (cpu_serial), else 1. */
+static double cpu_serial_dram(const eval_ctx *x)
+{
+	const target *t = x->t;
+	return x->serial && t->cpu.thread_dram_gb_per_s < t->dram_gb_per_s
+		       ? t->dram_gb_per_s / t->cpu.thread_dram_gb_per_s
+		       : 1;
+}
+
 /* Each member's DRAM traffic in elements (mem_of) and the part of it
  * written (wr_of): reads of data produced outside are charged to the
  * first reader, everything else of a written tensor to its last writer. */
@@ -1866,9 +1877,7 @@ static double cpu_member_sum(const eval_ctx *x, const eval_state *st)
 	const target *t = x->t;
 	double mem_of[COST_MAX_MEMBERS], wr_of[COST_MAX_MEMBERS], sum = 0;
 	member_traffic(x, st, mem_of, wr_of);
-	double slow = x->serial && t->cpu.thread_dram_gb_per_s < t->dram_gb_per_s
-			      ? t->dram_gb_per_s / t->cpu.thread_dram_gb_per_s
-			      : 1;
+	double slow = cpu_serial_dram(x);
 	for (int i = 0; i < x->cg->nm; i++) {
 		double mem = slow * target_level_cycles(t, 0, (mem_of[i] - wr_of[i]) * x->bpv,
 							wr_of[i] * x->bpv);
@@ -1927,11 +1936,7 @@ static void fill_cost(const eval_ctx *x, const eval_state *st, plan_cost *c,
 		if (l > 0 && c->level_cycles[l] > inner)
 			inner = c->level_cycles[l];
 	}
-	double mem = c->level_cycles[0];
-	if (x->serial && t->cpu.thread_dram_gb_per_s < t->dram_gb_per_s) {
-		mem *= t->dram_gb_per_s / t->cpu.thread_dram_gb_per_s;
-		c->level_cycles[0] = mem;
-	}
+	double mem = c->level_cycles[0] *= cpu_serial_dram(x);
 	double hi = inner > mem ? inner : mem, lo = inner > mem ? mem : inner;
 	double lat = hi + lo / (x->sh->ntiles > 1 ? x->sh->ntiles : 1);
 	/* On a CPU, a tile that stays in the threads' private caches has its

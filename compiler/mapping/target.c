@@ -512,12 +512,9 @@ static int read_caches(target_cpu *cpu, const cJSON *o, char *err, size_t errlen
 	return 0;
 }
 
-/* cpu.gemm_grid: {"sides": [2 to TARGET_GEMM_MAX_SIDES increasing
- * positive integers], "gflops": [sides^3 positive numbers, m outermost]}. */
-static int read_gemm_grid(target_cpu *cpu, const cJSON *o, char *err, size_t errlen)
+int target_read_gemm_grid(target_cpu *cpu, const cJSON *g, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"sides", "gflops", NULL};
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(o, "gemm_grid");
 	if (!g)
 		return 0;
 	if (!cJSON_IsObject(g)) {
@@ -669,7 +666,8 @@ static int read_cpu(target *t, const cJSON *j, char *err, size_t errlen)
 	    get_num(o, "gemm_half_dim", "cpu.gemm_half_dim", 0, 0, &cpu->gemm_half_dim, err,
 		    errlen) < 0 ||
 	    get_num(o, "call_ns", "cpu.call_ns", 0, 0, &cpu->call_ns, err, errlen) < 0 ||
-	    read_gemm_grid(cpu, o, err, errlen) < 0 ||
+	    target_read_gemm_grid(cpu, cJSON_GetObjectItemCaseSensitive(o, "gemm_grid"), err,
+				  errlen) < 0 ||
 	    read_rates(cpu, o, err, errlen) < 0 ||
 	    get_num(o, "strided_gelem_per_s", "cpu.strided_gelem_per_s", 0, 1,
 		    &cpu->strided_gelem, err, errlen) < 0 ||

@@ -99,6 +99,12 @@ void target_cpu_defaults(target_cpu *cpu);
  * gemm_gflops scaled by d / (d + gemm_half_dim) for each side. */
 double target_gemm_gflops(const target_cpu *cpu, double m, double n, double k);
 
+/* Reads g, a cpu.gemm_grid object ({"sides": [2 to TARGET_GEMM_MAX_SIDES
+ * increasing positive integers], "gflops": [sides^3 positive numbers, m
+ * outermost]}), into cpu's grid.  NULL: nothing to read, 0 and cpu
+ * unchanged.  Returns -1 with an error naming the field (jfield.h). */
+int target_read_gemm_grid(target_cpu *cpu, const cJSON *g, char *err, size_t errlen);
+
 /* One level of the memory hierarchy (docs/target.md, "Memory levels"):
  * level 0 is DRAM, level 1 the global buffer, level 2 (when there is one)
  * the storage inside the PEs.  A level's traffic is what it sends to the
