@@ -905,6 +905,8 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		sbuf_indent(s, depth + 1);
 		sbuf_printf(s, "if (!ok) continue;\n");
 	}
+	if (!region && !pfor && !vec)
+		cgc_prefetch(k, node, depth + 1);
 	/* A loop of one tile's points that is not simd (around a sum's own
 	 * loop: the conv's taps) indexes cyclic buffers by affine offsets
 	 * too, so that the C compiler can vectorise it (in_period in

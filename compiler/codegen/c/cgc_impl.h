@@ -5,6 +5,7 @@
  *   c_loops.c  a group's AST as C: loops, regions, statements, tile buffers
  *   c_gemm.c   matrix products as calls, and teams beside them
  *   c_expr.c   C text of index forms, offsets, numbers, right-hand sides
+ *   c_prefetch.c  software prefetches of rows read across pages
  *
  * Ownership: the state is a local of its public entry point, which frees
  * what it allocated before it returns.
@@ -76,6 +77,11 @@ int64_t cgc_ws_shared(const cgc *k);
 int cgc_group_has_tiles(const cgc *k, int gi);
 /* Group gi's statements; guard: inside `if (ok)`. */
 void cgc_emit_group(cgc *k, const cg_glow *gl, int gi, int guard);
+
+/* c_prefetch.c */
+/* At the top of the body of sequential loop node (at depth): prefetches
+ * of the rows that a later iteration reads across pages. */
+void cgc_prefetch(cgc *k, __isl_keep isl_ast_node *node, int depth);
 
 /* c_gemm.c */
 enum { CGC_TEAM_BLOCKS = 8 }; /* ML_TEAM in runtime/ml_gemm.h */
