@@ -54,32 +54,10 @@ static int expr_is_id(__isl_keep isl_ast_expr *e, __isl_keep isl_id *id)
 	return r;
 }
 
-/* Does e use identifier id? */
-static int expr_uses(__isl_keep isl_ast_expr *e, __isl_keep isl_id *id)
-{
-	if (!id)
-		return 0;
-	switch (isl_ast_expr_get_type(e)) {
-	case isl_ast_expr_id:
-		return expr_is_id(e, id);
-	case isl_ast_expr_op: {
-		int n = (int)isl_ast_expr_op_get_n_arg(e), r = 0;
-		for (int i = 0; i < n && !r; i++) {
-			isl_ast_expr *a = isl_ast_expr_op_get_arg(e, i);
-			r = expr_uses(a, id);
-			isl_ast_expr_free(a);
-		}
-		return r;
-	}
-	default:
-		return 0;
-	}
-}
-
 static int uses_inter(const pf_walk *w, __isl_keep isl_ast_expr *e)
 {
 	for (int i = 0; i < w->ninter; i++)
-		if (expr_uses(e, w->inter[i]))
+		if (cgc_expr_uses(e, w->inter[i]))
 			return 1;
 	return 0;
 }
@@ -296,14 +274,14 @@ static void prefetch_call(pf_walk *w, __isl_keep isl_ast_expr *call, __isl_keep 
 			vout |= 1ull << v;
 		else if (iid && expr_is_id(a, iid))
 			vin |= 1ull << v;
-		else if (expr_uses(a, w->it) || expr_uses(a, iid) || uses_inter(w, a))
+		else if (cgc_expr_uses(a, w->it) || cgc_expr_uses(a, iid) || uses_inter(w, a))
 			vbad |= 1ull << v;
 		isl_ast_expr_free(a);
 	}
 	if (!vout)
 		goto done;
 	n = trip_count(isl_ast_expr_get_ctx(call), in);
-	if (!n || expr_uses(n, w->it) || uses_inter(w, n))
+	if (!n || cgc_expr_uses(n, w->it) || uses_inter(w, n))
 		goto done;
 	int64_t nc = const_of(n);
 	isl_ctx *ctx = isl_ast_expr_get_ctx(call);

@@ -47,6 +47,9 @@ typedef struct cgc {
 	 * computed before the loop as hx<i> (cgc_expr prints the name). */
 	int nhoist;
 	const ein_expr *hoist[16];
+	/* Inside a fused loop: the tensors its statements write (one flag
+	 * per tensor), which no hoisted subexpression may read; or NULL. */
+	const char *written;
 	/* Inside a simd loop: its iterator and start, and the variable of
 	 * the statement being printed that is that iterator (or -1), so that
 	 * an offset in a cyclic dimension stays affine (cgc_offset). */
@@ -67,6 +70,8 @@ void cgc_expr(sbuf *s, const cgc *k, const ein_einsum *es, const ein_expr *e);
 
 /* c_loops.c */
 void cgc_print_expr(cgc *k, __isl_keep isl_ast_expr *e);
+/* Does AST expression e use identifier id (NULL: no)? */
+int cgc_expr_uses(__isl_keep isl_ast_expr *e, __isl_keep isl_id *id);
 /* Bytes of a buffer in the workspace (rounded up to 64). */
 int64_t cgc_buf_bytes(const cg_buffer *b);
 /* Offsets in the workspace (plan_workspace): where the team's parts start,
