@@ -1029,6 +1029,14 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 	}
 	if (!region && !pfor && !vec)
 		cgc_prefetch(k, node, depth + 1);
+	/* The enclosing loops of those inside (the AST holds the ids). */
+	isl_ast_expr *itx = isl_ast_node_for_get_iterator(node);
+	isl_id *itid = isl_ast_expr_get_id(itx);
+	isl_ast_expr_free(itx);
+	int pushed = k->nloops < (int)(sizeof(k->loops) / sizeof(k->loops[0]));
+	if (pushed)
+		k->loops[k->nloops++] = itid;
+	isl_id_free(itid);
 	/* A loop of one tile's points that is not simd (around a sum's own
 	 * loop: the conv's taps) indexes cyclic buffers by affine offsets
 	 * too, so that the C compiler can vectorise it (in_period in
@@ -1036,6 +1044,8 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 	if (vec || (!region && !pfor && !k->vec_it))
 		vec_begin(k, node);
 	emit_node(k, body, depth + 1, 0);
+	if (pushed)
+		k->nloops--;
 	vec_end(k);
 	sbuf_indent(s, depth);
 	sbuf_printf(s, "}\n");

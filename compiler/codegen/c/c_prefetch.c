@@ -11,7 +11,8 @@
  * read in an innermost loop of the body whose offset moves by a row
  * (CGC_PREFETCH_MIN_STRIDE elements or more) with the loop and by one
  * element (or not at all) with the innermost loop, the run of
- * CGC_PREFETCH_AHEAD iterations later, one cache line at a time.
+ * CGC_PREFETCH_AHEAD iterations later, one cache line at a time.  Not
+ * runs that a loop around reads again, when they fit in L1 (reread).
  */
 #include "cgc_impl.h"
 
@@ -164,6 +165,31 @@ static int64_t var_stride(const cgc *k, const ein_access *a, uint64_t mask)
 	return st;
 }
 
+/* Does a loop around the outer one leave the offsets of access a of
+ * statement call (innermost loop in) where they are? */
+static int reread(const pf_walk *w, __isl_keep isl_ast_expr *call, const ein_access *a,
+		  const ein_einsum *es, int nargs, __isl_keep isl_ast_node *in)
+{
+	isl_ast_expr *init = in ? isl_ast_node_for_get_init(in) : NULL;
+	int r = 0;
+	for (int l = 0; l < w->k->nloops && !r; l++) {
+		int moves = init && cgc_expr_uses(init, w->k->loops[l]);
+		for (int v = 0; v < nargs && v < es->nvars && !moves; v++) {
+			int used = 0;
+			for (int d = 0; d < a->nidx; d++)
+				used |= a->idx[d].vc[v] != 0;
+			if (!used)
+				continue;
+			isl_ast_expr *arg = isl_ast_expr_op_get_arg(call, v + 1);
+			moves = cgc_expr_uses(arg, w->k->loops[l]);
+			isl_ast_expr_free(arg);
+		}
+		r = !moves;
+	}
+	isl_ast_expr_free(init);
+	return r;
+}
+
 /* The number of points of loop `in` (1 for none), or NULL if its
  * condition is not an upper bound on its iterator or it steps by more
  * than one. */
@@ -314,10 +340,12 @@ static void prefetch_call(pf_walk *w, __isl_keep isl_ast_expr *call, __isl_keep 
 		int64_t run = si ? nc : 1;
 		if (run >= 0 && 2 * run >= so)
 			continue;
-		/* Few iterations, or all of them within L1: read before, or
-		 * cached by the first ones. */
-		if (w->trips >= 0 &&
-		    (w->trips <= 2 * CGC_PREFETCH_AHEAD || w->trips * (run < 0 ? 16 : run) * 4 <= 32768))
+		/* Few iterations; or runs that an enclosing loop reads again
+		 * (their offsets do not move with it), all of them within
+		 * L1: cached since that loop's first iteration. */
+		if (w->trips >= 0 && (w->trips <= 2 * CGC_PREFETCH_AHEAD ||
+				      (w->trips * (run < 0 ? 16 : run) * 4 <= 32768 &&
+				       reread(w, call, a, es, nargs, in))))
 			continue;
 		/* One block per run: its variables at it + AHEAD and at the
 		 * innermost loop's start, then a prefetch per cache line. */
@@ -342,8 +370,8 @@ static void prefetch_call(pf_walk *w, __isl_keep isl_ast_expr *call, __isl_keep 
 		sbuf_printf(&blk, " const float *pf_p = &t_%s[", k->c->tensors[a->tensor].name);
 		cgc_offset(&blk, k, es, a);
 		sbuf_printf(&blk, "]; const long pf_n = ");
-		if (nc >= 0)
-			sbuf_printf(&blk, "%" PRId64, nc);
+		if (run >= 0)
+			sbuf_printf(&blk, "%" PRId64, run);
 		else
 			print_sub(&blk, n, m);
 		sbuf_printf(&blk, "; for (long pf_q = 0; pf_q < pf_n; pf_q += 16) "

@@ -53,6 +53,10 @@ typedef struct cgc {
 	/* Inside a simd loop: its iterator and start, and the variable of
 	 * the statement being printed that is that iterator (or -1), so that
 	 * an offset in a cyclic dimension stays affine (cgc_offset). */
+	/* The iterators of the loops being printed around the current one
+	 * (not owned), outermost first, for cgc_prefetch. */
+	isl_id *loops[16];
+	int nloops;
 	isl_id *vec_it;
 	isl_ast_expr *vec_init;
 	int vec_var;
