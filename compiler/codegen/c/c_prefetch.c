@@ -406,6 +406,12 @@ static __isl_give isl_ast_node *strip_marks(__isl_take isl_ast_node *n)
 
 /* The statements of node, if it holds nothing else: in (a loop) or the
  * outer loop's body holds them directly. */
+static isl_bool is_user(__isl_keep isl_ast_node *node, void *user)
+{
+	(void)user;
+	return isl_bool_ok(isl_ast_node_get_type(node) == isl_ast_node_user);
+}
+
 static int only_users(__isl_keep isl_ast_node *node)
 {
 	if (isl_ast_node_get_type(node) == isl_ast_node_user)
@@ -413,46 +419,28 @@ static int only_users(__isl_keep isl_ast_node *node)
 	if (isl_ast_node_get_type(node) != isl_ast_node_block)
 		return 0;
 	isl_ast_node_list *l = isl_ast_node_block_get_children(node);
-	int n = isl_ast_node_list_n_ast_node(l), r = 1;
-	for (int i = 0; i < n && r; i++) {
-		isl_ast_node *c = isl_ast_node_list_get_ast_node(l, i);
-		r = isl_ast_node_get_type(c) == isl_ast_node_user;
-		isl_ast_node_free(c);
-	}
+	int r = isl_ast_node_list_every(l, &is_user, NULL) == isl_bool_true;
 	isl_ast_node_list_free(l);
 	return r;
 }
 
-static void prefetch_users(pf_walk *w, __isl_keep isl_ast_node *node, __isl_keep isl_ast_node *in)
+/* The statements below node: in, the innermost loop they sit in (NULL:
+ * not yet inside one, or the outer loop's own body). */
+static void walk(pf_walk *w, __isl_keep isl_ast_node *node, __isl_keep isl_ast_node *in)
 {
-	if (isl_ast_node_get_type(node) == isl_ast_node_user) {
+	switch (isl_ast_node_get_type(node)) {
+	case isl_ast_node_user: {
 		isl_ast_expr *call = isl_ast_node_user_get_expr(node);
 		prefetch_call(w, call, in);
 		isl_ast_expr_free(call);
 		return;
 	}
-	isl_ast_node_list *l = isl_ast_node_block_get_children(node);
-	int n = isl_ast_node_list_n_ast_node(l);
-	for (int i = 0; i < n; i++) {
-		isl_ast_node *c = isl_ast_node_list_get_ast_node(l, i);
-		prefetch_users(w, c, in);
-		isl_ast_node_free(c);
-	}
-	isl_ast_node_list_free(l);
-}
-
-static void walk(pf_walk *w, __isl_keep isl_ast_node *node)
-{
-	switch (isl_ast_node_get_type(node)) {
-	case isl_ast_node_user:
-		prefetch_users(w, node, NULL);
-		return;
 	case isl_ast_node_block: {
 		isl_ast_node_list *l = isl_ast_node_block_get_children(node);
 		int n = isl_ast_node_list_n_ast_node(l);
 		for (int i = 0; i < n; i++) {
 			isl_ast_node *c = isl_ast_node_list_get_ast_node(l, i);
-			walk(w, c);
+			walk(w, c, in);
 			isl_ast_node_free(c);
 		}
 		isl_ast_node_list_free(l);
@@ -460,30 +448,30 @@ static void walk(pf_walk *w, __isl_keep isl_ast_node *node)
 	}
 	case isl_ast_node_if: {
 		isl_ast_node *t = isl_ast_node_if_get_then_node(node);
-		walk(w, t);
+		walk(w, t, NULL);
 		isl_ast_node_free(t);
 		if (isl_ast_node_if_has_else_node(node) == isl_bool_true) {
 			isl_ast_node *e = isl_ast_node_if_get_else_node(node);
-			walk(w, e);
+			walk(w, e, NULL);
 			isl_ast_node_free(e);
 		}
 		return;
 	}
 	case isl_ast_node_mark: {
-		isl_ast_node *in = isl_ast_node_mark_get_node(node);
-		walk(w, in);
-		isl_ast_node_free(in);
+		isl_ast_node *m = isl_ast_node_mark_get_node(node);
+		walk(w, m, NULL);
+		isl_ast_node_free(m);
 		return;
 	}
 	case isl_ast_node_for: {
 		isl_ast_node *body = strip_marks(isl_ast_node_for_get_body(node));
 		if (body && only_users(body)) {
-			prefetch_users(w, body, node);
+			walk(w, body, node);
 		} else if (body && w->ninter < PF_MAX_INTER) {
 			isl_ast_expr *x = isl_ast_node_for_get_iterator(node);
 			w->inter[w->ninter++] = isl_ast_expr_get_id(x);
 			isl_ast_expr_free(x);
-			walk(w, body);
+			walk(w, body, NULL);
 			isl_id_free(w->inter[--w->ninter]);
 		}
 		isl_ast_node_free(body);
@@ -496,22 +484,19 @@ static void walk(pf_walk *w, __isl_keep isl_ast_node *node)
 
 void cgc_prefetch(cgc *k, __isl_keep isl_ast_node *node, int depth)
 {
-	isl_ast_expr *inc = isl_ast_node_for_get_inc(node);
-	isl_val *iv = isl_ast_expr_get_val(inc);
-	int one = iv && isl_val_is_one(iv) == isl_bool_true;
-	isl_val_free(iv);
-	isl_ast_expr_free(inc);
-	if (!one)
+	/* A loop stepping by one with an upper bound (its trips, if they
+	 * are constant, for the rules above). */
+	isl_ast_expr *tn = trip_count(isl_ast_node_get_ctx(node), node);
+	if (!tn)
 		return;
 	isl_ast_expr *x = isl_ast_node_for_get_iterator(node);
 	pf_walk w = {.k = k, .outer = node, .it = isl_ast_expr_get_id(x), .depth = depth};
 	isl_ast_expr_free(x);
-	isl_ast_expr *tn = trip_count(isl_ast_node_get_ctx(node), node);
 	w.trips = const_of(tn);
 	isl_ast_expr_free(tn);
 	isl_ast_node *body = strip_marks(isl_ast_node_for_get_body(node));
 	if (body)
-		walk(&w, body);
+		walk(&w, body, NULL);
 	isl_ast_node_free(body);
 	isl_id_free(w.it);
 	sbuf_free(&w.done);
