@@ -74,10 +74,18 @@ false_l3)
 	w 0 type Data; w 0 level 1; w 0 size 32K; w 0 shared_cpu_list 0
 	w 1 type Unified; w 1 level 2; w 1 size 1024K; w 1 shared_cpu_list 0
 	w 2 type Unified; w 2 level 3; w 2 size 1048576K; w 2 shared_cpu_list 0-1
-	MAMBALAYA_SYSFS_CPU=$WORK/sysfs "$BIN" calibrate -o h.json --seconds 0.3 2>err.txt ||
-		fail "calibrate failed"
-	grep -q "^mambalaya calibrate: note: L3: 1 GiB reported, but a copy over half of it ran at" err.txt ||
-		fail "no note on the reported L3"
+	# A measurement: on a loaded machine (a parallel ctest, a sanitizer
+	# build) one copy may be slowed down enough to hide the fall, so up
+	# to three tries.
+	tries=0
+	while :; do
+		MAMBALAYA_SYSFS_CPU=$WORK/sysfs "$BIN" calibrate -o h.json --seconds 0.3 2>err.txt ||
+			fail "calibrate failed"
+		grep -q "^mambalaya calibrate: note: L3: 1 GiB reported, but a copy over half of it ran at" err.txt &&
+			break
+		tries=$((tries + 1))
+		[ "$tries" -lt 3 ] || fail "no note on the reported L3 (3 tries)"
+	done
 	[ "$(field h.json "all(c['bytes'] < 1 << 30 for c in j['cpu']['caches'])")" = True ] ||
 		fail "the reported 1 GiB L3 was kept"
 	[ "$(field h.json "('1 GiB reported' in j['sources']['cpu.caches'] or any('(1 GiB) dropped' in a for a in j['assumptions']))")" = True ] ||
