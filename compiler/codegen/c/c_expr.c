@@ -65,6 +65,16 @@ static int in_period(const cgc *k, const ein_einsum *es, const ein_access *a, in
 	return j >= 0 && gr->tile[j] >= 2 && b->ext[d] % gr->tile[j] == 0;
 }
 
+unsigned cgc_access_vars(const ein_einsum *es, const ein_access *a)
+{
+	unsigned m = 0;
+	for (int d = 0; d < a->nidx; d++)
+		for (int v = 0; v < es->nvars; v++)
+			if (a->idx[d].vc[v])
+				m |= 1u << v;
+	return m;
+}
+
 /* Element offset of an access in its buffer. */
 void cgc_offset(sbuf *s, const cgc *k, const ein_einsum *es,
 		const ein_access *a)

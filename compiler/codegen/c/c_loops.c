@@ -10,11 +10,16 @@
 #include <isl/ast.h>
 #include <isl/id.h>
 
+void cgc_print_expr_to(sbuf *s, __isl_keep isl_ast_expr *e)
+{
+	char *t = e ? isl_ast_expr_to_C_str(e) : NULL;
+	sbuf_printf(s, "%s", t ? t : "0");
+	free(t);
+}
+
 void cgc_print_expr(cgc *k, __isl_keep isl_ast_expr *e)
 {
-	char *s = isl_ast_expr_to_C_str(e);
-	sbuf_printf(&k->out, "%s", s ? s : "0");
-	free(s);
+	cgc_print_expr_to(&k->out, e);
 }
 
 static void emit_tile_allocs(cgc *k, int depth, int gi)
@@ -120,17 +125,12 @@ static unsigned expr_vars(const cgc *k, const ein_einsum *es, const ein_expr *e)
 	for (int i = 0; i < k->nhoist; i++)
 		if (k->hoist[i] == e)
 			return 0;
-	unsigned m = 0;
 	switch (e->kind) {
 	case EIN_X_VAR:
 		return 1u << e->id;
 	case EIN_X_ACCESS: {
 		const ein_access *a = &es->reads[e->id];
-		for (int d = 0; d < a->nidx && !k->buf[a->tensor].reg; d++)
-			for (int v = 0; v < es->nvars; v++)
-				if (a->idx[d].vc[v])
-					m |= 1u << v;
-		return m;
+		return k->buf[a->tensor].reg ? 0 : cgc_access_vars(es, a);
 	}
 	case EIN_X_UNARY:
 		return expr_vars(k, es, e->a);
@@ -179,10 +179,7 @@ static void emit_user(cgc *k, __isl_keep isl_ast_node *node, int depth)
 	if (k->nhoist) {
 		need = init ? 0 : expr_vars(k, es, es->rhs);
 		if (acc < 0 && !k->buf[es->out.tensor].reg)
-			for (int d = 0; d < es->out.nidx; d++)
-				for (int v = 0; v < es->nvars; v++)
-					if (es->out.idx[d].vc[v])
-						need |= 1u << v;
+			need |= cgc_access_vars(es, &es->out);
 	}
 	sbuf_indent(s, depth);
 	sbuf_printf(s, "{");
@@ -449,6 +446,21 @@ static void emit_var_defs(cgc *k, const ein_einsum *es, __isl_keep isl_ast_expr 
 	}
 }
 
+/* The variables of statement es (instance call) that the loop with
+ * iterator iid moves (one bit each). */
+static unsigned moving_vars(const ein_einsum *es, __isl_keep isl_ast_expr *call,
+			    __isl_keep isl_id *iid)
+{
+	unsigned moving = 0;
+	for (int v = 0; v < es->nvars; v++) {
+		isl_ast_expr *a = isl_ast_expr_op_get_arg(call, v + 1);
+		if (cgc_expr_uses(a, iid))
+			moving |= 1u << v;
+		isl_ast_expr_free(a);
+	}
+	return moving;
+}
+
 /* The variables subexpression e uses (one bit each), and whether it is
  * invariant in a loop that moves the variables of `moving`: no such
  * variable, and no read of the statement's output or of a register. */
@@ -539,14 +551,8 @@ static int hoist_begin(cgc *k, __isl_keep isl_ast_node *node, __isl_keep isl_ast
 	k->nhoist = 0;
 	if (name[0] == 'S' && !ein_einsum_reduces(&k->c->einsums[atoi(name + 1)])) {
 		const ein_einsum *es = &k->c->einsums[atoi(name + 1)];
-		unsigned moving = 0, used = 0;
-		for (int v = 0; v < es->nvars; v++) {
-			isl_ast_expr *a = isl_ast_expr_op_get_arg(call, v + 1);
-			if (cgc_expr_uses(a, iid))
-				moving |= 1u << v;
-			isl_ast_expr_free(a);
-		}
-		find_hoists(k, es, es->rhs, moving, &used);
+		unsigned used = 0;
+		find_hoists(k, es, es->rhs, moving_vars(es, call, iid), &used);
 		if (k->nhoist) {
 			sbuf *s = &k->out;
 			sbuf_indent(s, depth);
@@ -738,14 +744,7 @@ static int fused_hoists(cgc *k, isl_ast_expr *const *calls, const int *se, const
 		if (sinit[i])
 			continue;
 		const ein_einsum *es = &c->einsums[se[i]];
-		unsigned moving = 0;
-		for (int v = 0; v < es->nvars; v++) {
-			isl_ast_expr *a = isl_ast_expr_op_get_arg(calls[i], v + 1);
-			if (cgc_expr_uses(a, iid))
-				moving |= 1u << v;
-			isl_ast_expr_free(a);
-		}
-		find_hoists(k, es, es->rhs, moving, &used[i]);
+		find_hoists(k, es, es->rhs, moving_vars(es, calls[i], iid), &used[i]);
 	}
 	first[n] = k->nhoist;
 	k->written = NULL;

@@ -172,14 +172,12 @@ static int reread(const pf_walk *w, __isl_keep isl_ast_expr *call, const ein_acc
 		  const ein_einsum *es, int nargs, __isl_keep isl_ast_node *in)
 {
 	isl_ast_expr *init = in ? isl_ast_node_for_get_init(in) : NULL;
+	unsigned used = cgc_access_vars(es, a);
 	int r = 0;
 	for (int l = 0; l < w->k->nloops && !r; l++) {
 		int moves = init && cgc_expr_uses(init, w->k->loops[l]);
 		for (int v = 0; v < nargs && v < es->nvars && !moves; v++) {
-			int used = 0;
-			for (int d = 0; d < a->nidx; d++)
-				used |= a->idx[d].vc[v] != 0;
-			if (!used)
+			if (!((used >> v) & 1))
 				continue;
 			isl_ast_expr *arg = isl_ast_expr_op_get_arg(call, v + 1);
 			moves = cgc_expr_uses(arg, w->k->loops[l]);
@@ -245,17 +243,10 @@ static __isl_give isl_id_to_ast_expr *subst_map(const pf_walk *w, __isl_keep isl
 	return m;
 }
 
-static void print_expr(sbuf *s, __isl_keep isl_ast_expr *e)
-{
-	char *t = e ? isl_ast_expr_to_C_str(e) : NULL;
-	sbuf_printf(s, "%s", t ? t : "0");
-	free(t);
-}
-
 static void print_sub(sbuf *s, __isl_keep isl_ast_expr *e, __isl_keep isl_id_to_ast_expr *m)
 {
 	isl_ast_expr *x = isl_ast_expr_substitute_ids(isl_ast_expr_copy(e), isl_id_to_ast_expr_copy(m));
-	print_expr(s, x);
+	cgc_print_expr_to(s, x);
 	isl_ast_expr_free(x);
 }
 
@@ -324,14 +315,11 @@ static void prefetch_call(pf_walk *w, __isl_keep isl_ast_expr *call, __isl_keep 
 	for (int r = 0; r < es->nreads; r++) {
 		const ein_access *a = &es->reads[r];
 		const cg_buffer *b = &k->buf[a->tensor];
-		int mod = 0, bad = 0;
+		unsigned used = cgc_access_vars(es, a);
+		int mod = 0;
 		for (int d = 0; d < b->ndims; d++)
 			mod |= b->mod[d];
-		for (int d = 0; d < a->nidx; d++)
-			for (int v = 0; v < nargs && v < 64; v++)
-				if (a->idx[d].vc[v] && ((vbad >> v) & 1))
-					bad = 1;
-		if (b->reg || mod || bad)
+		if (b->reg || mod || (used & vbad))
 			continue;
 		int64_t so = var_stride(k, a, vout), si = var_stride(k, a, vin);
 		if (so < CGC_PREFETCH_MIN_STRIDE || (si != 0 && si != 1))
@@ -352,15 +340,12 @@ static void prefetch_call(pf_walk *w, __isl_keep isl_ast_expr *call, __isl_keep 
 		 * innermost loop's start, then a prefetch per cache line. */
 		sbuf_free(&blk);
 		sbuf_printf(&blk, "{ const long pf_it = (");
-		print_expr(&blk, cond);
+		cgc_print_expr_to(&blk, cond);
 		sbuf_printf(&blk, ") ? ");
-		print_expr(&blk, ahead);
+		cgc_print_expr_to(&blk, ahead);
 		sbuf_printf(&blk, " : %s;", isl_id_get_name(w->it));
 		for (int v = 0; v < nargs; v++) {
-			int used = 0;
-			for (int d = 0; d < a->nidx; d++)
-				used |= a->idx[d].vc[v] != 0;
-			if (!used)
+			if (!((used >> v) & 1))
 				continue;
 			isl_ast_expr *arg = isl_ast_expr_op_get_arg(call, v + 1);
 			sbuf_printf(&blk, " const long v_%s = ", es->vars[v].name);

@@ -67,6 +67,8 @@ typedef struct cgc {
 
 /* c_expr.c */
 void cgc_offset(sbuf *s, const cgc *k, const ein_einsum *es, const ein_access *a);
+/* The variables (one bit each) that access a of es indexes by. */
+unsigned cgc_access_vars(const ein_einsum *es, const ein_access *a);
 /* Element strides of each dimension of b (its storage order). */
 void cgc_strides(const cg_buffer *b, int64_t *strides);
 void cgc_number(sbuf *s, double x);
@@ -74,6 +76,8 @@ void cgc_expr(sbuf *s, const cgc *k, const ein_einsum *es, const ein_expr *e);
 
 /* c_loops.c */
 void cgc_print_expr(cgc *k, __isl_keep isl_ast_expr *e);
+/* C text of e (NULL: 0) appended to s. */
+void cgc_print_expr_to(sbuf *s, __isl_keep isl_ast_expr *e);
 /* Does AST expression e use identifier id (NULL: no)? */
 int cgc_expr_uses(__isl_keep isl_ast_expr *e, __isl_keep isl_id *id);
 /* Bytes of a buffer in the workspace (rounded up to 64). */
