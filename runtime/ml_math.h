@@ -16,11 +16,21 @@
 ML_INLINE float ml_exp(float x)
 {
 	/* exp(x) = 2^n * exp(r), |r| <= ln(2)/2, exp(r) by its Taylor
-	 * polynomial of degree 7 (truncation error below 6e-9). */
-	x = x > 88.0f ? 88.0f : x;
-	x = x < -87.0f ? -87.0f : x;
-	float n = rintf(x * 1.44269504088896341f);
-	float r = x - n * 0.693145751953125f;
+	 * polynomial of degree 7 (truncation error below 6e-9).
+	 *
+	 * x is clamped to [-87, 88] on its bits, so that 2^n stays a normal
+	 * float: as unsigned, the floats below -87 (and -inf, negative NaNs)
+	 * are exactly those above -87's bits; as signed, the floats above 88
+	 * (and +inf, positive NaNs) those above 88's.  Two integer minimums
+	 * vectorise to two instructions; the float compares they replace
+	 * became nine (gcc merges both ?: with the product that follows). */
+	union { float f; int32_t i; uint32_t u; } c;
+	c.f = x;
+	c.u = c.u < 0xC2AE0000u ? c.u : 0xC2AE0000u; /* -87.0f */
+	c.i = c.i < 0x42B00000 ? c.i : 0x42B00000;   /* 88.0f */
+	float y = c.f;
+	float n = rintf(y * 1.44269504088896341f);
+	float r = y - n * 0.693145751953125f;
 	r = r - n * 1.42860682030941723e-6f;
 	float p = 1.0f / 5040.0f;
 	p = p * r + 1.0f / 720.0f;
@@ -33,7 +43,8 @@ ML_INLINE float ml_exp(float x)
 	union { float f; int32_t i; } u;
 	u.f = p;
 	u.i += (int32_t)n * (1 << 23);
-	return u.f;
+	/* NaN stays NaN, as it did through the float compares. */
+	return x == x ? u.f : x;
 }
 /* log of a normal, finite x > 0, without branches (vectorisable). */
 ML_INLINE float ml_log_pos(float x)

@@ -71,6 +71,17 @@ static void test_exp_log(void **state)
 	/* Saturation instead of inf or a wrapped exponent. */
 	assert_true(isfinite(ml_exp(1000.0f)));
 	assert_true(ml_exp(-1000.0f) >= 0.0f && ml_exp(-1000.0f) < 1e-37f);
+	/* The clamp works on the bits (ml_math.h): the infinities saturate
+	 * like the large values, NaN of either sign stays NaN, the bounds
+	 * and the zeros are left alone. */
+	assert_true(ml_exp(INFINITY) == ml_exp(88.0f) && isfinite(ml_exp(INFINITY)));
+	assert_true(ml_exp(-INFINITY) == ml_exp(-87.0f));
+	assert_true(isnan(ml_exp(NAN)) && isnan(ml_exp(-NAN)));
+	assert_true(fabs(ml_exp(88.0f) / exp(88.0) - 1) < 2e-6);
+	assert_true(fabs(ml_exp(-87.0f) / exp(-87.0) - 1) < 2e-6);
+	assert_true(ml_exp(89.0f) == ml_exp(88.0f) && ml_exp(-88.0f) == ml_exp(-87.0f));
+	assert_true(ml_exp(0.0f) == 1.0f && ml_exp(-0.0f) == 1.0f);
+	assert_true(fabs(ml_exp(-86.9f) / exp((double)-86.9f) - 1) < 2e-6);
 	/* ml_log falls back to logf outside the normal range. */
 	assert_true(isinf(ml_log(0.0f)) && ml_log(0.0f) < 0);
 	assert_true(isnan(ml_log(-1.0f)));
