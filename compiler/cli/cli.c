@@ -297,7 +297,10 @@ target *cli_target(const char *cmd, const char *arch, int *status)
 		char path[1024];
 		if (calibrate_cache_path(path, sizeof(path)) == 0)
 			fprintf(stderr, "mambalaya %s: note: calibrated this machine into %s "
-					"(once; `mambalaya calibrate` measures again)\n", cmd, path);
+					"(%s; `mambalaya calibrate` measures again)\n", cmd, path,
+				measured == CALIBRATE_STALE
+					? "again: the kernels' runtime changed since the last time"
+					: "once");
 	}
 	if (!t && usage) {
 		cli_usage_error(cmd, "%s", err);

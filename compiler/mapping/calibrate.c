@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,24 @@ static void __attribute__((format(printf, 3, 4))) note_add(char *note, size_t le
 		note[n] = '\n';
 		note[n + 1] = '\0';
 	}
+}
+
+/* The fingerprint of what the rates are measured with: the probe's source
+ * (the kernels' runtime: ml_math.h, ml_gemm.h, ...) and the flags it is
+ * built with, FNV-1a over both.  A runtime whose exp got faster makes the
+ * cached rates stale (calibrate_host). */
+static void runtime_fingerprint(char *buf, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *c = rt_probe; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	for (int i = 0; cgc_default_cflags[i]; i++)
+		for (const char *c = cgc_default_cflags[i]; ; c++) {
+			h = (h ^ (unsigned char)*c) * 1099511628211ull;
+			if (!*c)
+				break;
+		}
+	snprintf(buf, len, "fnv1a64:%016llx", (unsigned long long)h);
 }
 
 /* A sysfs value: "32K", "1024K", "32M" or a plain number of bytes. */
@@ -630,6 +649,9 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 	}
 	/* buffer_bytes follows from the caches when the file is read. */
 	cJSON_DeleteItemFromObjectCaseSensitive(full, "buffer_bytes");
+	char fp[64];
+	runtime_fingerprint(fp, sizeof(fp));
+	cJSON_AddStringToObject(full, "runtime", fp);
 	cJSON_ReplaceItemInObjectCaseSensitive(full, "sources", src);
 	cJSON_ReplaceItemInObjectCaseSensitive(full, "assumptions", as);
 	return full;
@@ -650,9 +672,31 @@ int calibrate_cache_path(char *buf, size_t len)
 	return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
+/* Measures this machine and writes the result to path (its directory
+ * made).  0, or -1 with a message in e. */
+static int measure_into(const char *path, char *e, size_t elen)
+{
+	char note[1024], dir[CAL_PATH];
+	cJSON *j = calibrate_measure(2.0, note, sizeof(note), e, elen);
+	char *text = j ? cJSON_Print(j) : NULL;
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int rc = text ? 0 : -1;
+	if (!text && j)
+		snprintf(e, elen, "out of memory");
+	else if (text && ((slash && fs_mkdirs(dir, e, elen) < 0) ||
+			  fs_write_file(path, text, strlen(text), e, elen) < 0))
+		rc = -1;
+	free(text);
+	cJSON_Delete(j);
+	return rc;
+}
+
 target *calibrate_host(int *measured, char *err, size_t errlen)
 {
-	char path[CAL_PATH], e[1024], note[1024];
+	char path[CAL_PATH], e[1024], fp[64];
 	struct stat st;
 	*measured = 0;
 	if (calibrate_cache_path(path, sizeof(path)) < 0) {
@@ -660,43 +704,40 @@ target *calibrate_host(int *measured, char *err, size_t errlen)
 				      "XDG_CACHE_HOME or MAMBALAYA_HOST_TARGET)");
 		return NULL;
 	}
-	if (stat(path, &st) != 0) {
-		cJSON *j = calibrate_measure(2.0, note, sizeof(note), e, sizeof(e));
-		char *text = j ? cJSON_Print(j) : NULL;
-		char dir[CAL_PATH];
-		snprintf(dir, sizeof(dir), "%s", path);
-		char *slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-		int rc = text ? 0 : -1;
-		if (!text)
-			snprintf(e, sizeof(e), "%s", j ? "out of memory" : e);
-		else if ((slash && fs_mkdirs(dir, e, sizeof(e)) < 0) ||
-			 fs_write_file(path, text, strlen(text), e, sizeof(e)) < 0)
-			rc = -1;
-		free(text);
-		cJSON_Delete(j);
-		if (rc < 0) {
-			snprintf(err, errlen, "calibrating this machine: %s", e);
+	runtime_fingerprint(fp, sizeof(fp));
+	target *t = NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 || stat(path, &st) != 0) {
+			if (measure_into(path, e, sizeof(e)) < 0) {
+				snprintf(err, errlen, "calibrating this machine: %s", e);
+				return NULL;
+			}
+			*measured = pass == 1 ? CALIBRATE_STALE : CALIBRATE_NEW;
+		}
+		t = target_load_file(path, e, sizeof(e));
+		if (!t) {
+			int line, col, off = 0;
+			if (sscanf(e, "%d:%d: %n", &line, &col, &off) == 2 && off > 0)
+				snprintf(err, errlen, "%s:%d:%d: error: %s", path, line, col,
+					 e + off);
+			else
+				snprintf(err, errlen, "%s: error: %s (run `mambalaya calibrate -o %s` "
+						      "to measure again)", path, e, path);
 			return NULL;
 		}
-		*measured = 1;
-	}
-	target *t = target_load_file(path, e, sizeof(e));
-	if (!t) {
-		int line, col, off = 0;
-		if (sscanf(e, "%d:%d: %n", &line, &col, &off) == 2 && off > 0)
-			snprintf(err, errlen, "%s:%d:%d: error: %s", path, line, col, e + off);
-		else
-			snprintf(err, errlen, "%s: error: %s (run `mambalaya calibrate -o %s` to "
-					      "measure again)", path, e, path);
-		return NULL;
-	}
-	if (t->kind != TARGET_CPU) {
-		snprintf(err, errlen, "%s: error: field \"kind\": expected \"cpu\" for --arch host",
-			 path);
+		if (t->kind != TARGET_CPU) {
+			snprintf(err, errlen,
+				 "%s: error: field \"kind\": expected \"cpu\" for --arch host", path);
+			target_free(t);
+			return NULL;
+		}
+		/* Rates measured with another runtime are stale: measure
+		 * again, once.  A file without the field (written by hand)
+		 * is used as it is. */
+		if (pass == 1 || !t->runtime || strcmp(t->runtime, fp) == 0)
+			break;
 		target_free(t);
-		return NULL;
+		t = NULL;
 	}
 	return t;
 }

@@ -35,8 +35,13 @@ __attribute__((warn_unused_result)) cJSON *calibrate_measure(double seconds, cha
  * or the path does not fit. */
 int calibrate_cache_path(char *buf, size_t len);
 
+/* What calibrate_host did besides reading the cache. */
+enum { CALIBRATE_CACHED = 0, CALIBRATE_NEW = 1, CALIBRATE_STALE = 2 };
+
 /* The host target: the cached calibration, or a new one measured and
- * written to the cache (*measured = 1) when there is none.  NULL with a
+ * written to the cache when there is none (*measured = CALIBRATE_NEW) or
+ * when the cached one was measured with another kernels' runtime (its
+ * "runtime" field differs: *measured = CALIBRATE_STALE).  NULL with a
  * message in err ("PATH: error: ..." for a bad cache file). */
 target *calibrate_host(int *measured, char *err, size_t errlen);
 

@@ -188,6 +188,7 @@ void target_free(target *t)
 		return;
 	free(t->name);
 	free(t->description);
+	free(t->runtime);
 	for (int i = 0; i < t->nassumptions; i++)
 		free(t->assumptions[i]);
 	free(t->assumptions);
@@ -884,7 +885,7 @@ target *target_from_json(const cJSON *j, char *err, size_t errlen)
 		"bytes_per_value", "double_buffer", "sources", "assumptions", NULL};
 	static const char *const cpu_keys[] = {
 		"name", "description", "kind", "cpu", "buffer_bytes", "dram_gb_per_s",
-		"sources", "assumptions", NULL};
+		"runtime", "sources", "assumptions", NULL};
 	target *t = calloc(1, sizeof(*t));
 	if (!t) {
 		snprintf(err, errlen, "out of memory");
@@ -907,9 +908,15 @@ target *target_from_json(const cJSON *j, char *err, size_t errlen)
 		jfield_error(err, errlen, "description", "a string", ds);
 		goto fail;
 	}
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(j, "runtime");
+	if (rt && (!cJSON_IsString(rt) || !rt->valuestring[0])) {
+		jfield_error(err, errlen, "runtime", "a non-empty string", rt);
+		goto fail;
+	}
 	t->name = strdup(nm->valuestring);
 	t->description = dup_or_null(ds ? ds->valuestring : "");
-	if (!t->name || !t->description) {
+	t->runtime = rt ? strdup(rt->valuestring) : NULL;
+	if (!t->name || !t->description || (rt && !t->runtime)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -1057,6 +1064,8 @@ cJSON *target_to_json(const target *t)
 		return NULL;
 	cJSON_AddStringToObject(j, "name", t->name);
 	cJSON_AddStringToObject(j, "description", t->description ? t->description : "");
+	if (t->runtime)
+		cJSON_AddStringToObject(j, "runtime", t->runtime);
 	if (t->kind == TARGET_CPU)
 		cpu_to_json(j, t);
 	else

@@ -125,6 +125,9 @@ typedef struct target_level {
 typedef struct target {
 	char *name;
 	char *description;
+	/* TARGET_CPU: the fingerprint of the kernels' runtime its rates were
+	 * measured with (calibrate writes it), or NULL. */
+	char *runtime;
 	target_kind kind;
 	target_cpu cpu; /* TARGET_CPU only */
 	/* 2D array: output-stationary MAC array (docs/cost-model.md). */

@@ -103,6 +103,28 @@ cache)
 	[ -s err.txt ] && fail "the second plan measured again or printed a note"
 	cmp -s before.json cache/host.json || fail "the cache changed"
 	;;
+stale)
+	# A cache measured with another runtime is measured again, once,
+	# with a note; the new one carries this build's fingerprint.
+	export MAMBALAYA_HOST_TARGET=$WORK/cache/host.json
+	"$BIN" plan "$EX/matmul_relu.ein" --arch host >/dev/null 2>err.txt || fail "first plan failed"
+	fp=$(field cache/host.json "j['runtime']")
+	case $fp in fnv1a64:????????????????) ;; *) fail "no runtime fingerprint: $fp" ;; esac
+	/usr/bin/python3 -c "import json; j = json.load(open('cache/host.json')); j['runtime'] = 'fnv1a64:0000000000000000'; j['cpu']['threads'] = 77; json.dump(j, open('cache/host.json', 'w'))" || fail "edit"
+	"$BIN" plan "$EX/matmul_relu.ein" --arch host >/dev/null 2>err.txt || fail "stale plan failed"
+	grep -q "note: calibrated this machine .*again: the kernels' runtime changed" err.txt ||
+		fail "no note on the stale cache"
+	[ "$(field cache/host.json "j['runtime']")" = "$fp" ] || fail "the fingerprint was not renewed"
+	[ "$(field cache/host.json "j['cpu']['threads']")" != 77 ] || fail "the stale rates were kept"
+	"$BIN" plan "$EX/matmul_relu.ein" --arch host >/dev/null 2>err.txt || fail "third plan failed"
+	[ -s err.txt ] && fail "the renewed cache was measured again"
+	# Without the field (a file written by hand), the file is used as it is.
+	/usr/bin/python3 -c "import json; j = json.load(open('cache/host.json')); del j['runtime']; json.dump(j, open('cache/host.json', 'w'))" || fail "edit"
+	cp cache/host.json before.json
+	"$BIN" plan "$EX/matmul_relu.ein" --arch host >/dev/null 2>err.txt || fail "plan without runtime failed"
+	[ -s err.txt ] && fail "a file without runtime was measured again"
+	cmp -s before.json cache/host.json || fail "a file without runtime was replaced"
+	;;
 bad_cache)
 	# A broken cached calibration is an error naming the file and field,
 	# not silently replaced.
