@@ -80,7 +80,8 @@ void cgc_print_expr(cgc *k, __isl_keep isl_ast_expr *e);
 void cgc_print_expr_to(sbuf *s, __isl_keep isl_ast_expr *e);
 /* Does AST expression e use identifier id (NULL: no)? */
 int cgc_expr_uses(__isl_keep isl_ast_expr *e, __isl_keep isl_id *id);
-/* Bytes of a buffer in the workspace (rounded up to 64). */
+/* Bytes of a buffer's slot in the workspace: whole cache lines, and
+ * 1344 past a multiple of 4 KiB once it spans a page (c_loops.c). */
 int64_t cgc_buf_bytes(const cg_buffer *b);
 /* Offsets in the workspace (plan_workspace): where the team's parts start,
  * and the end of what all threads share (NAME_WORKSPACE_BYTES), after
