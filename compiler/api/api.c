@@ -13,6 +13,7 @@
 #include "analysis/groups.h"
 #include "analysis/poly.h"
 #include "base/diag.h"
+#include "base/hash.h"
 #include "eval/eval.h"
 #include "front/check.h"
 #include "front/ir_json.h"
@@ -37,16 +38,6 @@ void mambalaya_free(void *p)
 const char *mambalaya_version(void)
 {
 	return "1.0";
-}
-
-uint64_t api_hash(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ull;
-	}
-	return h;
 }
 
 /* Checks the source held by d; on errors *err gets the diagnostics as
@@ -86,12 +77,12 @@ static mambalaya_cascade *load(diag_ctx *d, const char *name, const char *const 
 	free(text);
 	size_t slen;
 	const char *src = diag_source(d, &slen);
-	uint64_t h = api_hash(API_FNV0, src, slen);
+	uint64_t h = hash_fnv1a(HASH_FNV0, src, slen);
 	for (int p = 0; p < mc->c->nparams; p++) {
 		char kv[160];
 		int n = snprintf(kv, sizeof(kv), "%s=%lld;", mc->c->params[p].name,
 				 (long long)mc->c->params[p].value);
-		h = api_hash(h, kv, (size_t)n);
+		h = hash_fnv1a(h, kv, (size_t)n);
 	}
 	mc->identity = h;
 	diag_free(d);

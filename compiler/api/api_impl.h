@@ -36,10 +36,6 @@ int api_fail(char **err, int status, const char *fmt, ...) __attribute__((format
 /* The cascade's dependence graph, made once.  NULL after api_fail. */
 const deps_graph *api_graph(mambalaya_cascade *c, char **err);
 
-/* FNV-1a, 64 bits, continuing from h (start with API_FNV0). */
-#define API_FNV0 1469598103934665603ull
-uint64_t api_hash(uint64_t h, const void *p, size_t n);
-
 /* Tensor hand-over: the position of every non-temp tensor in the order of
  * the generated NAME_args (-1 for temps); and finding a given tensor. */
 const mambalaya_tensor *api_find(const mambalaya_tensor *v, int n, const char *name);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/fsio.h"
+#include "base/hash.h"
 #include "base/outset.h"
 #include "codegen/c/cgc.h"
 
@@ -55,10 +56,10 @@ static uint64_t plan_hash(uint64_t h, const cg_plan *p, int neinsums)
 {
 	for (int i = 0; i < p->ngroups; i++) {
 		const cg_group *gr = &p->groups[i];
-		h = api_hash(h, gr->members, (size_t)neinsums);
-		h = api_hash(h, &gr->nband, sizeof(gr->nband));
-		h = api_hash(h, gr->band, (size_t)gr->nband * sizeof(gr->band[0]));
-		h = api_hash(h, gr->tile, (size_t)gr->nband * sizeof(gr->tile[0]));
+		h = hash_fnv1a(h, gr->members, (size_t)neinsums);
+		h = hash_fnv1a(h, &gr->nband, sizeof(gr->nband));
+		h = hash_fnv1a(h, gr->band, (size_t)gr->nband * sizeof(gr->band[0]));
+		h = hash_fnv1a(h, gr->tile, (size_t)gr->nband * sizeof(gr->tile[0]));
 	}
 	return h;
 }
@@ -71,7 +72,7 @@ static int file_hash(const char *path, char *hex, char **err)
 	size_t len;
 	if (fs_read_file(path, (size_t)1 << 30, &buf, &len, e, sizeof(e)) < 0)
 		return api_fail(err, -1, "%s", e);
-	snprintf(hex, 17, "%016" PRIx64, api_hash(API_FNV0, buf, len));
+	snprintf(hex, 17, "%016" PRIx64, hash_fnv1a(HASH_FNV0, buf, len));
 	free(buf);
 	return 0;
 }
@@ -254,11 +255,11 @@ mambalaya_kernel *mambalaya_kernel_open(mambalaya_cascade *mc, const char *arch,
 	uint64_t h = mc->identity;
 	h = plan_hash(h, &p, mc->c->neinsums);
 	for (int i = 0; i < nflags; i++)
-		h = api_hash(h, flagv[i], strlen(flagv[i]) + 1);
-	h = api_hash(h, "|", 1);
+		h = hash_fnv1a(h, flagv[i], strlen(flagv[i]) + 1);
+	h = hash_fnv1a(h, "|", 1);
 	for (int i = 0; i < ncc; i++)
-		h = api_hash(h, ccv[i], strlen(ccv[i]) + 1);
-	h = api_hash(h, mambalaya_version(), strlen(mambalaya_version()));
+		h = hash_fnv1a(h, ccv[i], strlen(ccv[i]) + 1);
+	h = hash_fnv1a(h, mambalaya_version(), strlen(mambalaya_version()));
 	char dir[PATH_BUF], key[17];
 	snprintf(key, sizeof(key), "%016" PRIx64, h);
 	if (join(dir, cache_dir, key) < 0)

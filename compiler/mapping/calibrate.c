@@ -17,6 +17,7 @@
 #endif
 
 #include "base/fsio.h"
+#include "base/hash.h"
 #include "base/units.h"
 #include "codegen/c/cgc.h"
 #include "runtime_sources.h"
@@ -47,15 +48,9 @@ static void __attribute__((format(printf, 3, 4))) note_add(char *note, size_t le
  * cached rates stale (calibrate_host). */
 static void runtime_fingerprint(char *buf, size_t len)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (const char *c = rt_probe; *c; c++)
-		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	uint64_t h = hash_fnv1a(HASH_FNV0, rt_probe, strlen(rt_probe));
 	for (int i = 0; cgc_default_cflags[i]; i++)
-		for (const char *c = cgc_default_cflags[i]; ; c++) {
-			h = (h ^ (unsigned char)*c) * 1099511628211ull;
-			if (!*c)
-				break;
-		}
+		h = hash_fnv1a(h, cgc_default_cflags[i], strlen(cgc_default_cflags[i]) + 1);
 	snprintf(buf, len, "fnv1a64:%016llx", (unsigned long long)h);
 }
 

@@ -66,7 +66,7 @@ int64_t cgc_buf_bytes(const cg_buffer *b)
 		return 0;
 	int64_t bytes = (b->size * 4 + 63) / 64 * 64;
 	if (bytes >= CGC_PAGE)
-		bytes += ((CGC_PHASE - bytes % CGC_PAGE) % CGC_PAGE + CGC_PAGE) % CGC_PAGE;
+		bytes += (CGC_PHASE - bytes % CGC_PAGE + CGC_PAGE) % CGC_PAGE;
 	return bytes;
 }
 
