@@ -585,7 +585,7 @@ cJSON *calibrate_measure(double seconds, char *note, size_t notelen, char *err, 
 	}
 	if (!take_measured(pr, "register_gelem_per_s", &cpu.register_gelem, src,
 			   "cpu.register_gelem_per_s",
-			   "loops of 17 and of 9 dependent multiply-adds per element, all threads")) {
+			   "loops of four chains of 5 and of 3 multiply-adds per element, all threads")) {
 		note_add(note, notelen, "register rate: not measured (%s)", pr ? "no result" : why);
 		add_assumption(as, "cpu.register_gelem_per_s: not measured; each operation is priced at its whole loop's rate");
 	}

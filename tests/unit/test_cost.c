@@ -648,6 +648,35 @@ static void test_vector_strip_cpu(void **state)
 	unload(&f);
 }
 
+/* Horizontal sums: with 8 tokens and 8 channels, too few for a vector
+ * strip, S's vector loop runs along n (16 states, two vectors of 8 lanes
+ * at 32 bytes) and ends each output (i, d) by adding up a vector's lanes:
+ * 3 shuffles and 3 adds on 8 lanes, 48 multiply-adds in registers at 32
+ * G/s.  (test_vector_strip_cpu: in a strip, none.) */
+static const char hsum_src[] =
+	"param I = 8, D = 8, N = 16\n"
+	"input X[I, D, N], C[I, N]\n"
+	"output S[I, D]\n"
+	"P_{i,d,n} = X_{i,d,n} * X_{i,d,n}\n"
+	"S_{i,d} = P_{i,d,n} * C_{i,n}\n";
+
+static void test_hsum_cpu(void **state)
+{
+	(void)state;
+	const double outs = 8.0 * 8;
+	fixture f;
+	load(&f, hsum_src,
+	     CPU_LOOPS_TARGET(", \"register_gelem_per_s\": 32, \"simd_bytes\": 32"));
+	double wide = loops_cycles(&f, "P,S");
+	unload(&f);
+	/* 4-byte vectors: one lane, nothing to add up; all else the same. */
+	load(&f, hsum_src,
+	     CPU_LOOPS_TARGET(", \"register_gelem_per_s\": 32, \"simd_bytes\": 4"));
+	double one = loops_cycles(&f, "P,S");
+	unload(&f);
+	assert_close(wide - one, outs * 2 * 3 * 8 / 32.0);
+}
+
 /* A measured product grid (cpu.gemm_grid): sides 16 and 256, each corner
  * at 50 (m n k / 16^3)^(1/4) GFLOP/s, a rate the interpolation (linear in
  * the log of the rate and of each side) reproduces exactly inside the
@@ -770,6 +799,7 @@ int main(void)
 		cmocka_unit_test(test_halo_serial_cpu),
 		cmocka_unit_test(test_loops_cpu),
 		cmocka_unit_test(test_vector_strip_cpu),
+		cmocka_unit_test(test_hsum_cpu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
