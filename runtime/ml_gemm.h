@@ -30,10 +30,6 @@ void cblas_sgemm(int order, int transa, int transb, int m, int n, int k,
 		 float beta, float *c, int ldc);
 void openblas_set_num_threads(int n);
 int openblas_get_num_procs(void);
-/* One threading runtime: with OpenMP, BLAS runs single-threaded (its
- * own threads would compete with OpenMP's for the cores) and a large
- * product called outside a parallel region is split across OpenMP's
- * threads, by rows or by columns, whichever is longer. */
 /* OpenBLAS 0.3.21's sgemm kernel for Haswell and Zen prefetches past the
  * panels it packs, into pages of its work buffer that no product has
  * touched yet.  A prefetch of an unmapped page is dropped only after a page
@@ -65,6 +61,10 @@ ML_INLINE void ml_blas_warm(void)
 	}
 	free(ops);
 }
+/* One threading runtime: with OpenMP, BLAS runs single-threaded (its
+ * own threads would compete with OpenMP's for the cores) and a large
+ * product called outside a parallel region is split across OpenMP's
+ * threads, by rows or by columns, whichever is longer. */
 ML_INLINE void ml_blas_init(void)
 {
 #ifdef _OPENMP
