@@ -26,6 +26,12 @@
  * to call the C library). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__AVX512F__)
 #pragma GCC target("prefer-vector-width=512")
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__tune_znver1__)
+/* znver1's tuning also splits every unaligned 256-bit store in two
+ * (vextractf128 and a 128-bit store); znver2's, of the same family, does
+ * not.  Mamba-1's scan runs 4-5% faster unsplit on an AMD EPYC of
+ * family 23, model 1 (session 26). */
+#pragma GCC target("prefer-vector-width=256,tune=znver2")
 #elif defined(__GNUC__) && !defined(__clang__) && defined(__AVX__)
 #pragma GCC target("prefer-vector-width=256")
 #endif
