@@ -645,6 +645,51 @@ static int vector_nest(const cg_strip *sp, const cg_nest *n)
  * times or more per call. */
 #define CGL_COPY_READS 8
 
+/* A reduction over this many terms or fewer is unrolled inside the loop
+ * around it (c_loops.c, CGC_UNROLL_MAX). */
+#define CGL_UNROLL_MAX 8
+
+/* The rank of statement i's vector loop inside a point of strip sp, or -1:
+ * a leaf nest's rank along the strip (vector_nest), or, for a statement in
+ * no nest, the strip's rank when its only other loops are reductions of a
+ * few terms, which the C unrolls so that the loop along the strip
+ * vectorises (a convolution's taps: Mamba-1's conv, reading its weight
+ * [channel][tap] across its rows, spent 1.8 ms of its group's 43 on
+ * gathering them into vectors). */
+static int vector_rank(const cg *k, int gi, const cg_strip *sp, const int *stmt_e,
+		       const int *stmt_init, int i)
+{
+	if (sp->size < CGL_VECTOR_MIN || i < sp->first || i >= sp->last)
+		return -1;
+	int in = 0;
+	for (int m = 0; m < sp->nnest; m++) {
+		const cg_nest *n = &sp->nest[m];
+		if (i < n->first || i >= n->last)
+			continue;
+		if (vector_nest(sp, n))
+			return n->rank;
+		in = 1;
+	}
+	if (in)
+		return -1;
+	uint64_t used = 0;
+	for (int j = 0; j < sp->npoint; j++)
+		used |= (uint64_t)1 << sp->point[j];
+	int e = stmt_e[i];
+	const ein_einsum *es = &k->c->einsums[e];
+	uint64_t m = cgl_loop_ranks(k, gi, sp, e, stmt_init[i] == 1, used);
+	if (!((m >> sp->rank) & 1))
+		return -1;
+	for (int r = 0; r < k->g->nranks && r < 64; r++) {
+		if (r == sp->rank || !((m >> r) & 1))
+			continue;
+		int v = k->g->var_of[e][r];
+		if (v < 0 || !es->vars[v].reduced || es->vars[v].size > CGL_UNROLL_MAX)
+			return -1;
+	}
+	return sp->rank;
+}
+
 void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const int *stmt_e,
 		      const int *stmt_init, int ns)
 {
@@ -655,29 +700,26 @@ void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const 
 		if (b->reg || b->transposed || b->ndims < 2 || !reorderable(k, t))
 			continue;
 		int user = b->kind == CG_BUF_USER;
-		/* Every access to t in a leaf nest of this group: want the
-		 * dimension of the nest's rank last, the same one in all. */
+		/* Every access to t in a vector loop of this group: want the
+		 * dimension of the loop's rank last, the same one in all. */
 		int want = -1, ok = 1;
 		int64_t reads = 0;
 		for (int q = 0; q < nstrips && ok; q++)
-			for (int m = 0; m < strips[q].nnest && ok; m++) {
-				const cg_nest *n = &strips[q].nest[m];
-				if (!vector_nest(&strips[q], n))
+			for (int i = strips[q].first; i < strips[q].last && ok; i++) {
+				int vr = vector_rank(k, gi, &strips[q], stmt_e, stmt_init, i);
+				if (vr < 0)
 					continue;
-				for (int i = n->first; i < n->last && ok; i++) {
-					int e = stmt_e[i];
-					const ein_einsum *es = &c->einsums[e];
-					for (int r = -1; r < es->nreads && ok; r++) {
-						const ein_access *a = r < 0 ? &es->out : &es->reads[r];
-						if (a->tensor != t)
-							continue;
-						int d = rank_dim(k, e, a, n->rank);
-						ok = d >= 0 && (want < 0 || want == d);
-						want = d;
-						if (r >= 0)
-							reads += cgl_stmt_points(k, gi, stmt_e, stmt_init, i,
-										 i + 1, 0);
-					}
+				int e = stmt_e[i];
+				const ein_einsum *es = &c->einsums[e];
+				for (int r = -1; r < es->nreads && ok; r++) {
+					const ein_access *a = r < 0 ? &es->out : &es->reads[r];
+					if (a->tensor != t)
+						continue;
+					int d = rank_dim(k, e, a, vr);
+					ok = d >= 0 && (want < 0 || want == d);
+					want = d;
+					if (r >= 0)
+						reads += cgl_stmt_points(k, gi, stmt_e, stmt_init, i, i + 1, 0);
 				}
 			}
 		if (!ok || want < 0 || want == b->ndims - 1)
@@ -693,10 +735,7 @@ void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const 
 				continue;
 			int in = 0;
 			for (int q = 0; q < nstrips; q++)
-				for (int m = 0; m < strips[q].nnest; m++) {
-					const cg_nest *n = &strips[q].nest[m];
-					in |= vector_nest(&strips[q], n) && i >= n->first && i < n->last;
-				}
+				in |= vector_rank(k, gi, &strips[q], stmt_e, stmt_init, i) >= 0;
 			int64_t pts = cgl_stmt_points(k, gi, stmt_e, stmt_init, i, i + 1, 0);
 			if (in)
 				inside += pts;
