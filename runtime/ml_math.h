@@ -82,20 +82,25 @@ ML_INLINE float ml_sigmoid(float x) { return 1.0f / (1.0f + ml_exp(-x)); }
 ML_INLINE float ml_silu(float x) { return x / (1.0f + ml_exp(-x)); }
 ML_INLINE float ml_softplus(float x)
 {
-	/* log(1 + e^x): x itself above 20, e^x itself below -15 (where
-	 * 1 + e^x rounds to 1). */
-	float ex = ml_exp(x);
-	/* 1 + ex is in [1, 2^127]: normal and finite. */
-	float l = ml_log_pos(1.0f + ex);
-	/* Chosen by bit masks: gcc moves the log of a ?: into a branch
-	 * and then leaves the loop scalar (10x slower). */
-	union { float f; int32_t i; } vx, ve, vl;
-	vx.f = x;
-	ve.f = ex;
-	vl.f = l;
-	int32_t big = -(int32_t)(x > 20.0f), tiny = -(int32_t)(x < -15.0f);
-	vl.i = (vx.i & big) | (ve.i & tiny & ~big) | (vl.i & ~(big | tiny));
-	return vl.f;
+	/* max(x, 0) + log(1 + t), t = e^-|x| in (0, 1]: one exp, then
+	 * log(1 + t) = t P(t), P of degree 8 fitted to log(1 + t) / t over
+	 * [0, 1] (3.5e-8 relative), so that the error stays relative for
+	 * every x (e^x below 0, x + e^-x above).  The chain of exp then log
+	 * it replaced ran 0.29 against 0.44 10^9/s per thread on an AMD
+	 * EPYC: a 256-bit log after the exp had nearly twice the work and a
+	 * longer chain of dependent steps than one polynomial. */
+	float t = ml_exp(-fabsf(x));
+	float p = 0.005109573069723218f;
+	p = p * t - 0.02900725982095853f;
+	p = p * t + 0.07740618561557111f;
+	p = p * t - 0.1359280983727328f;
+	p = p * t + 0.19072376384723716f;
+	p = p * t - 0.24834226645850102f;
+	p = p * t + 0.33317971067818264f;
+	p = p * t - 0.4999943756863736f;
+	p = p * t + 0.9999999653492264f;
+	/* NaN stays NaN (t is NaN); +inf is inf, -inf e^-87. */
+	return (x > 0.0f ? x : 0.0f) + t * p;
 }
 /* tanh without branches (vectorisable; libm's tanhf is a call per
  * element): an odd Taylor polynomial to x^11 below |x| = 0.125 (error
