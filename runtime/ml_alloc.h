@@ -13,9 +13,14 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+/* On a cache line: malloc's 16-byte alignment halved the rate of a
+ * 256-bit loop over cached arrays on an AMD EPYC (y = x + a: 7.0 against
+ * 12.7 10^9/s, 2 threads), and the calibration probe, which takes its
+ * arrays from here, priced every access at that rate. */
 ML_INLINE float *ml_alloc(int64_t n)
 {
-	return malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+	size_t b = (size_t)(n > 0 ? n : 1) * sizeof(float);
+	return aligned_alloc(64, (b + 63) / 64 * 64);
 }
 
 /* OpenMP's threads for the next parallel region (1 without OpenMP). */
