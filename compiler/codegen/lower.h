@@ -38,6 +38,11 @@
 #include "analysis/deps.h"
 #include "cgplan.h"
 
+/* A reduction of at most this many terms is unrolled inside the loop
+ * around it (the C back end's emit_acc_loop), which then vectorises along
+ * its own rank: lowering stores operands for that loop (cgl_find_layouts). */
+#define CG_UNROLL_MAX 8
+
 typedef struct cg_options {
 	const char *name; /* C identifier prefix and file names */
 	int blas;	  /* call sgemm for GEMM-shaped Einsums */

@@ -645,10 +645,6 @@ static int vector_nest(const cg_strip *sp, const cg_nest *n)
  * times or more per call. */
 #define CGL_COPY_READS 8
 
-/* A reduction over this many terms or fewer is unrolled inside the loop
- * around it (c_loops.c, CGC_UNROLL_MAX). */
-#define CGL_UNROLL_MAX 8
-
 /* The rank of statement i's vector loop inside a point of strip sp, or -1:
  * a leaf nest's rank along the strip (vector_nest), or, for a statement in
  * no nest, the strip's rank when its only other loops are reductions of a
@@ -684,7 +680,7 @@ static int vector_rank(const cg *k, int gi, const cg_strip *sp, const int *stmt_
 		if (r == sp->rank || !((m >> r) & 1))
 			continue;
 		int v = k->g->var_of[e][r];
-		if (v < 0 || !es->vars[v].reduced || es->vars[v].size > CGL_UNROLL_MAX)
+		if (v < 0 || !es->vars[v].reduced || es->vars[v].size > CG_UNROLL_MAX)
 			return -1;
 	}
 	return sp->rank;
@@ -694,6 +690,16 @@ void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const 
 		      const int *stmt_init, int ns)
 {
 	const ein_cascade *c = k->c;
+	/* Each statement's vector rank (vector_rank) in its strip, or -1. */
+	int *vr = malloc((size_t)(ns > 0 ? ns : 1) * sizeof(*vr));
+	if (!vr)
+		return; /* no storage orders: the plain layouts are still right */
+	for (int i = 0; i < ns; i++)
+		vr[i] = -1;
+	for (int q = 0; q < nstrips; q++)
+		for (int i = strips[q].first; i < strips[q].last; i++)
+			if (vr[i] < 0)
+				vr[i] = vector_rank(k, gi, &strips[q], stmt_e, stmt_init, i);
 	for (int t = 0; t < c->ntensors; t++) {
 		cg_buffer *b = &k->buf[t];
 		const ein_tensor *tt = &c->tensors[t];
@@ -704,24 +710,22 @@ void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const 
 		 * dimension of the loop's rank last, the same one in all. */
 		int want = -1, ok = 1;
 		int64_t reads = 0;
-		for (int q = 0; q < nstrips && ok; q++)
-			for (int i = strips[q].first; i < strips[q].last && ok; i++) {
-				int vr = vector_rank(k, gi, &strips[q], stmt_e, stmt_init, i);
-				if (vr < 0)
+		for (int i = 0; i < ns && ok; i++) {
+			if (vr[i] < 0)
+				continue;
+			int e = stmt_e[i];
+			const ein_einsum *es = &c->einsums[e];
+			for (int r = -1; r < es->nreads && ok; r++) {
+				const ein_access *a = r < 0 ? &es->out : &es->reads[r];
+				if (a->tensor != t)
 					continue;
-				int e = stmt_e[i];
-				const ein_einsum *es = &c->einsums[e];
-				for (int r = -1; r < es->nreads && ok; r++) {
-					const ein_access *a = r < 0 ? &es->out : &es->reads[r];
-					if (a->tensor != t)
-						continue;
-					int d = rank_dim(k, e, a, vr);
-					ok = d >= 0 && (want < 0 || want == d);
-					want = d;
-					if (r >= 0)
-						reads += cgl_stmt_points(k, gi, stmt_e, stmt_init, i, i + 1, 0);
-				}
+				int d = rank_dim(k, e, a, vr[i]);
+				ok = d >= 0 && (want < 0 || want == d);
+				want = d;
+				if (r >= 0)
+					reads += cgl_stmt_points(k, gi, stmt_e, stmt_init, i, i + 1, 0);
 			}
+		}
 		if (!ok || want < 0 || want == b->ndims - 1)
 			continue;
 		/* And every other statement touching t, in this group or
@@ -733,11 +737,8 @@ void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const 
 		for (int i = 0; i < ns; i++) {
 			if (!ein_einsum_touches(&c->einsums[stmt_e[i]], t))
 				continue;
-			int in = 0;
-			for (int q = 0; q < nstrips; q++)
-				in |= vector_rank(k, gi, &strips[q], stmt_e, stmt_init, i) >= 0;
 			int64_t pts = cgl_stmt_points(k, gi, stmt_e, stmt_init, i, i + 1, 0);
-			if (in)
+			if (vr[i] >= 0)
 				inside += pts;
 			else
 				other += pts;
@@ -755,4 +756,5 @@ void cgl_find_layouts(cg *k, int gi, const cg_strip *strips, int nstrips, const 
 		b->last = want;
 		b->copy = user;
 	}
+	free(vr);
 }

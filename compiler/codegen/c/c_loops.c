@@ -319,9 +319,6 @@ static void vec_end(cgc *k)
 	k->vec_init = isl_ast_expr_free(k->vec_init);
 }
 
-/* Reductions of at most this many terms are unrolled (emit_acc_loop). */
-#define CGC_UNROLL_MAX 8
-
 /* The integer value of e, or -1 when it is not a non-negative constant. */
 static long ast_const(__isl_keep isl_ast_expr *e)
 {
@@ -648,7 +645,7 @@ static int emit_acc_loop(cgc *k, __isl_keep isl_ast_node *node, int depth)
 			 * that the loop around vectorises: Mamba-1's 4-tap conv over
 			 * 1024 x 1536 took 4.1 ms as loops of 4, 1.0 unrolled. */
 			long trips = const_trips(node);
-			if (trips > 0 && trips <= CGC_UNROLL_MAX) {
+			if (trips > 0 && trips <= CG_UNROLL_MAX) {
 				sbuf_indent(s, depth + 1);
 				sbuf_printf(s, "#pragma GCC unroll %ld\n", trips);
 			} else if (k->o->openmp && !ein_einsum_reads(es, es->out.tensor)) {
