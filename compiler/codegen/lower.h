@@ -67,6 +67,10 @@ typedef enum cg_buf_kind {
 	CG_BUF_TILE  /* internal to one group: a tile buffer (per thread) */
 } cg_buf_kind;
 
+/* A tile buffer of at most this many floats is a local array in C (the C
+ * compiler may keep it in registers; see c_loops.c). */
+#define CG_LOCAL_MAX 64
+
 /* Where a tensor lives.  Element x of the tensor is at row-major position
  * (x_d mod ext[d] when mod[d], else x_d) in a buffer of extents ext[]. */
 typedef struct cg_buffer {
@@ -75,6 +79,16 @@ typedef struct cg_buffer {
 	int ndims;
 	int64_t ext[EIN_MAX_DIMS];
 	int mod[EIN_MAX_DIMS]; /* ext[d] is a power of two */
+	/* CG_BUF_TILE touched inside one strip run of a thread's tile only
+	 * (cgl_contract_points): dimension d, indexed by the strip's rank,
+	 * holds one strip (mod[d], ext[d] the strip's size; strips start at
+	 * multiples of it). */
+	int strip[EIN_MAX_DIMS];
+	/* ... and the strips run in parallel: each iteration of the loop of
+	 * strips has the buffer to itself, a local array of that loop's body
+	 * (CG_LOCAL_MAX elements at most).  1 + the run's index in the
+	 * lowering's strips (its "pfor" mark says the same), else 0. */
+	int priv_run;
 	int64_t size;	       /* elements */
 	/* CG_BUF_TILE written and read in one iteration of a fused loop
 	 * only (lower_strips.c): a local of that loop's body, no memory. */

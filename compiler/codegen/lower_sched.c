@@ -239,7 +239,7 @@ static __isl_give isl_schedule_node *nest_tree(cg *k, __isl_take isl_schedule_no
  * band per point rank, the "pfor" mark and the strip band.  Returns the
  * group's sequence node again. */
 static __isl_give isl_schedule_node *strip_subtree(cg *k, int gi, __isl_take isl_schedule_node *node,
-						   const gstmts *st, const cg_strip *sp, int ci)
+						   const gstmts *st, const cg_strip *sp, int ci, int run)
 {
 	isl_ctx *ctx = k->ctx;
 	isl_union_pw_aff *upa = NULL;
@@ -261,12 +261,14 @@ static __isl_give isl_schedule_node *strip_subtree(cg *k, int gi, __isl_take isl
 			node, isl_multi_union_pw_aff_from_union_pw_aff(pu));
 	}
 	/* The strips' loop runs in parallel: its body is the mark,
-	 * whose name carries the points of one tile's strips.  Inside a
-	 * thread's tile (a parallel group) it runs on that thread. */
+	 * whose name carries the points of one tile's strips and the run
+	 * (cg_buffer.priv_run).  Inside a thread's tile (a parallel group)
+	 * it runs on that thread. */
 	if (!sp->serial) {
-		char pname[48];
-		snprintf(pname, sizeof(pname), "pfor %" PRId64,
-			 cgl_stmt_points(k, gi, st->stmt_e, st->stmt_init, sp->first, sp->last, 1));
+		char pname[64];
+		snprintf(pname, sizeof(pname), "pfor %" PRId64 " %d",
+			 cgl_stmt_points(k, gi, st->stmt_e, st->stmt_init, sp->first, sp->last, 1),
+			 run);
 		node = isl_schedule_node_insert_mark(node, isl_id_alloc(ctx, pname, NULL));
 	}
 	node = isl_schedule_node_insert_partial_schedule(
@@ -431,6 +433,8 @@ static __isl_give isl_ast_node *group_ast(cg *k, int gi)
 	for (int q = 0; q < nstrips; q++) {
 		hoist_inits(k, &st, &strips[q]);
 		cgl_find_nests(k, gi, st.stmt_e, st.stmt_init, &strips[q]);
+		if (k->o->layouts)
+			cgl_size_strip(k, gi, st.stmt_e, st.stmt_init, &strips[q]);
 	}
 	cgl_contract_points(k, gi, strips, nstrips, st.stmt_e, st.ns);
 	cgl_find_regs(k, gi, strips, nstrips, st.stmt_e, st.stmt_init, st.ns);
@@ -463,7 +467,8 @@ static __isl_give isl_ast_node *group_ast(cg *k, int gi)
 	node = isl_schedule_node_insert_sequence(node, filters);
 	for (int ci = 0; ci < nchild; ci++)
 		if (child_strip[ci] >= 0)
-			node = strip_subtree(k, gi, node, &st, &strips[child_strip[ci]], ci);
+			node = strip_subtree(k, gi, node, &st, &strips[child_strip[ci]], ci,
+					     k->nstrips - nstrips + child_strip[ci]);
 	for (int ci = 0; ci < nchild; ci++) {
 		int i = child_first[ci];
 		if (child_strip[ci] >= 0 || isl_set_dim(st.doms[i], isl_dim_set) == 0 ||

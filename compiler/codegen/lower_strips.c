@@ -257,6 +257,79 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
  * is written and read at the same point.  Such a dimension is stored with
  * one slot (modulo 1), so that the intermediates of a scan step (AD, BX)
  * take a few kilobytes instead of a tile's megabytes. */
+/* Does every access of statement e to tensor t index by the variable of
+ * each rank that group gi's tile loops run along for e?  Then those loops
+ * never come back to an element: it is touched under one tile only. */
+static int tiles_visit_once(const cg *k, int gi, int e, int t)
+{
+	const cg_group *gr = &k->p->groups[gi];
+	const ein_einsum *es = &k->c->einsums[e];
+	for (int j = 0; j < gr->nband; j++) {
+		int v = k->g->var_of[e][gr->band[j]];
+		if (v < 0 || gr->tile[j] >= es->vars[v].size)
+			continue;
+		for (int r = -1; r < es->nreads; r++) {
+			const ein_access *a = r < 0 ? &es->out : &es->reads[r];
+			int found = 0;
+			for (int q = 0; q < a->nidx && a->tensor == t && !found; q++)
+				found = ein_aff_pure_var(k->c, es, &a->idx[q]) == v;
+			if (a->tensor == t && !found)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* Tile buffer b (tensor t), touched only inside strip run st (run: its
+ * index in the lowering's strips): a dimension that every access indexes
+ * by exactly the strip rank's variable holds one strip's elements
+ * (cg_buffer.strip) when no tile loop comes back to an element.  When the
+ * strips run in parallel, each iteration of their loop then has the
+ * buffer to itself, if it is small enough to be a local array there
+ * (priv_run); else it keeps its slots.  An accumulator of the point's
+ * vector loop takes one strip (Mamba-1's YS: 16 floats, which the C
+ * compiler keeps in registers across the 16 states it sums, instead of
+ * 256 in memory). */
+static void contract_strip(const cg *k, int gi, const cg_strip *st, int run,
+			   const int *stmt_e, cg_buffer *b, int t)
+{
+	const ein_cascade *c = k->c;
+	if (st->size < 2 || (st->size & (st->size - 1)))
+		return;
+	for (int i = st->first; i < st->last; i++)
+		if (ein_einsum_touches(&c->einsums[stmt_e[i]], t) &&
+		    !tiles_visit_once(k, gi, stmt_e[i], t))
+			return;
+	cg_buffer was = *b;
+	int64_t size = 1;
+	int any = 0;
+	for (int q = 0; q < b->ndims; q++) {
+		int pure = b->ext[q] >= st->size;
+		for (int i = st->first; i < st->last && pure; i++) {
+			const ein_einsum *es = &c->einsums[stmt_e[i]];
+			int v = k->g->var_of[stmt_e[i]][st->rank];
+			for (int r = -1; r < es->nreads && pure; r++) {
+				const ein_access *a = r < 0 ? &es->out : &es->reads[r];
+				if (a->tensor == t)
+					pure = v >= 0 && ein_aff_pure_var(c, es, &a->idx[q]) == v;
+			}
+		}
+		if (pure) {
+			b->mod[q] = 1;
+			b->ext[q] = st->size;
+			b->strip[q] = 1;
+			any = 1;
+		}
+		size *= b->ext[q];
+	}
+	if (!any || st->serial)
+		return;
+	if (size <= CG_LOCAL_MAX)
+		b->priv_run = run + 1;
+	else
+		*b = was;
+}
+
 void cgl_contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
 			 const int *stmt_e, int ns)
 {
@@ -304,6 +377,7 @@ void cgl_contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
 			b->mod[q] = 1;
 			b->ext[q] = 1;
 		}
+		contract_strip(k, gi, st, k->nstrips + run, stmt_e, b, t);
 		b->size = 1;
 		for (int q = 0; q < b->ndims; q++)
 			b->size *= b->ext[q];
@@ -523,6 +597,17 @@ void cgl_find_nests(cg *k, int gi, const int *stmt_e, const int *stmt_init, cg_s
 	if (sp->npoint < CG_MAX_BAND && x.req.nband == 1 + sp->npoint)
 		nest_range(&x, sp->first, sp->last, used, 0);
 	free(members);
+}
+
+void cgl_size_strip(cg *k, int gi, const int *stmt_e, const int *stmt_init, cg_strip *sp)
+{
+	int outer = 0;
+	for (int q = 0; q < sp->nnest; q++)
+		outer |= !sp->nest[q].leaf;
+	if (!outer || sp->size <= CGL_VECTOR_MIN)
+		return;
+	sp->size = CGL_VECTOR_MIN;
+	cgl_find_nests(k, gi, stmt_e, stmt_init, sp);
 }
 
 int cgl_nest_path(const cg_strip *sp, int i, int *pos, int *rank)

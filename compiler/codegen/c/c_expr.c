@@ -49,15 +49,19 @@ void cgc_strides(const cg_buffer *b, int64_t *strides)
 
 /* Is dimension d of access a, cyclic in its buffer, indexed by the
  * variable that the enclosing simd loop moves, alone, in a buffer whose
- * period is a multiple of that rank's tile in the group?  Then the loop,
- * which runs inside one tile (tiles start at multiples of the tile, the
- * tile loops are outside), stays inside one period. */
+ * period is a multiple of that rank's tile in the group (or one strip of
+ * it, cg_buffer.strip)?  Then the loop, which runs inside one tile (tiles
+ * start at multiples of the tile, the tile loops are outside; strips
+ * likewise), stays inside one period. */
 static int in_period(const cgc *k, const ein_einsum *es, const ein_access *a, int d)
 {
 	const cg_buffer *b = &k->buf[a->tensor];
 	int v = k->vec_var;
 	if (!k->vec_it || v < 0 || b->ext[d] <= 1 || ein_aff_pure_var(k->c, es, &a->idx[d]) != v)
 		return 0;
+	/* One strip's slots: the loop runs inside one strip. */
+	if (b->strip[d])
+		return 1;
 	const cg_group *gr = &k->p->groups[k->cur];
 	int j = cg_band_slot(k->g, gr, (int)(es - k->c->einsums), v);
 	/* A tile of 1 has no loop of its own: a loop along v is the tile

@@ -22,38 +22,79 @@ void cgc_print_expr(cgc *k, __isl_keep isl_ast_expr *e)
 	cgc_print_expr_to(&k->out, e);
 }
 
+/* Is tensor t one of group gi's tile buffers that the group's code
+ * declares (not a register, nor private to a loop of strips)? */
+static int group_tile(const cgc *k, int t, int gi)
+{
+	const cg_buffer *b = &k->buf[t];
+	return b->kind == CG_BUF_TILE && b->group == gi && !b->reg && !b->priv_run;
+}
+
+/* The line of tile buffer t: a local array, or (ws given) its slot there
+ * at off, else (ws NULL) the thread's slot at off or an allocation. */
+static void tile_line(cgc *k, int depth, int t, const char *ws, int64_t off)
+{
+	const cg_buffer *b = &k->buf[t];
+	const char *name = k->c->tensors[t].name;
+	sbuf_indent(&k->out, depth);
+	if (cgc_buf_local(b))
+		sbuf_printf(&k->out, "_Alignas(64) float t_%s[%" PRId64 "]; /* tile buffer [", name,
+			    b->size);
+	else if (ws)
+		sbuf_printf(&k->out, "float *restrict t_%s = (float *)(%s + %" PRId64 "); /* tile buffer [",
+			    name, ws, off);
+	else
+		sbuf_printf(&k->out,
+			    "float *restrict t_%s = tws ? (float *)(tws + %" PRId64 ") : ml_alloc(%" PRId64
+			    "); /* tile buffer [",
+			    name, off, b->size);
+	for (int d = 0; d < b->ndims; d++)
+		sbuf_printf(&k->out, "%s%" PRId64 "%s", d ? "][" : "", b->ext[d],
+			    b->strip[d] ? " strip" : b->mod[d] ? " mod" : "");
+	sbuf_printf(&k->out, "] */\n");
+	if (!cgc_buf_local(b) && !ws) {
+		sbuf_indent(&k->out, depth);
+		sbuf_printf(&k->out, "if (!t_%s) ok = 0;\n", name);
+	}
+}
+
+/* A tile buffer of at most CG_LOCAL_MAX floats is a local array of the
+ * group's code (of each thread's region in a parallel group; of the body
+ * of a loop of strips in parallel for cg_buffer.priv_run): the C compiler
+ * may then keep it in registers, which it cannot do with a pointer into
+ * the workspace that other pointers might alias.  Mamba-1's YS, the sum
+ * over 16 states of a strip of 16 channels: its scan group 22.4 ms in the
+ * workspace, 20.9 as a local (AMD EPYC). */
+int cgc_buf_local(const cg_buffer *b)
+{
+	return b->kind == CG_BUF_TILE && !b->reg && b->size <= CG_LOCAL_MAX;
+}
+
 static void emit_tile_allocs(cgc *k, int depth, int gi)
 {
 	/* The thread's share of the workspace, if it was given one (no
 	 * allocation, and no page faults, per call); else malloc. */
 	int64_t base = cgc_ws_shared(k), off = 0;
-	sbuf_indent(&k->out, depth);
-	sbuf_printf(&k->out, "char *tws = ml_thread_ws(ws, wsb, %" PRId64 ", %" PRId64 ");\n", base,
-		    k->ws_thread);
-	for (int t = 0; t < k->c->ntensors; t++) {
-		const cg_buffer *b = &k->buf[t];
-		if (b->kind != CG_BUF_TILE || b->group != gi || b->reg)
-			continue;
+	int ws_any = 0;
+	for (int t = 0; t < k->c->ntensors; t++)
+		ws_any |= group_tile(k, t, gi) && !cgc_buf_local(&k->buf[t]);
+	if (ws_any) {
 		sbuf_indent(&k->out, depth);
-		sbuf_printf(&k->out,
-			    "float *restrict t_%s = tws ? (float *)(tws + %" PRId64 ") : ml_alloc(%" PRId64
-			    "); /* tile buffer [",
-			    k->c->tensors[t].name, off, b->size);
-		off += cgc_buf_bytes(b);
-		for (int d = 0; d < b->ndims; d++)
-			sbuf_printf(&k->out, "%s%" PRId64 "%s", d ? "][" : "", b->ext[d],
-				    b->mod[d] ? " mod" : "");
-		sbuf_printf(&k->out, "] */\n");
-		sbuf_indent(&k->out, depth);
-		sbuf_printf(&k->out, "if (!t_%s) ok = 0;\n", k->c->tensors[t].name);
+		sbuf_printf(&k->out, "char *tws = ml_thread_ws(ws, wsb, %" PRId64 ", %" PRId64 ");\n",
+			    base, k->ws_thread);
 	}
+	for (int t = 0; t < k->c->ntensors; t++)
+		if (group_tile(k, t, gi)) {
+			tile_line(k, depth, t, NULL, off);
+			off += cgc_buf_bytes(&k->buf[t]);
+		}
 }
 
 /* A buffer's slot in the workspace: whole cache lines and, once it spans
  * a page, a size of 21 lines past a multiple of 4 KiB, so that consecutive
  * buffers start 1344 bytes apart modulo 4 KiB (21 is odd: the first 64
  * all differ).  Buffers that started on the same 4 KiB phase made loads
- * of one wait for stores to the other (the core matches them on the low
+ * of one wait for stores to another (the core matches them on the low
  * 12 address bits): Mamba-1's scan reads A[n+1][d] right after storing
  * H[n][d], rows 6 KiB apart, A and H 2 KiB apart; its group took 1.49-1.66
  * ms at I = 256 with that layout, 1.28-1.39 without. */
@@ -62,7 +103,7 @@ static void emit_tile_allocs(cgc *k, int depth, int gi)
 
 int64_t cgc_buf_bytes(const cg_buffer *b)
 {
-	if (b->reg)
+	if (b->reg || cgc_buf_local(b))
 		return 0;
 	int64_t bytes = (b->size * 4 + 63) / 64 * 64;
 	if (bytes >= CGC_PAGE)
@@ -77,26 +118,34 @@ int64_t cgc_buf_bytes(const cg_buffer *b)
 void cgc_emit_tile_ws(cgc *k, int depth, int gi)
 {
 	int64_t off = k->ws_full;
-	for (int t = 0; t < k->c->ntensors; t++) {
-		const cg_buffer *b = &k->buf[t];
-		if (b->kind != CG_BUF_TILE || b->group != gi || b->reg)
-			continue;
-		sbuf_indent(&k->out, depth);
-		sbuf_printf(&k->out,
-			    "float *restrict t_%s = (float *)(ws + %" PRId64 "); /* tile buffer [",
-			    k->c->tensors[t].name, off);
-		for (int d = 0; d < b->ndims; d++)
-			sbuf_printf(&k->out, "%s%" PRId64 "%s", d ? "][" : "", b->ext[d],
-				    b->mod[d] ? " mod" : "");
-		sbuf_printf(&k->out, "] */\n");
-		off += cgc_buf_bytes(b);
-	}
+	for (int t = 0; t < k->c->ntensors; t++)
+		if (group_tile(k, t, gi)) {
+			tile_line(k, depth, t, "ws", off);
+			off += cgc_buf_bytes(&k->buf[t]);
+		}
+}
+
+/* The run of a "pfor POINTS RUN" mark (strip_subtree in lower_sched.c). */
+static int pfor_run(const char *name)
+{
+	char *end;
+	(void)strtoll(name + 5, &end, 10);
+	return (int)strtol(end, NULL, 10);
+}
+
+/* In the body of a loop of strips in parallel (run: its "pfor" mark's):
+ * the buffers private to each of its iterations. */
+static void emit_priv_locals(cgc *k, int depth, int run)
+{
+	for (int t = 0; t < k->c->ntensors; t++)
+		if (k->buf[t].kind == CG_BUF_TILE && k->buf[t].priv_run == run + 1 && !k->buf[t].reg)
+			tile_line(k, depth, t, NULL, 0);
 }
 
 static void emit_tile_frees(cgc *k, int depth, int gi)
 {
 	for (int t = 0; t < k->c->ntensors; t++)
-		if (k->buf[t].kind == CG_BUF_TILE && k->buf[t].group == gi && !k->buf[t].reg) {
+		if (group_tile(k, t, gi) && !cgc_buf_local(&k->buf[t])) {
 			sbuf_indent(&k->out, depth);
 			sbuf_printf(&k->out, "if (!tws)\n");
 			sbuf_indent(&k->out, depth + 1);
@@ -107,7 +156,7 @@ static void emit_tile_frees(cgc *k, int depth, int gi)
 int cgc_group_has_tiles(const cgc *k, int gi)
 {
 	for (int t = 0; t < k->c->ntensors; t++)
-		if (k->buf[t].kind == CG_BUF_TILE && k->buf[t].group == gi && !k->buf[t].reg)
+		if (group_tile(k, t, gi))
 			return 1;
 	return 0;
 }
@@ -970,7 +1019,7 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		return;
 	sbuf *s = &k->out;
 	isl_ast_node *body = isl_ast_node_for_get_body(node);
-	int pfor = 0, hoisted = 0, vec = 0;
+	int pfor = 0, hoisted = 0, vec = 0, priv = -1;
 	long long pfor_points = 0;
 	if (cg_is_parallel_mark(body)) {
 		isl_ast_node *inner = isl_ast_node_mark_get_node(body);
@@ -983,9 +1032,11 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		 * parts of them). */
 		isl_id *id = isl_ast_node_mark_get_id(body);
 		const char *name = isl_id_get_name(id);
-		pfor = strncmp(name, "pfor ", 5) == 0 && k->o->openmp && !k->in_team;
-		if (pfor)
+		if (strncmp(name, "pfor ", 5) == 0) {
 			pfor_points = strtoll(name + 5, NULL, 10);
+			priv = pfor_run(name);
+			pfor = k->o->openmp && !k->in_team;
+		}
 		isl_id_free(id);
 		if (pfor) {
 			isl_ast_node *inner = isl_ast_node_mark_get_node(body);
@@ -1037,6 +1088,9 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		sbuf_indent(s, depth + 1);
 		sbuf_printf(s, "if (!ok) continue;\n");
 	}
+	/* (A mark left in the body declares them itself.) */
+	if (priv >= 0 && pfor)
+		emit_priv_locals(k, depth + 1, priv);
 	if (!region && !pfor && !vec)
 		cgc_prefetch(k, node, depth + 1);
 	/* The enclosing loops of those inside (the AST holds the ids). */
@@ -1044,8 +1098,10 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 	isl_id *itid = isl_ast_expr_get_id(itx);
 	isl_ast_expr_free(itx);
 	int pushed = k->nloops < (int)(sizeof(k->loops) / sizeof(k->loops[0]));
-	if (pushed)
+	if (pushed) {
+		k->loop_nodes[k->nloops] = node;
 		k->loops[k->nloops++] = itid;
+	}
 	isl_id_free(itid);
 	/* A loop of one tile's points that is not simd (around a sum's own
 	 * loop: the conv's taps) indexes cyclic buffers by affine offsets
@@ -1122,7 +1178,21 @@ static void emit_node(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		 * loops in a block when isl split it, or no loop at all when
 		 * the band has a single iteration. */
 		(void)par; /* bare marks only happen in serial groups */
-		emit_node(k, child, depth, 0);
+		/* A loop of strips with one iteration (no loop left), or one
+		 * that runs on one thread: the buffers private to it in a block
+		 * of their own. */
+		const char *name = isl_id_get_name(id);
+		int priv = strncmp(name, "pfor ", 5) == 0 ? pfor_run(name) : -1;
+		if (priv >= 0) {
+			sbuf_indent(s, depth);
+			sbuf_printf(s, "{\n");
+			emit_priv_locals(k, depth + 1, priv);
+		}
+		emit_node(k, child, depth + (priv >= 0), 0);
+		if (priv >= 0) {
+			sbuf_indent(s, depth);
+			sbuf_printf(s, "}\n");
+		}
 		isl_ast_node_free(child);
 		isl_id_free(id);
 		return;

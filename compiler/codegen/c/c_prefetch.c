@@ -166,26 +166,41 @@ static int64_t var_stride(const cgc *k, const ein_access *a, uint64_t mask)
 	return st;
 }
 
+/* Does loop node's start or end use id? */
+static int bounds_use(__isl_keep isl_ast_node *node, __isl_keep isl_id *id)
+{
+	isl_ast_expr *init = isl_ast_node_for_get_init(node);
+	isl_ast_expr *cond = isl_ast_node_for_get_cond(node);
+	int r = cgc_expr_uses(init, id) || cgc_expr_uses(cond, id);
+	isl_ast_expr_free(init);
+	isl_ast_expr_free(cond);
+	return r;
+}
+
 /* Does a loop around the outer one leave the offsets of access a of
- * statement call (innermost loop in) where they are? */
+ * statement call (innermost loop in) where they are?  A loop moves them
+ * when they use its iterator, or when the bounds of a loop inside it that
+ * moves them do (the tile loop around a loop of strips). */
 static int reread(const pf_walk *w, __isl_keep isl_ast_expr *call, const ein_access *a,
 		  const ein_einsum *es, int nargs, __isl_keep isl_ast_node *in)
 {
-	isl_ast_expr *init = in ? isl_ast_node_for_get_init(in) : NULL;
+	const cgc *k = w->k;
 	unsigned used = cgc_access_vars(es, a);
-	int r = 0;
-	for (int l = 0; l < w->k->nloops && !r; l++) {
-		int moves = init && cgc_expr_uses(init, w->k->loops[l]);
-		for (int v = 0; v < nargs && v < es->nvars && !moves; v++) {
+	int moves[16] = {0}, r = 0;
+	for (int l = k->nloops - 1; l >= 0; l--) {
+		isl_id *id = k->loops[l];
+		moves[l] = (in && bounds_use(in, id)) || bounds_use(w->outer, id);
+		for (int v = 0; v < nargs && v < es->nvars && !moves[l]; v++) {
 			if (!((used >> v) & 1))
 				continue;
 			isl_ast_expr *arg = isl_ast_expr_op_get_arg(call, v + 1);
-			moves = cgc_expr_uses(arg, w->k->loops[l]);
+			moves[l] = cgc_expr_uses(arg, id);
 			isl_ast_expr_free(arg);
 		}
-		r = !moves;
+		for (int l2 = l + 1; l2 < k->nloops && !moves[l]; l2++)
+			moves[l] = moves[l2] && bounds_use(k->loop_nodes[l2], id);
+		r |= !moves[l];
 	}
-	isl_ast_expr_free(init);
 	return r;
 }
 

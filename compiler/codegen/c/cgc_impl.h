@@ -56,6 +56,7 @@ typedef struct cgc {
 	/* The iterators of the loops being printed around the current one
 	 * (not owned), outermost first, for cgc_prefetch. */
 	isl_id *loops[16];
+	isl_ast_node *loop_nodes[16]; /* and their nodes (not owned) */
 	int nloops;
 	isl_id *vec_it;
 	isl_ast_expr *vec_init;
@@ -83,6 +84,9 @@ int cgc_expr_uses(__isl_keep isl_ast_expr *e, __isl_keep isl_id *id);
 /* Bytes of a buffer's slot in the workspace: whole cache lines, and
  * 1344 past a multiple of 4 KiB once it spans a page (c_loops.c). */
 int64_t cgc_buf_bytes(const cg_buffer *b);
+/* Is b a local array of the group's code rather than a slot of the
+ * workspace (a small tile buffer)? */
+int cgc_buf_local(const cg_buffer *b);
 /* Offsets in the workspace (plan_workspace): where the team's parts start,
  * and the end of what all threads share (NAME_WORKSPACE_BYTES), after
  * which each thread has ws_thread bytes. */
