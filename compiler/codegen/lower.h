@@ -79,10 +79,10 @@ typedef struct cg_buffer {
 	int ndims;
 	int64_t ext[EIN_MAX_DIMS];
 	int mod[EIN_MAX_DIMS]; /* ext[d] is a power of two */
-	/* CG_BUF_TILE touched inside one strip run of a thread's tile only
-	 * (cgl_contract_points): dimension d, indexed by the strip's rank,
-	 * holds one strip (mod[d], ext[d] the strip's size; strips start at
-	 * multiples of it). */
+	/* CG_BUF_TILE touched inside one strip run only, no tile loop coming
+	 * back to an element (cgl_contract_points): dimension d, indexed by
+	 * the strip's rank, holds one strip (mod[d], ext[d] the strip's size;
+	 * strips start at multiples of it). */
 	int strip[EIN_MAX_DIMS];
 	/* ... and the strips run in parallel: each iteration of the loop of
 	 * strips has the buffer to itself, a local array of that loop's body

@@ -120,7 +120,8 @@ void cgl_find_nests(cg *k, int gi, const int *stmt_e, const int *stmt_init, cg_s
  * lanes at most (CGL_VECTOR_MIN), and its nests are found again.  What
  * the inner loop accumulates for a point (a scan's sum over its states)
  * then fits in registers across the outer loop: Mamba-1's scan group
- * took 25.3 ms with strips of 64 channels, 22.4 with 16 (AMD EPYC). */
+ * took 25.3 ms with strips of 64 channels, 21.0 with strips of 16 and
+ * its sum a local array of one strip (AMD EPYC, I = 1024). */
 void cgl_size_strip(cg *k, int gi, const int *stmt_e, const int *stmt_init, cg_strip *sp);
 /* Statement i of strip sp: its position among the children of each nest
  * around it (pos[0] in the point's sequence) and those nests' ranks.

@@ -63,8 +63,8 @@ static void tile_line(cgc *k, int depth, int t, const char *ws, int64_t off)
  * of a loop of strips in parallel for cg_buffer.priv_run): the C compiler
  * may then keep it in registers, which it cannot do with a pointer into
  * the workspace that other pointers might alias.  Mamba-1's YS, the sum
- * over 16 states of a strip of 16 channels: its scan group 22.4 ms in the
- * workspace, 20.9 as a local (AMD EPYC). */
+ * over 16 states of one strip (of 8 channels, by hand): its scan group
+ * 22.4 ms in the workspace, 20.9 as a local (AMD EPYC). */
 int cgc_buf_local(const cg_buffer *b)
 {
 	return b->kind == CG_BUF_TILE && !b->reg && b->size <= CG_LOCAL_MAX;
