@@ -251,12 +251,31 @@ int cgl_find_strips(cg *k, int gi, const int *stmt_e, const int *stmt_init,
 	return nout;
 }
 
-/* A tile buffer of group gi touched only inside one strip run, where every
- * access indexes dimension q by exactly the variable of one of the run's
- * point ranks, holds only the current point's elements along q: each value
- * is written and read at the same point.  Such a dimension is stored with
- * one slot (modulo 1), so that the intermediates of a scan step (AD, BX)
- * take a few kilobytes instead of a tile's megabytes. */
+/* The rank whose variable, alone and with coefficient 1, indexes dimension
+ * q of every access to tensor t by the statements of strip run st (the
+ * same rank in all), or -1. */
+static int dim_rank(const cg *k, const cg_strip *st, const int *stmt_e, int t, int q)
+{
+	int rank = -1;
+	for (int i = st->first; i < st->last; i++) {
+		const ein_einsum *es = &k->c->einsums[stmt_e[i]];
+		for (int r = -1; r < es->nreads; r++) {
+			const ein_access *a = r < 0 ? &es->out : &es->reads[r];
+			if (a->tensor != t)
+				continue;
+			int v = ein_aff_pure_var(k->c, es, &a->idx[q]);
+			int rk = -1;
+			for (int j = 0; j < k->g->nranks && v >= 0 && rk < 0; j++)
+				if (k->g->var_of[stmt_e[i]][j] == v)
+					rk = j;
+			if (rk < 0 || (rank >= 0 && rank != rk))
+				return -1;
+			rank = rk;
+		}
+	}
+	return rank;
+}
+
 /* Does every access of statement e to tensor t index by the variable of
  * each rank that group gi's tile loops run along for e?  Then those loops
  * never come back to an element: it is touched under one tile only. */
@@ -304,17 +323,7 @@ static void contract_strip(const cg *k, int gi, const cg_strip *st, int run,
 	int64_t size = 1;
 	int any = 0;
 	for (int q = 0; q < b->ndims; q++) {
-		int pure = b->ext[q] >= st->size;
-		for (int i = st->first; i < st->last && pure; i++) {
-			const ein_einsum *es = &c->einsums[stmt_e[i]];
-			int v = k->g->var_of[stmt_e[i]][st->rank];
-			for (int r = -1; r < es->nreads && pure; r++) {
-				const ein_access *a = r < 0 ? &es->out : &es->reads[r];
-				if (a->tensor == t)
-					pure = v >= 0 && ein_aff_pure_var(c, es, &a->idx[q]) == v;
-			}
-		}
-		if (pure) {
+		if (b->ext[q] >= st->size && dim_rank(k, st, stmt_e, t, q) == st->rank) {
 			b->mod[q] = 1;
 			b->ext[q] = st->size;
 			b->strip[q] = 1;
@@ -330,6 +339,12 @@ static void contract_strip(const cg *k, int gi, const cg_strip *st, int run,
 		*b = was;
 }
 
+/* A tile buffer of group gi touched only inside one strip run, where every
+ * access indexes dimension q by exactly the variable of one of the run's
+ * point ranks, holds only the current point's elements along q: each value
+ * is written and read at the same point.  Such a dimension is stored with
+ * one slot (modulo 1), so that the intermediates of a scan step (AD, BX)
+ * take a few kilobytes instead of a tile's megabytes. */
 void cgl_contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
 			 const int *stmt_e, int ns)
 {
@@ -354,25 +369,10 @@ void cgl_contract_points(cg *k, int gi, const cg_strip *strips, int nstrips,
 			continue;
 		const cg_strip *st = &strips[run];
 		for (int q = 0; q < b->ndims; q++) {
-			int rank = -1, pure = 1;
-			for (int i = st->first; i < st->last && pure; i++) {
-				const ein_einsum *es = &c->einsums[stmt_e[i]];
-				for (int r = -1; r < es->nreads && pure; r++) {
-					const ein_access *a = r < 0 ? &es->out : &es->reads[r];
-					if (a->tensor != t)
-						continue;
-					/* idx[q] must be one variable, coefficient 1. */
-					int v = ein_aff_pure_var(c, es, &a->idx[q]);
-					pure &= v >= 0;
-					int rk = -1;
-					for (int j = 0; j < st->npoint && pure; j++)
-						if (k->g->var_of[stmt_e[i]][st->point[j]] == v)
-							rk = st->point[j];
-					pure &= rk >= 0 && (rank < 0 || rank == rk);
-					rank = rk;
-				}
-			}
-			if (!pure || rank < 0)
+			int rank = dim_rank(k, st, stmt_e, t, q), point = 0;
+			for (int j = 0; j < st->npoint && rank >= 0; j++)
+				point |= st->point[j] == rank;
+			if (!point)
 				continue;
 			b->mod[q] = 1;
 			b->ext[q] = 1;

@@ -30,6 +30,12 @@ static int group_tile(const cgc *k, int t, int gi)
 	return b->kind == CG_BUF_TILE && b->group == gi && !b->reg && !b->priv_run;
 }
 
+/* ... with a slot in the workspace (not a local array)? */
+static int ws_tile(const cgc *k, int t, int gi)
+{
+	return group_tile(k, t, gi) && !cgc_buf_local(&k->buf[t]);
+}
+
 /* The line of tile buffer t: a local array, or (ws given) its slot there
  * at off, else (ws NULL) the thread's slot at off or an allocation. */
 static void tile_line(cgc *k, int depth, int t, const char *ws, int64_t off)
@@ -77,7 +83,7 @@ static void emit_tile_allocs(cgc *k, int depth, int gi)
 	int64_t base = cgc_ws_shared(k), off = 0;
 	int ws_any = 0;
 	for (int t = 0; t < k->c->ntensors; t++)
-		ws_any |= group_tile(k, t, gi) && !cgc_buf_local(&k->buf[t]);
+		ws_any |= ws_tile(k, t, gi);
 	if (ws_any) {
 		sbuf_indent(&k->out, depth);
 		sbuf_printf(&k->out, "char *tws = ml_thread_ws(ws, wsb, %" PRId64 ", %" PRId64 ");\n",
@@ -125,11 +131,16 @@ void cgc_emit_tile_ws(cgc *k, int depth, int gi)
 		}
 }
 
-/* The run of a "pfor POINTS RUN" mark (strip_subtree in lower_sched.c). */
-static int pfor_run(const char *name)
+/* A "pfor POINTS RUN" mark (strip_subtree in lower_sched.c): its run, and
+ * its points in *points (points may be NULL); -1 for another mark. */
+static int pfor_mark(const char *name, long long *points)
 {
+	if (strncmp(name, "pfor ", 5) != 0)
+		return -1;
 	char *end;
-	(void)strtoll(name + 5, &end, 10);
+	long long n = strtoll(name + 5, &end, 10);
+	if (points)
+		*points = n;
 	return (int)strtol(end, NULL, 10);
 }
 
@@ -145,7 +156,7 @@ static void emit_priv_locals(cgc *k, int depth, int run)
 static void emit_tile_frees(cgc *k, int depth, int gi)
 {
 	for (int t = 0; t < k->c->ntensors; t++)
-		if (group_tile(k, t, gi) && !cgc_buf_local(&k->buf[t])) {
+		if (ws_tile(k, t, gi)) {
 			sbuf_indent(&k->out, depth);
 			sbuf_printf(&k->out, "if (!tws)\n");
 			sbuf_indent(&k->out, depth + 1);
@@ -1032,11 +1043,8 @@ static void emit_for(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		 * parts of them). */
 		isl_id *id = isl_ast_node_mark_get_id(body);
 		const char *name = isl_id_get_name(id);
-		if (strncmp(name, "pfor ", 5) == 0) {
-			pfor_points = strtoll(name + 5, NULL, 10);
-			priv = pfor_run(name);
-			pfor = k->o->openmp && !k->in_team;
-		}
+		priv = pfor_mark(name, &pfor_points);
+		pfor = priv >= 0 && k->o->openmp && !k->in_team;
 		isl_id_free(id);
 		if (pfor) {
 			isl_ast_node *inner = isl_ast_node_mark_get_node(body);
@@ -1181,8 +1189,7 @@ static void emit_node(cgc *k, __isl_keep isl_ast_node *node, int depth,
 		/* A loop of strips with one iteration (no loop left), or one
 		 * that runs on one thread: the buffers private to it in a block
 		 * of their own. */
-		const char *name = isl_id_get_name(id);
-		int priv = strncmp(name, "pfor ", 5) == 0 ? pfor_run(name) : -1;
+		int priv = pfor_mark(isl_id_get_name(id), NULL);
 		if (priv >= 0) {
 			sbuf_indent(s, depth);
 			sbuf_printf(s, "{\n");
